@@ -1,0 +1,33 @@
+# The README's first two commands: `make up` and `make test`. Needs only Python >= 3.11 and make.
+PYTHON ?= python3
+TOOLS  := .tools
+UV     := $(TOOLS)/bin/uv
+VENV   := .venv
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: up test install lint demo clean bench
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
+
+$(STAMP): $(UV) pyproject.toml uv.lock
+	$(UV) sync --locked --python $(PYTHON)
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+up: install
+	$(VENV)/bin/unionaid up
+
+test: install
+	$(VENV)/bin/python -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+demo: install
+	$(VENV)/bin/unionaid demo
+
+clean:
+	rm -rf $(VENV) $(TOOLS) var

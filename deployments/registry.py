@@ -1,0 +1,70 @@
+"""Every deployment unionaid serves, in one list: a new flow is one more line here.
+
+``make up`` serves them all from one process (``python -m deployments``); production serves
+the same list from workers on several machines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from prefect.schedules import Cron
+
+from flows.audit_verify import verify_audit_trail
+from flows.campaigns import seasonal_relief, student_aid_campaign
+from flows.case_transition import move_case
+from flows.hardship import hardship_intake, process_hardship_case
+from flows.payout import pay_approved_cases, pay_case_flow, resolve_open_payouts
+from flows.reconciliation import reconcile_flow
+
+TIMEZONE = "Asia/Shanghai"
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    flow: Any
+    name: str
+    description: str
+    tags: tuple[str, ...] = ()
+    cron: str | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
+    DeploymentSpec(move_case, "by-hand", "Move one case to another status as a named staff member "
+                   "(withdraw, close, request information). Refused moves say why.", ("casework",)),
+    DeploymentSpec(hardship_intake, "intake", "Take a hardship application (困难职工帮扶申请). The form's personal "
+                   "data is stored in our database and removed from the run.", ("hardship", "intake")),
+    DeploymentSpec(process_hardship_case, "process", "Carry one hardship case on from its stored status: "
+                   "verification, waiting for approval, payout, closing.", ("hardship",)),
+    DeploymentSpec(student_aid_campaign, "daily", "Carry this year's autumn student-aid campaign (金秋助学) on: "
+                   "verification, public notice, batch approval and payout. Safe to run again.",
+                   ("campaign", "hardship"), cron="0 9 * * *"),
+    DeploymentSpec(seasonal_relief, "seasonal", "冬送温暖 / 夏送清凉: pay every registered hardship household its tier's "
+                   "fixed amount in one run; refused whole when the budget is short.", ("campaign", "hardship")),
+    DeploymentSpec(pay_case_flow, "one-case", "Pay one approved case through the payment provider. Safe to run "
+                   "again: the same case is never paid twice.", ("payout",)),
+    DeploymentSpec(pay_approved_cases, "batch", "Pay every approved case (optionally one programme) in one run.",
+                   ("payout",)),
+    DeploymentSpec(resolve_open_payouts, "every-5-minutes", "Ask the provider about payouts whose outcome is not "
+                   "known yet and finish them.", ("payout",), cron="*/5 * * * *"),
+    DeploymentSpec(reconcile_flow, "monthly", "Reconcile the previous month's payouts against the provider's "
+                   "statement, at 03:00 on the 1st; run by hand with a month (YYYY-MM) for any other.",
+                   ("reconciliation", "finance"), cron="0 3 1 * *"),
+    DeploymentSpec(verify_audit_trail, "nightly", "Verify the hash-chained audit trail every night at 02:30.",
+                   ("audit",), cron="30 2 * * *", parameters={"scheduled": "nightly"}),
+)
+
+
+def build_deployments() -> list[Any]:
+    return [
+        spec.flow.to_deployment(
+            name=spec.name,
+            description=spec.description,
+            tags=list(spec.tags),
+            parameters=spec.parameters or None,
+            schedules=[Cron(spec.cron, timezone=TIMEZONE)] if spec.cron else None,
+        )
+        for spec in DEPLOYMENTS
+    ]

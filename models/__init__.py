@@ -1,0 +1,6 @@
+"""Tables, enums, the transition table and pure rules. Nothing here opens a session or calls HTTP.
+
+Importing this package registers every table on ``SQLModel.metadata`` (Alembic reads it).
+"""
+
+from models import audit, campaigns, cases, ledger, members, org, payouts, reconciliation  # noqa: F401  (registers tables)

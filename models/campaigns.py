@@ -1,0 +1,224 @@
+"""Campaigns: many hardship cases decided and paid as one batch (金秋助学, 冬送温暖, 夏送清凉).
+
+A campaign groups cases of one category and year. What differs between kinds is data
+(``KIND_RULES``): whether a public notice (公示) comes before approval, and so which statuses a
+campaign passes through. A campaign moves only along ``CAMPAIGN_TRANSITIONS``; each move is a
+guarded update with its audit event (``services.campaigns``).
+
+    student_aid:               open → notice → approving → paying → done
+    winter_relief / summer_relief: open →         approving → paying → done
+
+- open: cases are attached and verified.
+- notice: the public notice runs from ``notice_starts_on`` to ``notice_ends_on`` (both
+  inclusive, Chinese working days); objections are recorded against listed cases.
+- approving: the campaign's approver decides every listed case without an objection.
+- paying: approved cases are paid; a case decided later by a person is paid by the next run.
+- done: every case of the batch is finished (paid and closed, rejected or withdrawn).
+
+Rules kept here (pure, no I/O):
+- ``notice_end``: the notice lasts N working days of the Chinese statutory calendar — weekends
+  and public holidays off, the adjusted working Saturdays and Sundays (调休) on. A date the
+  installed calendar does not cover is refused, never guessed.
+- A case joins a campaign once (UNIQUE case), and one application per applicant and per
+  household joins a campaign (no double aid in a year).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import TypeVar
+
+import chinese_calendar
+from sqlalchemy import CheckConstraint, Column, DateTime, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.columns import enum_field
+from models.policy import Category
+from models.time import utcnow
+from services.errors import InputError, RuleViolation
+
+T = TypeVar("T")
+
+
+class CampaignKind(StrEnum):
+    student_aid = "student_aid"  # 金秋助学
+    winter_relief = "winter_relief"  # 冬送温暖
+    summer_relief = "summer_relief"  # 夏送清凉
+
+    @property
+    def category(self) -> Category:
+        return Category(self.value)
+
+
+class CampaignStatus(StrEnum):
+    open = "open"
+    notice = "notice"
+    approving = "approving"
+    paying = "paying"
+    done = "done"
+
+
+class ObjectionStatus(StrEnum):
+    open = "open"  # recorded; the case waits for a person's decision
+    upheld = "upheld"  # the case was rejected or withdrawn
+    dismissed = "dismissed"  # the case was approved after all
+
+
+@dataclass(frozen=True)
+class KindRules:
+    public_notice: bool  # 公示 before approval
+    from_registered_households: bool  # cases made from the hardship-household register, not applications
+
+
+KIND_RULES: dict[CampaignKind, KindRules] = {
+    CampaignKind.student_aid: KindRules(public_notice=True, from_registered_households=False),
+    CampaignKind.winter_relief: KindRules(public_notice=False, from_registered_households=True),
+    CampaignKind.summer_relief: KindRules(public_notice=False, from_registered_households=True),
+}
+
+S = CampaignStatus
+# Allowed campaign moves, with the audit action each one writes.
+CAMPAIGN_TRANSITIONS: dict[tuple[CampaignStatus, CampaignStatus], str] = {
+    (S.open, S.notice): "campaign_notice_opened",
+    (S.notice, S.approving): "campaign_notice_closed",
+    (S.open, S.approving): "campaign_cases_ready",
+    (S.approving, S.paying): "campaign_batch_approved",
+    (S.paying, S.done): "campaign_done",
+}
+
+
+def campaign_move_refusal(kind: CampaignKind, frm: CampaignStatus, to: CampaignStatus) -> str | None:
+    """Why a campaign of this kind may not move from ``frm`` to ``to``, or None."""
+    if (frm, to) not in CAMPAIGN_TRANSITIONS:
+        return f"a campaign cannot move from {frm.value} to {to.value}"
+    notice = KIND_RULES[kind].public_notice
+    if notice and (frm, to) == (S.open, S.approving):
+        return f"{kind.value} needs a public notice before approval"
+    if not notice and S.notice in (frm, to):
+        return f"{kind.value} has no public notice"
+    return None
+
+
+CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$")
+
+
+def default_code(kind: CampaignKind, year: int) -> str:
+    """``student-aid-2026``: readable, and usable as part of a Prefect artifact key."""
+    return f"{kind.value.replace('_', '-')}-{year}"
+
+
+def check_code(code: str) -> str:
+    cleaned = code.strip().lower()
+    if not CODE_PATTERN.match(cleaned):
+        raise InputError("code", "use 3-40 lowercase letters, digits and dashes, e.g. student-aid-2026")
+    return cleaned
+
+
+def artifact_key(code: str) -> str:
+    """The stable key of a campaign's summary artifact: ``campaign-student-aid-2026``."""
+    return f"campaign-{code}"
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
+    """Consecutive slices of at most ``size`` items (a flow maps one task over each)."""
+    if size < 1:
+        raise ValueError("chunk size must be at least 1")
+    for start in range(0, len(items), size):
+        yield list(items[start:start + size])
+
+
+# --- the Chinese statutory working-day calendar ---------------------------------------------
+
+
+class CalendarNotCovered(RuleViolation):
+    """Keeps notice periods lawful: working days are counted only on dates whose statutory
+    holidays are known; the State Council publishes each year's calendar in the autumn before."""
+
+    def __init__(self, day: date) -> None:
+        super().__init__(f"the statutory holiday calendar for {day.year} is not known to this installation; "
+                         "upgrade the chinese-calendar package once the State Council has published it")
+
+
+def is_working_day(day: date) -> bool:
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        raise CalendarNotCovered(day) from None
+
+
+def first_working_day(day: date) -> date:
+    """``day`` itself when it is a working day, else the next working day."""
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def notice_end(start: date, working_days: int) -> date:
+    """The last day of a notice that starts on ``start`` and lasts ``working_days`` working days.
+
+    ``start`` counts as the first day when it is a working day; otherwise counting starts on the
+    next working day. The end is itself a working day and the notice includes it."""
+    if working_days < 1:
+        raise InputError("working_days", "must be at least 1")
+    day = first_working_day(start)
+    counted = 1
+    while counted < working_days:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            counted += 1
+    return day
+
+
+# --- tables ----------------------------------------------------------------------------------
+
+
+class Campaign(SQLModel, table=True):
+    __tablename__ = "campaign"
+    __table_args__ = (
+        CheckConstraint("version >= 1", name="ck_campaign_version_positive"),
+        CheckConstraint("notice_ends_on IS NULL OR notice_ends_on >= notice_starts_on", name="ck_campaign_notice_order"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True, max_length=40)
+    kind: CampaignKind = enum_field(CampaignKind)
+    year: int
+    status: CampaignStatus = enum_field(CampaignStatus, default=CampaignStatus.open)
+    opened_on: date  # Asia/Shanghai; seasonal cases are dated by it and their amounts follow the policy on it
+    approver: str = Field(max_length=32, description="staff number of the approver who decides the batch")
+    caseworker: str = Field(max_length=32, description="staff number of the caseworker who submits the cases")
+    notice_starts_on: date | None = None
+    notice_ends_on: date | None = None  # the last day of the notice (inclusive)
+    notice_working_days: int | None = None
+    notice_policy_version: str | None = Field(default=None, max_length=40)
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class CampaignCase(SQLModel, table=True):
+    """A case in a campaign, with what the notice period recorded about it."""
+
+    __tablename__ = "campaign_case"
+    __table_args__ = (
+        UniqueConstraint("case_id", name="uq_campaign_case_case"),
+        UniqueConstraint("campaign_id", "member_id", name="uq_campaign_case_member"),
+        UniqueConstraint("campaign_id", "household_id", name="uq_campaign_case_household"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    case_id: int = Field(foreign_key="case.id")
+    member_id: int = Field(foreign_key="member.id")
+    household_id: int | None = Field(default=None, foreign_key="household.id")
+    listed_in_notice: bool = False
+    objection_text: str | None = Field(default=None, max_length=4000)
+    objection_recorded_by: str | None = Field(default=None, max_length=32)
+    objection_recorded_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    objection_status: ObjectionStatus | None = enum_field(ObjectionStatus, default=None, nullable=True)
+    batch_refusal: str | None = Field(default=None, max_length=1000, description="why the batch approval was refused")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -1,0 +1,153 @@
+"""Cases: one table for what every case type shares, detail tables per type, and what hangs
+off a case (documents, approvals). Programmes carry the yearly budgets.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Column, DateTime, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.columns import enum_field
+from models.enums import CaseStatus, CaseType, Decision
+from models.time import utcnow
+
+
+def _ts(nullable: bool = False) -> Any:
+    return Field(default_factory=utcnow if not nullable else None, sa_column=Column(DateTime(timezone=True), nullable=nullable))
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "case"
+    __table_args__ = (
+        CheckConstraint("requested_fen >= 0", name="ck_case_requested_nonneg"),
+        CheckConstraint("approved_fen IS NULL OR approved_fen >= 0", name="ck_case_approved_nonneg"),
+        CheckConstraint("paid_fen >= 0", name="ck_case_paid_nonneg"),
+        CheckConstraint("version >= 1", name="ck_case_version_positive"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_number: str = Field(unique=True, index=True, max_length=20)
+    case_type: CaseType = enum_field(CaseType, index=True)
+    category: str = Field(max_length=40)
+    status: CaseStatus = enum_field(CaseStatus, index=True)
+    applicant_member_id: int = Field(foreign_key="member.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    programme_id: int | None = Field(default=None, foreign_key="programme.id")
+    requested_fen: int = 0
+    approved_fen: int | None = None
+    paid_fen: int = 0
+    submitted_by_staff_id: int = Field(foreign_key="staff.id")
+    submitted_at: datetime = _ts()
+    updated_at: datetime = _ts()
+    closed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    version: int = 1
+
+
+class CaseNumberCounter(SQLModel, table=True):
+    """Hands out readable case numbers per type and year without gaps under concurrency."""
+
+    __tablename__ = "case_number_counter"
+
+    prefix: str = Field(primary_key=True, max_length=4)
+    year: int = Field(primary_key=True)
+    last_number: int = 0
+
+
+class HardshipDetail(SQLModel, table=True):
+    __tablename__ = "hardship_detail"
+
+    case_id: int = Field(primary_key=True, foreign_key="case.id")
+    household_id: int | None = Field(default=None, foreign_key="household.id")
+    tier_claimed: str | None = Field(default=None, max_length=20)
+    causes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    reason: str = Field(default="", max_length=2000)
+    oral_application: bool = False
+    oral_record: str | None = Field(default=None, max_length=4000)
+    # What verification needs, as given at intake: incomes in fen, documents held, the facts
+    # the tier rules read. No names and no ID numbers (see services/intake.py).
+    facts: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))  # type: ignore[type-arg]
+
+
+class VerificationRecord(SQLModel, table=True):
+    """A stored verification report: each rule, pass or fail and why, under which policy version."""
+
+    __tablename__ = "verification_report"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    policy_version: str = Field(max_length=40)
+    policy_fingerprint: str = Field(max_length=64)
+    passed: bool
+    results: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # type: ignore[type-arg]
+    missing_documents: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # type: ignore[type-arg]
+    created_at: datetime = _ts()
+
+
+class MediationDetail(SQLModel, table=True):
+    __tablename__ = "mediation_detail"
+
+    case_id: int = Field(primary_key=True, foreign_key="case.id")
+    employer_name: str = Field(max_length=200)
+    disputed_matter: str = Field(max_length=2000)
+    application_received_at: datetime = _ts()
+    knew_of_dispute_on: date | None = None
+    oral_application: bool = False
+    mediation_deadline: date | None = None
+
+
+class InsuranceClaimDetail(SQLModel, table=True):
+    __tablename__ = "insurance_claim_detail"
+
+    case_id: int = Field(primary_key=True, foreign_key="case.id")
+    product: str = Field(max_length=40)
+    event_date: date
+    diagnosis: str | None = Field(default=None, max_length=400, description="sensitive: health data")
+    hospital_days: int = Field(default=0, ge=0)
+
+
+class Document(SQLModel, table=True):
+    __tablename__ = "document"
+    __table_args__ = (UniqueConstraint("case_id", "sha256", name="uq_document_case_checksum"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    kind: str = Field(max_length=40)
+    filename: str = Field(max_length=255)
+    sha256: str = Field(max_length=64)
+    size_bytes: int = Field(ge=0)
+    received_by_staff_id: int = Field(foreign_key="staff.id")
+    received_at: datetime = _ts()
+
+
+class Approval(SQLModel, table=True):
+    __tablename__ = "approval"
+    __table_args__ = (UniqueConstraint("case_id", "approver_staff_id", name="uq_approval_case_approver"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    decision: Decision = enum_field(Decision)
+    approver_staff_id: int = Field(foreign_key="staff.id")
+    level: str = Field(max_length=20)
+    amount_fen: int | None = None
+    reason: str = Field(max_length=2000)
+    decided_at: datetime = _ts()
+
+
+class Programme(SQLModel, table=True):
+    """An assistance programme with a budget for one year (e.g. 金秋助学 2026)."""
+
+    __tablename__ = "programme"
+    __table_args__ = (
+        UniqueConstraint("code", "year", name="uq_programme_code_year"),
+        CheckConstraint("budget_fen >= 0", name="ck_programme_budget_nonneg"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40)
+    name: str = Field(max_length=200)
+    case_type: CaseType = enum_field(CaseType)
+    year: int
+    budget_fen: int = 0

@@ -1,0 +1,17 @@
+"""Column helpers shared by the tables."""
+
+from enum import Enum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field
+
+
+def enum_field(enum_cls: type[Enum], **kwargs: Any) -> Any:
+    """An enum stored as its string value in a VARCHAR: no native database enum type, so a case
+    type can add a status without a schema migration (the transition table is the guard)."""
+    return Field(
+        sa_type=sa.Enum(enum_cls, native_enum=False, create_constraint=False, length=40,
+                        values_callable=lambda members: [m.value for m in members]),
+        **kwargs,
+    )

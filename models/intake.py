@@ -1,0 +1,95 @@
+"""The hardship application as staff fill it in: the Prefect run form, ``unionaid intake
+hardship FILE.json`` and each CSV row all validate against this one model.
+
+Field titles carry Chinese and English; errors name the field and the rule, never the value.
+After intake the run carries the case number only; this form (with the resident ID) is stored
+in our database and redacted from the run's parameters.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
+
+from models.policy import Category, Cause, StudentLevel, Tier
+from services.errors import FieldProblem, ValidationFailed
+
+YUAN_PATTERN = r"^\d{1,10}(\.\d{1,2})?$"
+# Shown to the run form as text with a pattern (a plain input box, not a number/text toggle);
+# validated as an exact Decimal with at most two decimal places.
+Yuan = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2),
+                 WithJsonSchema({"type": "string", "pattern": YUAN_PATTERN, "examples": ["1200.50"]})]
+
+
+class HouseholdPerson(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="Household member 家庭成员")
+
+    name: str = Field(title="Name 姓名", min_length=1, max_length=100)
+    relation: Literal["self", "spouse", "child", "parent", "other"] = Field(
+        title="Relation 关系", description="self 本人, spouse 配偶, child 子女, parent 父母, other 其他")
+    monthly_income_yuan: Yuan = Field(title="Monthly income (yuan) 月收入(元)",
+                                      description="all income of this person per month; 0 if none")
+
+
+class HardshipApplication(BaseModel):
+    """困难职工帮扶申请 Hardship application."""
+
+    model_config = ConfigDict(extra="forbid", title="Hardship application 困难职工帮扶申请")
+
+    caseworker: str = Field(title="Caseworker staff number 经办人工号", min_length=1, max_length=32)
+    applicant_member_number: str = Field(title="Applicant member number 会员编号", min_length=1, max_length=32)
+    resident_id: str = Field(title="Applicant resident ID 身份证号",
+                             description="checked against the member's registered ID; never shown again in clear",
+                             min_length=15, max_length=18)
+    category: Category = Field(title="Category 救助类别")
+    tier_claimed: Tier = Field(title="Hardship tier 困难类型", description="deep 深度困难, relative 相对困难, accident 意外致困")
+    causes: list[Cause] = Field(default_factory=list, title="Causes 致困原因")
+    household: list[HouseholdPerson] = Field(title="Household 家庭成员及收入", min_length=1, max_length=20)
+    requested_amount_yuan: Yuan = Field(title="Requested amount (yuan) 申请金额(元)", gt=0)
+    reason: str = Field(title="Reason 申请理由", min_length=2, max_length=2000)
+    documents_provided: list[str] = Field(default_factory=list, title="Documents provided 已提交材料",
+                                          description="e.g. application_form, resident_id, income_proof")
+    oral_application: bool = Field(False, title="Oral application 口头申请")
+    oral_record: str | None = Field(None, title="Record of the oral application 口头申请记录", max_length=4000)
+    applied_on: date | None = Field(None, title="Received on 受理日期", description="default: today (Asia/Shanghai)")
+    months_below_line: int = Field(0, ge=0, le=600, title="Months below the 低保 line 低于低保月数")
+    hardship_spending_yuan_per_year: Yuan = Field(Decimal(0), title="Hardship spending per year (yuan) 年刚性支出(元)")
+    homes_owned: int = Field(0, ge=0, le=50, title="Homes owned 房产套数")
+    registered_hardship_file: bool = Field(False, title="Registered hardship household 已建档")
+    migrant_worker: bool = Field(False, title="Migrant worker 农民工")
+    months_employed_in_district: int = Field(0, ge=0, le=600, title="Months employed in the district 本区就业月数")
+    student_level: StudentLevel | None = Field(None, title="Student level 学段", description="student aid only")
+    private_school_fees_yuan_per_year: Yuan | None = Field(None, title="Private-school fees per year 民办学费(元/年)")
+    public_school_rate_yuan_per_year: Yuan | None = Field(None, title="Public-school rate per year 公办学费(元/年)")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> HardshipApplication:
+        if self.oral_application and not (self.oral_record or "").strip():
+            raise ValueError("oral_record: an oral application is recorded on the spot (applicant, matter, reasons, time)")
+        if self.category == Category.student_aid and self.student_level is None:
+            raise ValueError("student_level: required for student aid")
+        if (self.private_school_fees_yuan_per_year is None) != (self.public_school_rate_yuan_per_year is None):
+            raise ValueError("public_school_rate_yuan_per_year: give both school-fee figures or neither")
+        return self
+
+
+def parse_application(data: Any, row: int | None = None) -> HardshipApplication:
+    """Validate raw input; every problem named by field, none with the value that was given."""
+    try:
+        return HardshipApplication.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_input=False, include_url=False):
+            location = ".".join(str(part) for part in error["loc"]) or "application"
+            message = str(error["msg"]).removeprefix("Value error, ")
+            if ":" in message and not error["loc"]:
+                location, message = (part.strip() for part in message.split(":", 1))
+            problems.append(FieldProblem(location, message, row))
+        raise ValidationFailed(problems) from None
+
+
+def application_schema() -> dict[str, Any]:
+    return HardshipApplication.model_json_schema()

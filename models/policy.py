@@ -1,0 +1,459 @@
+"""The hardship-aid policy (困难职工帮扶): the numbers staff keep in a TOML file, checked and in fen.
+
+Shape of the file (the shipped sample is ``config/policy/hardship-sample.toml``)::
+
+    locality = "..."
+    [[versions]]                      oldest first; every version is complete on its own
+    version, effective_from           an id, and the first day it is in force
+    effective_until                   optional last day in force; else until the next version starts
+    subsistence_line_monthly_yuan     the local 低保 line, per person per month
+    [versions.tiers.*]                deep / relative / accident: multiples of the line, comparisons
+    [versions.categories.*]           caps and fixed amounts per aid category
+    [versions.household]              yearly cap per household, across categories
+    [versions.migrant_workers]        months of employment in the district
+    [versions.exclusions]             homes owned; private-school fees against the public rate
+    [versions.approval]               grassroots limit, district limit, two-approver threshold
+    [versions.documents]              required document kinds per category
+    [versions.public_notice]          公示 period in working days
+
+Rules kept here:
+
+- Amounts are yuan in the file and integer fen in these models (``models.money.parse_yuan``):
+  fractions of a fen, negative amounts and true/false are refused.
+- Unknown keys are refused everywhere, so a misspelt key never silently falls back to nothing.
+- Versions are listed oldest first, with distinct ids and start dates, and never overlap. A
+  decision records the version id (and its fingerprint) it was made under; a new version starts
+  on its own date and never reaches back, so a change of policy never changes decisions made.
+- ``load_policy`` turns every problem into an ``InputError`` naming the TOML key path, e.g.
+  ``versions[2026.1].categories.living_relief.cap_yuan: must not be negative``. Items of a list
+  are shown by position counting from one, ``rigid_causes[#2]``; versions by their id when
+  they have one.
+
+Pure: no settings, no database; the caller passes the path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from fractions import Fraction
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from models.money import parse_yuan
+from services.errors import FieldProblem, InputError, ValidationFailed
+
+
+class Tier(StrEnum):
+    """Hardship tiers as the provinces apply the national file rules."""
+
+    deep = "deep"  # 深度困难
+    relative = "relative"  # 相对困难
+    accident = "accident"  # 意外致困
+
+
+class Category(StrEnum):
+    living_relief = "living_relief"  # 生活救助
+    medical_relief = "medical_relief"  # 医疗救助
+    student_aid = "student_aid"  # 金秋助学
+    winter_relief = "winter_relief"  # 冬送温暖
+    summer_relief = "summer_relief"  # 夏送清凉
+    emergency_relief = "emergency_relief"  # 临时救助
+
+
+class Cause(StrEnum):
+    """Causes of hardship: the rigid causes of the relative tier and the sudden events of the accident tier."""
+
+    serious_illness = "serious_illness"
+    schooling_costs = "schooling_costs"
+    disability = "disability"
+    single_parent = "single_parent"
+    accident = "accident"
+    disaster = "disaster"
+
+
+class StudentLevel(StrEnum):
+    university = "university"
+    senior_high = "senior_high"
+
+
+class Comparison(StrEnum):
+    """How a figure is compared with a threshold; the policy names it, the code never guesses."""
+
+    less_than = "less_than"  # <   (低于)
+    at_most = "at_most"  # <=  (不高于, 以下)
+    more_than = "more_than"  # >   (高于, 超过)
+    at_least = "at_least"  # >=  (不低于, 以上)
+
+    def holds(self, value: int | Fraction, threshold: int | Fraction) -> bool:
+        if self is Comparison.less_than:
+            return value < threshold
+        if self is Comparison.at_most:
+            return value <= threshold
+        if self is Comparison.more_than:
+            return value > threshold
+        return value >= threshold
+
+    @property
+    def words(self) -> str:
+        return {"less_than": "below", "at_most": "at most", "more_than": "more than", "at_least": "at least"}[
+            self.value
+        ]
+
+
+# --- field types -------------------------------------------------------------------------------
+
+
+class _KeyProblem(ValueError):
+    """A problem found by a validator, with the key path below the validated node it belongs to."""
+
+    def __init__(self, subpath: tuple[str | int, ...], problem: str) -> None:
+        super().__init__(problem)
+        self.subpath = subpath
+        self.problem = problem
+
+
+def _yuan_to_fen(value: object) -> int:
+    if isinstance(value, bool):
+        raise ValueError("must be an amount in yuan, e.g. 1200 or 1200.50")
+    try:
+        return parse_yuan(value, "amount")
+    except InputError as exc:
+        raise ValueError(exc.problem_detail.problem) from None
+
+
+def _upper_bound(value: Comparison) -> Comparison:
+    if value not in (Comparison.less_than, Comparison.at_most):
+        raise ValueError("must be less_than or at_most (an income limit is an upper bound)")
+    return value
+
+
+def _lower_bound(value: Comparison) -> Comparison:
+    if value not in (Comparison.more_than, Comparison.at_least):
+        raise ValueError("must be more_than or at_least (this is a lower bound)")
+    return value
+
+
+def _unique(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    seen: set[Any] = set()
+    for position, value in enumerate(values):
+        if value in seen:
+            raise _KeyProblem((position,), "is listed twice")
+        seen.add(value)
+    return values
+
+
+Fen = Annotated[int, BeforeValidator(_yuan_to_fen)]
+"""An amount written in yuan in the file, held as integer fen."""
+
+Multiple = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+"""A multiple of the 低保 line, e.g. 1, 2 or 1.5; kept exact."""
+
+UpperBound = Annotated[Comparison, AfterValidator(_upper_bound)]
+LowerBound = Annotated[Comparison, AfterValidator(_lower_bound)]
+Count = Annotated[StrictInt, Field(ge=0)]
+Day = Annotated[date, Strict()]
+DocumentKind = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+DocumentList = Annotated[tuple[DocumentKind, ...], AfterValidator(_unique)]
+CauseList = Annotated[tuple[Cause, ...], Field(min_length=1), AfterValidator(_unique)]
+
+
+class _PolicyModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- tiers -------------------------------------------------------------------------------------
+
+
+class DeepTier(_PolicyModel):
+    """深度困难: per-capita income below the line, for more than a number of months."""
+
+    income_line_multiple: Multiple
+    income_comparison: UpperBound
+    months_below_line: Count
+    months_comparison: LowerBound
+
+
+class RelativeTier(_PolicyModel):
+    """相对困难: per-capita income below a multiple of the line, plus at least one rigid cause."""
+
+    income_line_multiple: Multiple
+    income_comparison: UpperBound
+    rigid_causes: CauseList
+
+
+class AccidentTier(_PolicyModel):
+    """意外致困: hardship spending above a share of household income, or income up to a multiple
+    of the line together with a sudden event."""
+
+    spending_share_percent: Annotated[Decimal, Field(gt=0, le=100, allow_inf_nan=False)]
+    spending_comparison: LowerBound
+    income_line_multiple: Multiple
+    income_comparison: UpperBound
+    sudden_events: CauseList
+
+
+class Tiers(_PolicyModel):
+    deep: DeepTier
+    relative: RelativeTier
+    accident: AccidentTier
+
+
+# --- categories --------------------------------------------------------------------------------
+
+
+class CappedCategory(_PolicyModel):
+    """A category paid up to a cap per application."""
+
+    cap_fen: Fen = Field(alias="cap_yuan")
+
+
+class StudentAidAmounts(_PolicyModel):
+    university_fen: Fen = Field(alias="university_yuan")
+    senior_high_fen: Fen = Field(alias="senior_high_yuan")
+
+    def for_level(self, level: StudentLevel) -> int:
+        return self.university_fen if level is StudentLevel.university else self.senior_high_fen
+
+
+class StudentAid(_PolicyModel):
+    """金秋助学: an amount per level, higher for families with a registered hardship file."""
+
+    registered: StudentAidAmounts
+    other: StudentAidAmounts
+
+    def amount_fen(self, level: StudentLevel, registered: bool) -> int:
+        return (self.registered if registered else self.other).for_level(level)
+
+
+class TierAmounts(_PolicyModel):
+    """A fixed amount per tier (the seasonal campaigns)."""
+
+    deep_fen: Fen = Field(alias="deep_yuan")
+    relative_fen: Fen = Field(alias="relative_yuan")
+    accident_fen: Fen = Field(alias="accident_yuan")
+
+    def for_tier(self, tier: Tier) -> int:
+        return {Tier.deep: self.deep_fen, Tier.relative: self.relative_fen, Tier.accident: self.accident_fen}[tier]
+
+
+class Categories(_PolicyModel):
+    living_relief: CappedCategory
+    medical_relief: CappedCategory
+    student_aid: StudentAid
+    winter_relief: TierAmounts
+    summer_relief: TierAmounts
+    emergency_relief: CappedCategory
+
+
+# --- the rest of a version ---------------------------------------------------------------------
+
+
+class HouseholdLimits(_PolicyModel):
+    yearly_cap_fen: Fen = Field(alias="yearly_cap_yuan")
+
+
+class MigrantWorkers(_PolicyModel):
+    min_months_employed_in_district: Count
+
+
+class Exclusions(_PolicyModel):
+    homes_at_least: Annotated[StrictInt, Field(ge=1)]
+    private_school_fees_above_public_multiple: Multiple
+
+
+class ApprovalThresholds(_PolicyModel):
+    grassroots_limit_fen: Fen = Field(alias="grassroots_limit_yuan")
+    district_limit_fen: Fen = Field(alias="district_limit_yuan")
+    two_approvers_above_fen: Fen = Field(alias="two_approvers_above_yuan")
+
+    @model_validator(mode="after")
+    def _grassroots_within_district(self) -> ApprovalThresholds:
+        if self.grassroots_limit_fen > self.district_limit_fen:
+            raise _KeyProblem(("grassroots_limit_yuan",), "must not be more than district_limit_yuan")
+        return self
+
+
+class Documents(_PolicyModel):
+    """Required document kinds per category (kinds are lower_snake_case names)."""
+
+    living_relief: DocumentList
+    medical_relief: DocumentList
+    student_aid: DocumentList
+    winter_relief: DocumentList
+    summer_relief: DocumentList
+    emergency_relief: DocumentList
+
+    def required_for(self, category: Category) -> tuple[str, ...]:
+        kinds: tuple[str, ...] = getattr(self, category.value)
+        return kinds
+
+
+class PublicNotice(_PolicyModel):
+    working_days: Annotated[StrictInt, Field(ge=1)]
+
+
+class PolicyVersion(_PolicyModel):
+    """One complete version of the policy, in force from ``effective_from``."""
+
+    version: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^\S+$")]
+    effective_from: Day
+    effective_until: Day | None = None
+    subsistence_line_monthly_fen: Annotated[Fen, Field(gt=0)] = Field(alias="subsistence_line_monthly_yuan")
+    tiers: Tiers
+    categories: Categories
+    household: HouseholdLimits
+    migrant_workers: MigrantWorkers
+    exclusions: Exclusions
+    approval: ApprovalThresholds
+    documents: Documents
+    public_notice: PublicNotice
+
+    @model_validator(mode="after")
+    def _until_after_from(self) -> PolicyVersion:
+        if self.effective_until is not None and self.effective_until < self.effective_from:
+            raise _KeyProblem(("effective_until",), "must not be before effective_from")
+        return self
+
+    def fingerprint(self) -> str:
+        """A short digest of the version's content: record it beside the id, so that a version
+        edited in place after decisions were made under it can be told apart."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
+
+
+class HardshipPolicy(_PolicyModel):
+    """A locality's hardship policy: its versions, oldest first."""
+
+    locality: Annotated[str, Field(min_length=1, max_length=200)]
+    versions: tuple[PolicyVersion, ...]
+
+    @field_validator("versions")
+    @classmethod
+    def _ordered_without_overlap(cls, versions: tuple[PolicyVersion, ...]) -> tuple[PolicyVersion, ...]:
+        if not versions:
+            raise ValueError("must list at least one version ([[versions]])")
+        ids: set[str] = set()
+        for position, current in enumerate(versions):
+            if current.version in ids:
+                raise _KeyProblem((position, "version"), "is used by an earlier version; give each version its own id")
+            ids.add(current.version)
+            if position == 0:
+                continue
+            previous = versions[position - 1]
+            if current.effective_from <= previous.effective_from:
+                raise _KeyProblem(
+                    (position, "effective_from"),
+                    f"must be later than the previous version's effective_from ({previous.effective_from.isoformat()}); "
+                    "list versions oldest first, one start date each",
+                )
+            if previous.effective_until is not None and previous.effective_until >= current.effective_from:
+                raise _KeyProblem(
+                    (position, "effective_from"),
+                    f"overlaps the previous version, in force until {previous.effective_until.isoformat()}",
+                )
+        return versions
+
+    def version_on(self, day: date) -> PolicyVersion:
+        """The version in force on ``day``: the latest to start on or before it, unless its
+        ``effective_until`` has passed. Decide with the day the application was received."""
+        in_force: PolicyVersion | None = None
+        for candidate in self.versions:
+            if candidate.effective_from <= day:
+                in_force = candidate
+        if in_force is None:
+            raise InputError(
+                "date",
+                f"no hardship policy version is in force on {day.isoformat()}; "
+                f"the earliest starts on {self.versions[0].effective_from.isoformat()}",
+            )
+        if in_force.effective_until is not None and in_force.effective_until < day:
+            raise InputError(
+                "date",
+                f"no hardship policy version is in force on {day.isoformat()}; "
+                f"version {in_force.version} ended on {in_force.effective_until.isoformat()}",
+            )
+        return in_force
+
+    def version(self, version_id: str) -> PolicyVersion:
+        """A version by its id: how a recorded decision is re-read under the policy it was made with."""
+        for candidate in self.versions:
+            if candidate.version == version_id:
+                return candidate
+        raise InputError("version", "no policy version has this id")
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+
+def load_policy(path: str | Path) -> HardshipPolicy:
+    """Read and check a policy file. Every problem is an ``InputError`` (``ValidationFailed``
+    when the content is wrong, one ``FieldProblem`` per key), never a traceback."""
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            raw = tomllib.load(handle)
+    except FileNotFoundError:
+        raise InputError("policy file", f"{path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError("policy file", f"{path.name} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise InputError("policy file", f"{path.name} is not UTF-8 text") from None
+    except OSError as exc:
+        raise InputError("policy file", f"{path} cannot be read: {exc.strerror}") from None
+    try:
+        return HardshipPolicy.model_validate(raw)
+    except ValidationError as exc:
+        problems = [_field_problem(error, raw) for error in exc.errors()]
+        raise ValidationFailed(problems) from None
+
+
+def _field_problem(error: Any, raw: dict[str, Any]) -> FieldProblem:
+    loc: tuple[str | int, ...] = tuple(error["loc"])
+    problem: str = error["msg"]
+    cause = (error.get("ctx") or {}).get("error")
+    if isinstance(cause, _KeyProblem):
+        loc, problem = loc + cause.subpath, cause.problem
+    elif error["type"] == "value_error":
+        problem = problem.removeprefix("Value error, ")
+    elif error["type"] == "missing":
+        problem = "is required"
+    elif error["type"] == "extra_forbidden":
+        problem = "is not a key this file knows (check the spelling)"
+    elif error["type"] == "greater_than":
+        problem = f"must be more than {error['ctx']['gt']}"
+    elif error["type"] in ("date_type", "date_parsing"):
+        problem = "must be a TOML date without quotes, e.g. 2026-01-01"
+    return FieldProblem(_key_path(loc, raw), problem)
+
+
+def _key_path(loc: tuple[str | int, ...], raw: Any) -> str:
+    """``('versions', 1, 'tiers')`` → ``versions[2026.1].tiers`` (or ``versions[#2]`` without an id)."""
+    text = ""
+    node = raw
+    for key in loc:
+        if isinstance(key, int):
+            item = node[key] if isinstance(node, list) and 0 <= key < len(node) else None
+            ident = item.get("version") if isinstance(item, dict) else None
+            named = text == "versions" and isinstance(ident, str) and ident.strip() != ""
+            text += f"[{ident}]" if named else f"[#{key + 1}]"
+            node = item
+        else:
+            text += f".{key}" if text else str(key)
+            node = node.get(key) if isinstance(node, dict) else None
+    return text or "policy file"

@@ -1,0 +1,107 @@
+"""The case lifecycle as data: every allowed move, who may make it, and the rules it carries.
+
+A move not in the table is refused. Case types add their own moves here, as rows, never as
+``if case_type == ...`` branches elsewhere. Pure: no database, no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models.enums import CaseStatus as S
+from models.enums import CaseType, Role
+
+SYSTEM_ACTOR = "system"
+
+
+@dataclass(frozen=True)
+class Transition:
+    from_status: S
+    to_status: S
+    action: str
+    roles: frozenset[Role]
+    system: bool = False  # flows, acting as "system", may make this move
+    not_by_submitter: bool = False  # four-eyes: whoever submitted the case may not make it
+    terminal: bool = False  # the case is finished after it (closed_at is set)
+
+
+def _t(frm: S, to: S, action: str, *roles: Role, system: bool = False, four_eyes: bool = False) -> Transition:
+    terminal = to in (S.closed, S.withdrawn)
+    return Transition(frm, to, action, frozenset(roles), system, four_eyes, terminal)
+
+
+_CW, _AP, _MD, _FI, _SU = Role.caseworker, Role.approver, Role.mediator, Role.finance, Role.supervisor
+
+SHARED: tuple[Transition, ...] = (
+    _t(S.submitted, S.verifying, "start_verification", _CW, system=True),
+    _t(S.verifying, S.needs_information, "request_information", _CW, system=True),
+    _t(S.needs_information, S.verifying, "information_received", _CW, system=True),
+    _t(S.verifying, S.awaiting_approval, "verification_passed", _CW, system=True),
+    _t(S.verifying, S.rejected, "verification_failed", _CW, _AP, system=True),
+    _t(S.awaiting_approval, S.approved, "approve", _AP, four_eyes=True),
+    _t(S.awaiting_approval, S.rejected, "reject", _AP, four_eyes=True),
+    _t(S.approved, S.payout_pending, "release_payout", _FI, system=True),
+    _t(S.payout_pending, S.paid, "payout_succeeded", _FI, system=True),
+    _t(S.payout_pending, S.approved, "payout_failed", _FI, system=True),
+    _t(S.paid, S.closed, "close", _CW, _SU, system=True),
+    _t(S.rejected, S.closed, "close", _CW, _SU, system=True),
+    *(
+        _t(frm, S.withdrawn, "withdraw", _CW, _SU)
+        for frm in (S.submitted, S.verifying, S.needs_information, S.awaiting_approval, S.approved)
+    ),
+)
+
+# Labour-dispute mediation: accept within 3 working days, agreement or failure, and the
+# 15-day clock after which either party may go to arbitration (arts. 12-16).
+MEDIATION: tuple[Transition, ...] = (
+    _t(S.verifying, S.accepted, "accept_mediation", _MD, _CW),
+    _t(S.accepted, S.in_mediation, "open_session", _MD),
+    _t(S.in_mediation, S.agreement_reached, "record_agreement", _MD),
+    _t(S.in_mediation, S.mediation_failed, "record_failure", _MD),
+    _t(S.accepted, S.referred_to_arbitration, "mediation_deadline_passed", _MD, system=True),
+    _t(S.in_mediation, S.referred_to_arbitration, "mediation_deadline_passed", _MD, system=True),
+    _t(S.mediation_failed, S.referred_to_arbitration, "refer_to_arbitration", _MD, system=True),
+    _t(S.agreement_reached, S.closed, "close", _MD, _SU, system=True),
+    _t(S.referred_to_arbitration, S.closed, "close", _MD, _SU, system=True),
+)
+
+BY_TYPE: dict[CaseType, tuple[Transition, ...]] = {
+    CaseType.hardship: SHARED,
+    CaseType.insurance: SHARED,
+    CaseType.mediation: SHARED + MEDIATION,
+}
+
+
+def find_transition(case_type: CaseType, from_status: S, to_status: S) -> Transition | None:
+    for rule in BY_TYPE[case_type]:
+        if rule.from_status == from_status and rule.to_status == to_status:
+            return rule
+    return None
+
+
+def moves_from(case_type: CaseType, from_status: S) -> tuple[Transition, ...]:
+    return tuple(rule for rule in BY_TYPE[case_type] if rule.from_status == from_status)
+
+
+def refusal_reason(
+    rule: Transition | None,
+    case_type: CaseType,
+    from_status: S,
+    actor_roles: frozenset[Role] | None,
+    actor_is_submitter: bool,
+) -> str | None:
+    """Why this actor may not make this move, or None when they may.
+
+    ``actor_roles`` None means the system (a flow) is acting.
+    """
+    if rule is None:
+        allowed = ", ".join(sorted({m.to_status.value for m in moves_from(case_type, from_status)}))
+        return f"no such move for a {case_type.value} case (from {from_status.value}: {allowed or 'none, it is final'})"
+    if actor_roles is None:
+        return None if rule.system else f"'{rule.action}' must be done by a person, not by the system"
+    if not (actor_roles & rule.roles):
+        needed = " or ".join(sorted(r.value for r in rule.roles))
+        return f"'{rule.action}' needs the role {needed}"
+    if rule.not_by_submitter and actor_is_submitter:
+        return f"four-eyes rule: the person who submitted the case may not '{rule.action}' it"
+    return None

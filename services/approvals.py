@@ -1,0 +1,116 @@
+"""Deciding on cases: approve (with an amount) or reject, by an approver within their limit.
+
+Rules kept here: the approved amount is at most the requested amount; an approver's personal
+limit is respected; the four-eyes rule and roles come from the transition table. The decision
+row, the amount and the status change commit together with their audit event.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, select
+from sqlmodel import Session
+
+from models.approval_routing import approver_refusal, route_for
+from models.cases import Approval, Case
+from models.enums import CaseStatus, CaseType, Decision
+from models.money import format_fen
+from models.org import Staff, Unit
+from models.policy import ApprovalThresholds
+from services import ledger
+from services.audit import append_event
+from services.cases import apply_transition, authorize, load_case
+from services.db import transaction
+from services.errors import InputError, NotFound, RuleViolation
+
+
+def _approver(session: Session, staff_number: str) -> tuple[Staff, Unit]:
+    row = session.execute(select(Staff, Unit).join(Unit, Unit.id == Staff.unit_id)
+                          .where(Staff.staff_number == staff_number)).first()
+    if row is None:
+        raise NotFound(f"staff member {staff_number} does not exist")
+    return row[0], row[1]
+
+
+def approve_case(case_number: str, *, approver: str, amount_fen: int, reason: str,
+                 expected_version: int | None = None, engine: Engine | None = None) -> Case:
+    """Record an approval. When the route needs two approvers, the first one is recorded and
+    the case waits for a second, different approver of the same amount."""
+    if not reason.strip():
+        raise InputError("reason", "is required: say why the case is approved")
+    with transaction(engine) as session:
+        case = load_case(session, case_number)
+        from services.campaigns import notice_hold
+
+        if why := notice_hold(session, case):
+            raise RuleViolation(why)
+        if amount_fen <= 0:
+            raise InputError("approved_amount", "must be more than zero")
+        if amount_fen > case.requested_fen:
+            raise InputError("approved_amount",
+                             f"{format_fen(amount_fen)} is more than the requested {format_fen(case.requested_fen)}")
+        authorize(session, case, CaseStatus.approved, approver)  # roles and four-eyes before limits
+        staff, unit = _approver(session, approver)
+        if amount_fen > staff.approval_limit_fen:
+            raise RuleViolation(f"approval limit: {approver} may approve up to {format_fen(staff.approval_limit_fen)}, "
+                                f"not {format_fen(amount_fen)}; a higher-level approver must decide")
+        route = route_for(amount_fen, thresholds_for(session, case))
+        why = approver_refusal(route, unit.level, unit.id == case.unit_id)
+        if why:
+            raise RuleViolation(f"case {case_number}: {approver} may not approve: {why}")
+        earlier = session.execute(select(Approval).where(Approval.case_id == case.id,
+                                                         Approval.decision == Decision.approve)).scalars().all()
+        if any(a.approver_staff_id == staff.id for a in earlier):
+            raise RuleViolation(f"case {case_number}: {approver} has approved already; a second, different approver must decide")
+        if earlier and earlier[0].amount_fen != amount_fen:
+            raise InputError("approved_amount", f"the first approver approved {format_fen(earlier[0].amount_fen)}; "
+                                                "approve the same amount or reject")
+        decision = Approval(case_id=case.id, decision=Decision.approve, approver_staff_id=staff.id,  # type: ignore[arg-type]
+                            level=unit.level.value, amount_fen=amount_fen, reason=reason)
+        if len(earlier) + 1 < route.approvers_needed:
+            session.add(decision)
+            append_event(session, actor=approver, action="first_approval", case_id=case.id, case_number=case_number,
+                         from_status=case.status.value, to_status=case.status.value, reason=reason,
+                         payload={"approved_fen": amount_fen, "approvers_needed": route.approvers_needed})
+            return case
+
+        def record(s: Session, c: Case) -> None:
+            ledger.reserve(s, c, amount_fen, key=f"reserve:{c.case_number}:v{c.version}")
+            c.approved_fen = amount_fen
+            s.add(c)
+            s.add(decision)
+
+        return apply_transition(session, case, CaseStatus.approved, actor=approver, reason=reason,
+                                expected_version=expected_version,
+                                payload={"approved_fen": amount_fen, "approvers": len(earlier) + 1}, effects=record)
+
+
+def thresholds_for(session: Session, case: Case) -> ApprovalThresholds | None:
+    """The policy's approval thresholds for this case, where its case type has a policy."""
+    finder = THRESHOLDS_BY_TYPE.get(case.case_type)
+    return finder(session, case) if finder else None
+
+
+def _hardship_thresholds(session: Session, case: Case) -> ApprovalThresholds | None:
+    from services.verification import policy_version_for
+
+    version = policy_version_for(session, case)
+    return version.approval if version else None
+
+
+THRESHOLDS_BY_TYPE = {CaseType.hardship: _hardship_thresholds}
+
+
+def reject_case(case_number: str, *, approver: str, reason: str, expected_version: int | None = None,
+                engine: Engine | None = None) -> Case:
+    if not reason.strip():
+        raise InputError("reason", "is required: say why the case is rejected")
+    with transaction(engine) as session:
+        case = load_case(session, case_number)
+        staff, unit = _approver(session, approver)
+
+        def record(s: Session, c: Case) -> None:
+            s.add(Approval(case_id=c.id, decision=Decision.reject, approver_staff_id=staff.id,  # type: ignore[arg-type]
+                           level=unit.level.value, reason=reason))
+
+        return apply_transition(session, case, CaseStatus.rejected, actor=approver, reason=reason,
+                                expected_version=expected_version, effects=record)

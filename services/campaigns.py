@@ -1,0 +1,861 @@
+"""Campaigns: student aid (金秋助学) and seasonal relief (冬送温暖 / 夏送清凉) as batches.
+
+Every step reads the campaign and its cases from the database and does only what is still
+undone, so any step (and any flow run over them) may be repeated: attaching a file twice
+attaches each application once, verification skips verified cases, approval skips decided
+ones, payment goes through ``services.payouts.pay_case`` (one live payout per case, the
+provider's reference idempotency behind it).
+
+Student aid: ``create_campaign`` → ``attach_applications`` (intake from a file; personal data
+stays here) → ``verify_cases`` → ``open_notice`` (N working days of the statutory calendar,
+from the policy version in force) → ``record_objection`` while it runs → ``close_notice`` once
+``today`` is past its last day → ``approve_cases`` by the campaign's approver through
+``services.approvals`` (four-eyes, limits, routing and budget apply; a refusal is recorded on
+the case and the batch goes on; a case with an objection is held for a person's own decision)
+→ ``pay_cases`` → ``finish_if_done``.
+
+Seasonal relief: ``open_seasonal_campaign`` → ``plan_seasonal`` (every household with a
+registered hardship tier, the policy's fixed amount for its tier, the total checked against
+the programme's remaining budget before anything is created) → ``create_seasonal_cases`` →
+then approval and payment as above, without a notice.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, and_, exists, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from models.campaigns import (
+    CAMPAIGN_TRANSITIONS,
+    KIND_RULES,
+    Campaign,
+    CampaignCase,
+    CampaignKind,
+    CampaignStatus,
+    ObjectionStatus,
+    campaign_move_refusal,
+    check_code,
+    default_code,
+    first_working_day,
+    notice_end,
+)
+from models.cases import Approval, Case, HardshipDetail, Programme, VerificationRecord
+from models.enums import CaseStatus, CaseType, MembershipStatus, Role
+from models.hardship import GRANTED_STATUSES, PROGRAMME_BY_CATEGORY
+from models.intake import HardshipApplication
+from models.members import Household, HouseholdMember, Member
+from models.money import format_fen
+from models.org import Staff
+from models.payouts import Payout, PayoutStatus
+from models.policy import HardshipPolicy, Tier, TierAmounts
+from models.time import utcnow
+from services import approvals, ledger
+from services.audit import append_event
+from services.cases import apply_transition, load_case, open_case, resolve_actor, transition_case
+from services.db import transaction
+from services.errors import (
+    ConflictError,
+    FieldProblem,
+    InputError,
+    NotFound,
+    PermanentError,
+    RetryableError,
+    RuleViolation,
+)
+from services.payment_provider import PaymentProvider
+from services.payouts import pay_case, resolve_payout
+from services.registry_client import MembershipRegistry
+from services.settings import get_settings
+
+C = CaseStatus
+NOT_VERIFIED = (C.submitted, C.verifying)
+FINISHED = (C.paid, C.closed, C.rejected, C.withdrawn)
+# How far along a case is, in thirds of its way through a campaign (verify, approve, pay), for progress bars.
+PROGRESS_UNITS = {C.submitted: 0, C.verifying: 0, C.needs_information: 3, C.awaiting_approval: 1, C.approved: 2,
+                  C.payout_pending: 2, C.paid: 3, C.closed: 3, C.rejected: 3, C.withdrawn: 3}
+
+
+def local_today() -> date:
+    """Today in the federation's time zone (Asia/Shanghai by default)."""
+    return utcnow().astimezone(get_settings().zone).date()
+
+
+class CampaignBudgetShort(ledger.BudgetExceeded):
+    """Keeps the yearly budget for a whole campaign: nothing is created when the programme cannot
+    pay every household the campaign would include."""
+
+    def __init__(self, programme: str, year: int, remaining_fen: int, needed_fen: int, households: int) -> None:
+        RuleViolation.__init__(self, f"budget of {programme} {year} too small for this campaign: {format_fen(needed_fen)} "
+                                     f"needed for {households} household(s), {format_fen(remaining_fen)} remaining; "
+                                     "raise the budget or wait for funds, then run the campaign again")
+        self.remaining_fen, self.needed_fen = remaining_fen, needed_fen
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CampaignView:
+    """What flows and reports may see of a campaign: no names, no identifiers beyond case numbers."""
+
+    code: str
+    kind: CampaignKind
+    year: int
+    status: CampaignStatus
+    approver: str
+    caseworker: str
+    opened_on: date
+    notice_starts_on: date | None
+    notice_ends_on: date | None
+    cases: dict[str, int]  # case status → number of cases in the campaign
+
+    @property
+    def total(self) -> int:
+        return sum(self.cases.values())
+
+
+def find_campaign(session: Session, code: str, *, lock: bool = False) -> Campaign:
+    query = select(Campaign).where(Campaign.code == code.strip().lower())
+    campaign = session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+    if campaign is None:
+        raise NotFound(f"campaign {code} does not exist")
+    return campaign
+
+
+def _view(session: Session, campaign: Campaign) -> CampaignView:
+    rows = session.execute(select(Case.status, func.count()).join(CampaignCase, CampaignCase.case_id == Case.id)
+                           .where(CampaignCase.campaign_id == campaign.id).group_by(Case.status)).all()
+    return CampaignView(campaign.code, campaign.kind, campaign.year, campaign.status, campaign.approver,
+                        campaign.caseworker, campaign.opened_on, campaign.notice_starts_on, campaign.notice_ends_on,
+                        {CaseStatus(status).value: count for status, count in rows})
+
+
+def campaign_view(code: str, *, engine: Engine | None = None) -> CampaignView:
+    with transaction(engine) as session:
+        return _view(session, find_campaign(session, code))
+
+
+def _in_batch(campaign: Campaign) -> Any:
+    """The campaign's cases that the batch decides: with a notice, those listed in it."""
+    condition = CampaignCase.campaign_id == campaign.id
+    if KIND_RULES[campaign.kind].public_notice:
+        condition = and_(condition, CampaignCase.listed_in_notice.is_(True))  # type: ignore[attr-defined]
+    return condition
+
+
+def case_numbers(code: str, statuses: tuple[CaseStatus, ...] | None = None, *, batch_only: bool = False,
+                 engine: Engine | None = None) -> list[str]:
+    """Case numbers of the campaign (in intake order), optionally only in ``statuses`` or in the batch."""
+    with transaction(engine) as session:
+        campaign = find_campaign(session, code)
+        condition = _in_batch(campaign) if batch_only else CampaignCase.campaign_id == campaign.id
+        query = select(Case.case_number).join(CampaignCase, CampaignCase.case_id == Case.id).where(condition)
+        if statuses:
+            query = query.where(Case.status.in_(statuses))  # type: ignore[attr-defined]
+        return list(session.execute(query.order_by(Case.id)).scalars())
+
+
+def campaign_progress(code: str, *, engine: Engine | None = None) -> float:
+    """Per cent of the campaign's work done: each case is verified, decided and paid (or finished early)."""
+    view = campaign_view(code, engine=engine)
+    if view.total == 0:
+        return 100.0 if view.status == CampaignStatus.done else 0.0
+    units = sum(PROGRESS_UNITS.get(CaseStatus(status), 0) * count for status, count in view.cases.items())
+    return round(100.0 * units / (3 * view.total), 1)
+
+
+# --- creating --------------------------------------------------------------------------------
+
+
+def _staff_with_role(session: Session, staff_number: str, role: Role, field_name: str) -> Staff:
+    staff = session.execute(select(Staff).where(Staff.staff_number == staff_number)).scalar_one_or_none()
+    if staff is None or not staff.active:
+        raise InputError(field_name, "is not an active staff member")
+    if not staff.has_role(role):
+        raise InputError(field_name, f"needs the {role.value} role")
+    return staff
+
+
+def create_campaign(kind: CampaignKind | str, year: int, *, caseworker: str, approver: str, code: str | None = None,
+                    opened_on: date | None = None, engine: Engine | None = None) -> CampaignView:
+    """A new campaign, or the existing one with this code when it is the same kind and year."""
+    kind = CampaignKind(kind)
+    code = check_code(code or default_code(kind, year))
+    if caseworker == approver:
+        raise InputError("approver", "must not be the caseworker who submits the cases (four-eyes)")
+    with transaction(engine) as session:
+        existing = session.execute(select(Campaign).where(Campaign.code == code)).scalar_one_or_none()
+        if existing is not None:
+            if (existing.kind, existing.year) != (kind, year):
+                raise InputError("code", f"campaign {code} exists already for {existing.kind.value} {existing.year}")
+            return _view(session, existing)
+        _staff_with_role(session, caseworker, Role.caseworker, "caseworker")
+        _staff_with_role(session, approver, Role.approver, "approver")
+        programme = PROGRAMME_BY_CATEGORY[kind.category]
+        ledger.find_programme(session, programme, year)  # NotFound names the programme to add
+        campaign = Campaign(code=code, kind=kind, year=year, opened_on=opened_on or local_today(), approver=approver,
+                            caseworker=caseworker)
+        session.add(campaign)
+        session.flush()
+        append_event(session, actor=caseworker, action="campaign_created",
+                     payload={"campaign": code, "kind": kind.value, "year": year, "approver": approver})
+        return _view(session, campaign)
+
+
+def _programme(session: Session, campaign: Campaign) -> Programme:
+    return ledger.find_programme(session, PROGRAMME_BY_CATEGORY[campaign.kind.category], campaign.year)
+
+
+def _unattached_case(session: Session, campaign: Campaign, member_id: int, facts: dict[str, Any]) -> Case | None:
+    """A submitted case of this member and category, in no campaign: left by an attach that
+    stopped between storing the case and attaching it. Adopted instead of taking it twice."""
+    programme = _programme(session, campaign)
+    candidates = session.execute(
+        select(Case, HardshipDetail).join(HardshipDetail, HardshipDetail.case_id == Case.id)
+        .where(Case.applicant_member_id == member_id, Case.category == campaign.kind.value,
+               Case.status == C.submitted, Case.programme_id == programme.id,
+               ~exists().where(CampaignCase.case_id == Case.id))
+        .order_by(Case.id)).all()
+    for case, detail in candidates:
+        if all(detail.facts.get(key) == value for key, value in facts.items()):
+            return case
+    return None
+
+
+def _attach(session: Session, campaign: Campaign, case: Case, household_id: int | None, actor: str) -> CampaignCase:
+    link = CampaignCase(campaign_id=campaign.id, case_id=case.id, member_id=case.applicant_member_id,  # type: ignore[arg-type]
+                        household_id=household_id)
+    session.add(link)
+    session.flush()
+    append_event(session, actor=actor, action="campaign_case_attached", case_id=case.id, case_number=case.case_number,
+                 payload={"campaign": campaign.code})
+    return link
+
+
+# --- student aid: applications from a file ---------------------------------------------------
+
+
+@dataclass
+class AttachReport:
+    attached: list[str] = field(default_factory=list)  # newly attached case numbers
+    already: list[str] = field(default_factory=list)  # attached by an earlier run of the same file
+    problems: list[FieldProblem] = field(default_factory=list)
+
+
+def attach_applications(code: str, path: Path, *, engine: Engine | None = None) -> AttachReport:
+    """Take every application in the file into the campaign; problems listed by row and field."""
+    from services.hardship_files import read_applications
+
+    applications, problems = read_applications(path)
+    report = AttachReport(problems=list(problems))
+    for row, form in applications:
+        try:
+            number, new = attach_application(code, form, engine=engine)
+        except InputError as exc:
+            detail = exc.problem_detail
+            report.problems.append(FieldProblem(detail.field, detail.problem, detail.row or row))
+        except (RuleViolation, NotFound, ConflictError) as exc:
+            report.problems.append(FieldProblem("application", str(exc), row))
+        else:
+            (report.attached if new else report.already).append(number)
+    return report
+
+
+def attach_application(code: str, form: HardshipApplication, *,
+                       engine: Engine | None = None) -> tuple[str, bool]:
+    """Intake one student-aid application into the campaign: (case number, newly attached).
+
+    One application per applicant and per household in a campaign; the same applicant again is
+    the earlier case (a file attached twice changes nothing)."""
+    from services.intake import intake_hardship
+
+    with transaction(engine) as session:
+        campaign = find_campaign(session, code)
+        if not KIND_RULES[campaign.kind].public_notice or KIND_RULES[campaign.kind].from_registered_households:
+            raise RuleViolation(f"campaign {campaign.code} takes no applications: its cases come from the register")
+        if form.category.value != campaign.kind.value:
+            raise InputError("category", f"must be {campaign.kind.value} for campaign {campaign.code}")
+        applied_on = form.applied_on or local_today()
+        if applied_on.year != campaign.year:
+            raise InputError("applied_on", f"must be in {campaign.year}, the year of campaign {campaign.code}")
+        member = session.execute(select(Member).where(Member.member_number == form.applicant_member_number)).scalar_one_or_none()
+        if member is None:
+            raise InputError("applicant_member_number", "is not a registered member")
+        earlier = session.execute(select(Case.case_number).join(CampaignCase, CampaignCase.case_id == Case.id)
+                                  .where(CampaignCase.campaign_id == campaign.id,
+                                         CampaignCase.member_id == member.id)).scalar_one_or_none()
+        if earlier is not None:
+            return earlier, False
+        _refuse_second_of_household(session, campaign, member.household_id)
+        if campaign.status != CampaignStatus.open:
+            raise RuleViolation(f"campaign {campaign.code} is {campaign.status.value}: applications are attached "
+                                "while it is open, before the notice")
+        orphan = _unattached_case(session, campaign, member.id, {"applied_on": applied_on.isoformat()})  # type: ignore[arg-type]
+        number = orphan.case_number if orphan else None
+    if number is None:
+        number = intake_hardship(form, engine=engine)
+    try:
+        with transaction(engine) as session:
+            campaign = find_campaign(session, code)
+            case = load_case(session, number)
+            _attach(session, campaign, case, member.household_id, form.caseworker)
+    except IntegrityError:
+        raise ConflictError(f"case {number} was attached to campaign {code} by someone else at the same moment; "
+                            "attach the file again to see where it stands") from None
+    return number, True
+
+
+def _refuse_second_of_household(session: Session, campaign: Campaign, household_id: int | None) -> None:
+    if household_id is None:
+        return
+    other = session.execute(select(Case.case_number).join(CampaignCase, CampaignCase.case_id == Case.id)
+                            .where(CampaignCase.campaign_id == campaign.id,
+                                   CampaignCase.household_id == household_id)).scalar_one_or_none()
+    if other is not None:
+        raise RuleViolation(f"the household already has case {other} in campaign {campaign.code}: one application per "
+                            "household (no double aid in a year)")
+
+
+# --- verification ------------------------------------------------------------------------------
+
+
+def _statuses(session: Session, numbers: list[str]) -> dict[str, CaseStatus]:
+    rows = session.execute(select(Case.case_number, Case.status).where(Case.case_number.in_(numbers))).all()  # type: ignore[attr-defined]
+    return {number: CaseStatus(status) for number, status in rows}
+
+
+def verify_cases(numbers: list[str], registry: MembershipRegistry, *, policy: HardshipPolicy | None = None,
+                 engine: Engine | None = None) -> dict[str, int]:
+    """Verify each case that is not verified yet; counts by the status each case reached.
+
+    A registry that cannot be reached stops no other case: the chunk finishes, then
+    ``RetryableError`` says how many are left (a retry skips the verified ones)."""
+    from services.verification import current_policy, verify_hardship
+
+    policy = policy or current_policy()
+    with transaction(engine) as session:
+        statuses = _statuses(session, numbers)
+    counts: Counter[str] = Counter()
+    unreachable: list[str] = []
+    for number in numbers:
+        if statuses.get(number) not in NOT_VERIFIED:
+            counts["verified earlier"] += 1
+            continue
+        try:
+            counts[verify_hardship(number, registry, policy=policy, engine=engine).status.value] += 1
+        except RetryableError as exc:
+            unreachable.append(str(exc))
+        except ConflictError:
+            counts["changed meanwhile"] += 1  # verified by another run at the same moment
+    if unreachable:
+        raise RetryableError(f"{len(unreachable)} case(s) not verified yet: {unreachable[0]}")
+    return dict(counts)
+
+
+# --- the public notice -------------------------------------------------------------------------
+
+
+def _move_campaign(session: Session, campaign: Campaign, to: CampaignStatus, *, actor: str, reason: str = "",
+                   payload: dict[str, Any] | None = None, **values: Any) -> bool:
+    """Guarded campaign move with its audit event. False when another run moved it first."""
+    frm = campaign.status
+    why = campaign_move_refusal(campaign.kind, frm, to)
+    if why:
+        raise RuleViolation(f"campaign {campaign.code}: {why}")
+    result = session.execute(
+        update(Campaign).where(Campaign.id == campaign.id, Campaign.status == frm, Campaign.version == campaign.version)
+        .values(status=to, version=Campaign.version + 1, updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    session.refresh(campaign)
+    append_event(session, actor=actor, action=CAMPAIGN_TRANSITIONS[(frm, to)], from_status=frm.value,
+                 to_status=to.value, reason=reason, payload={"campaign": campaign.code, **(payload or {})})
+    return True
+
+
+def open_notice(code: str, *, today: date | None = None, policy: HardshipPolicy | None = None,
+                engine: Engine | None = None) -> CampaignView:
+    """List every case awaiting approval in the public notice, starting on the first working day
+    from ``today``, for the working days of the policy version in force then."""
+    from services.verification import current_policy
+
+    today = today or local_today()
+    policy = policy or current_policy()
+    with transaction(engine) as session:
+        campaign = find_campaign(session, code, lock=True)
+        if campaign.status != CampaignStatus.open:
+            return _view(session, campaign)
+        if not KIND_RULES[campaign.kind].public_notice:
+            raise RuleViolation(f"campaign {campaign.code}: {campaign.kind.value} has no public notice")
+        pending = session.execute(select(func.count()).select_from(CampaignCase).join(Case, Case.id == CampaignCase.case_id)
+                                  .where(CampaignCase.campaign_id == campaign.id,
+                                         Case.status.in_(NOT_VERIFIED))).scalar_one()  # type: ignore[attr-defined]
+        if pending:
+            raise RuleViolation(f"campaign {campaign.code}: {pending} case(s) are not verified yet; the notice lists "
+                                "the outcome of verification")
+        version = policy.version_on(today)
+        days = version.public_notice.working_days
+        starts = first_working_day(today)
+        ends = notice_end(starts, days)
+        awaiting = select(Case.id).where(Case.status == C.awaiting_approval)
+        listed = session.execute(update(CampaignCase).where(CampaignCase.campaign_id == campaign.id,
+                                                            CampaignCase.case_id.in_(awaiting))  # type: ignore[attr-defined]
+                                 .values(listed_in_notice=True).execution_options(synchronize_session=False)).rowcount
+        _move_campaign(session, campaign, CampaignStatus.notice, actor="system",
+                       reason=f"public notice {starts.isoformat()} to {ends.isoformat()} ({days} working days)",
+                       payload={"listed": listed, "starts_on": starts.isoformat(), "ends_on": ends.isoformat(),
+                                "working_days": days, "policy_version": version.version},
+                       notice_starts_on=starts, notice_ends_on=ends, notice_working_days=days,
+                       notice_policy_version=version.version)
+        return _view(session, campaign)
+
+
+def record_objection(code: str, case_number: str, *, text: str, recorded_by: str, today: date | None = None,
+                     engine: Engine | None = None) -> None:
+    """Record an objection to a listed case while the notice runs. The case is then held out of
+    the batch approval until a person approves or rejects it (``unionaid approve|reject``)."""
+    cleaned = (text or "").strip()
+    if len(cleaned) < 2 or len(cleaned) > 2000:
+        raise InputError("objection", "say what the objection is (2 to 2,000 characters)")
+    today = today or local_today()
+    with transaction(engine) as session:
+        campaign = find_campaign(session, code)
+        if campaign.status != CampaignStatus.notice or campaign.notice_ends_on is None:
+            raise RuleViolation(f"campaign {campaign.code} is {campaign.status.value}: objections are recorded while "
+                                "its public notice runs; the approver may still reject the case")
+        if today > campaign.notice_ends_on:
+            raise RuleViolation(f"the notice of campaign {campaign.code} ended on {campaign.notice_ends_on.isoformat()}; "
+                                "the approver may still reject the case")
+        acting = resolve_actor(session, recorded_by)
+        if acting.staff_id is None:
+            raise InputError("recorded_by", "an objection is recorded by a staff member")
+        case = load_case(session, case_number)
+        link = session.execute(select(CampaignCase).where(CampaignCase.campaign_id == campaign.id,
+                                                          CampaignCase.case_id == case.id)).scalar_one_or_none()
+        if link is None or not link.listed_in_notice:
+            raise NotFound(f"case {case.case_number} is not listed in the notice of campaign {campaign.code}")
+        link.objection_text = (f"{link.objection_text}\n---\n{cleaned}" if link.objection_text else cleaned)[:4000]
+        link.objection_recorded_by = acting.label
+        link.objection_recorded_at = utcnow()
+        link.objection_status = ObjectionStatus.open
+        session.add(link)
+        append_event(session, actor=acting.label, action="objection_recorded", case_id=case.id,
+                     case_number=case.case_number, from_status=case.status.value, to_status=case.status.value,
+                     reason=cleaned, payload={"campaign": campaign.code})
+
+
+def close_notice(code: str, *, today: date | None = None, engine: Engine | None = None) -> bool:
+    """End the notice once ``today`` is past its last day. True when the campaign is past its notice."""
+    today = today or local_today()
+    with transaction(engine) as session:
+        campaign = find_campaign(session, code, lock=True)
+        if campaign.status != CampaignStatus.notice:
+            return campaign.status in (CampaignStatus.approving, CampaignStatus.paying, CampaignStatus.done)
+        assert campaign.notice_ends_on is not None
+        if today <= campaign.notice_ends_on:
+            return False
+        objections = session.execute(select(func.count()).select_from(CampaignCase).where(
+            CampaignCase.campaign_id == campaign.id, CampaignCase.objection_status.is_not(None))).scalar_one()  # type: ignore[union-attr]
+        _move_campaign(session, campaign, CampaignStatus.approving, actor="system",
+                       reason=f"public notice ended on {campaign.notice_ends_on.isoformat()}",
+                       payload={"objections": objections})
+        return True  # moved now, or by another run at the same moment
+
+
+def mark_cases_ready(code: str, *, engine: Engine | None = None) -> bool:
+    """A campaign without a notice goes to approval once every case it planned exists."""
+    with transaction(engine) as session:
+        campaign = find_campaign(session, code, lock=True)
+        if campaign.status != CampaignStatus.open:
+            return campaign.status != CampaignStatus.notice
+        _move_campaign(session, campaign, CampaignStatus.approving, actor="system",
+                       reason="every case of the campaign is ready for approval")
+        return True
+
+
+# --- approval ----------------------------------------------------------------------------------
+
+
+def notice_hold(session: Session, case: Case) -> str | None:
+    """Why a person may not approve this case yet, or None: a case of a campaign with a public
+    notice is approved only after the notice has ended (rejecting it is always allowed).
+    Meant for ``services.approvals.approve_case``, inside its transaction."""
+    row = session.execute(select(Campaign).join(CampaignCase, CampaignCase.campaign_id == Campaign.id)
+                          .where(CampaignCase.case_id == case.id)).scalar_one_or_none()
+    if row is None or not KIND_RULES[row.kind].public_notice:
+        return None
+    if row.status == CampaignStatus.open:
+        return f"case {case.case_number} is in campaign {row.code}: it is approved after the campaign's public notice"
+    if row.status == CampaignStatus.notice:
+        ends = row.notice_ends_on.isoformat() if row.notice_ends_on else "?"
+        return (f"case {case.case_number} is in the public notice of campaign {row.code} until {ends}: "
+                "approve it once the notice has ended")
+    return None
+
+
+def _approval_reason(campaign: Campaign) -> str:
+    if campaign.notice_starts_on and campaign.notice_ends_on:
+        return (f"campaign {campaign.code}: public notice {campaign.notice_starts_on.isoformat()} to "
+                f"{campaign.notice_ends_on.isoformat()} ended without objection")
+    return f"campaign {campaign.code}: registered hardship household, the policy's fixed amount for its tier"
+
+
+def approve_cases(code: str, numbers: list[str], *, engine: Engine | None = None) -> dict[str, int]:
+    """The campaign's approver approves each listed case still awaiting approval, for the amount
+    verified. Held out: a case with an objection, one refused before, one already approved by
+    this approver (a second approver must decide). A refusal is recorded and the rest go on."""
+    counts: Counter[str] = Counter()
+    for number in numbers:
+        with transaction(engine) as session:
+            campaign = find_campaign(session, code)
+            if campaign.status != CampaignStatus.approving:
+                raise RuleViolation(f"campaign {campaign.code} is {campaign.status.value}, not approving")
+            case = load_case(session, number)
+            link = session.execute(select(CampaignCase).where(CampaignCase.case_id == case.id)).scalar_one_or_none()
+            skip = _held_because(session, campaign, case, link)
+            approver, reason, amount, version = campaign.approver, _approval_reason(campaign), case.requested_fen, case.version
+        if skip:
+            counts[skip] += 1
+            continue
+        try:
+            decided = approvals.approve_case(number, approver=approver, amount_fen=amount, reason=reason,
+                                             expected_version=version, engine=engine)
+        except ConflictError:
+            counts["decided meanwhile"] += 1
+            continue
+        except (RuleViolation, InputError, NotFound) as exc:
+            counts[_record_refusal(code, number, approver, str(exc), engine)] += 1
+            continue
+        counts["approved" if decided.status == C.approved else "waiting for a second approver"] += 1
+    return dict(counts)
+
+
+def _held_because(session: Session, campaign: Campaign, case: Case, link: CampaignCase | None) -> str | None:
+    if link is None or link.campaign_id != campaign.id:
+        return "not in this campaign"
+    if case.status != C.awaiting_approval:
+        return "decided earlier"
+    if KIND_RULES[campaign.kind].public_notice and not link.listed_in_notice:
+        return "not listed in the notice"
+    if link.objection_status == ObjectionStatus.open:
+        return "held: objection, a person decides"
+    if link.batch_refusal:
+        return "refused earlier, a person decides"
+    mine = session.execute(select(func.count()).select_from(Approval).join(Staff, Staff.id == Approval.approver_staff_id)
+                           .where(Approval.case_id == case.id, Staff.staff_number == campaign.approver)).scalar_one()
+    return "waiting for a second approver" if mine else None
+
+
+def _record_refusal(code: str, number: str, approver: str, why: str, engine: Engine | None) -> str:
+    with transaction(engine) as session:
+        case = load_case(session, number)
+        if case.status != C.awaiting_approval:
+            return "decided meanwhile"  # another run or a person decided first: not a refusal
+        link = session.execute(select(CampaignCase).where(CampaignCase.case_id == case.id)).scalar_one()
+        link.batch_refusal = why[:1000]
+        session.add(link)
+        append_event(session, actor=approver[:40], action="campaign_approval_refused", case_id=case.id,
+                     case_number=number, from_status=case.status.value, to_status=case.status.value,
+                     reason=why[:1900], payload={"campaign": code})
+    return "refused"
+
+
+def finish_approval(code: str, *, engine: Engine | None = None) -> bool:
+    """approving → paying, once the batch has been through approval. True when past approval."""
+    with transaction(engine) as session:
+        campaign = find_campaign(session, code, lock=True)
+        if campaign.status != CampaignStatus.approving:
+            return campaign.status in (CampaignStatus.paying, CampaignStatus.done)
+        counts = dict(session.execute(select(Case.status, func.count()).join(CampaignCase, CampaignCase.case_id == Case.id)
+                                      .where(_in_batch(campaign)).group_by(Case.status)).all())
+        _move_campaign(session, campaign, CampaignStatus.paying, actor="system",
+                       reason="batch approval done; cases held out wait for a person's decision",
+                       payload={"cases": {CaseStatus(k).value: v for k, v in counts.items()}})
+        return True
+
+
+# --- payment -----------------------------------------------------------------------------------
+
+
+def pay_cases(numbers: list[str], provider: PaymentProvider, *, engine: Engine | None = None) -> dict[str, int]:
+    """Pay each approved case, finish payouts a crash left open, close paid cases. A case whose
+    payout the provider definitely refused is left for a person (``unionaid pay`` after the
+    bank account is checked), never retried here with a new reference."""
+    counts: Counter[str] = Counter()
+    for number in numbers:
+        with transaction(engine) as session:
+            case = load_case(session, number)
+            status = case.status
+            failed = session.execute(select(func.count()).select_from(Payout).where(
+                Payout.case_id == case.id, Payout.status == PayoutStatus.failed)).scalar_one()
+            live = session.execute(select(Payout.id).where(Payout.live_case_id == case.id)).scalar_one_or_none()
+        try:
+            if status == C.approved and failed:
+                counts["payout failed earlier, a person looks"] += 1
+                continue
+            if status == C.approved:
+                outcome = pay_case(number, provider, engine=engine).status
+            elif status == C.payout_pending and live is not None:
+                outcome = resolve_payout(live, provider, engine=engine)
+            elif status == C.paid:
+                outcome = PayoutStatus.succeeded
+            else:
+                counts["not payable"] += 1
+                continue
+        except (PermanentError, RuleViolation) as exc:
+            counts["refused: " + type(exc).__name__] += 1
+            continue
+        if outcome == PayoutStatus.succeeded:
+            transition_case(number, C.closed, actor="system", reason="paid in full", engine=engine)
+            counts["paid"] += 1
+        else:
+            counts[f"payout {outcome.value}"] += 1
+    return dict(counts)
+
+
+def settle_objections(code: str, *, engine: Engine | None = None) -> int:
+    """Mark open objections whose case a person has decided: upheld (rejected, withdrawn) or
+    dismissed (approved). Returns how many were settled."""
+    with transaction(engine) as session:
+        campaign = find_campaign(session, code)
+        rows = session.execute(select(CampaignCase, Case).join(Case, Case.id == CampaignCase.case_id)
+                               .where(CampaignCase.campaign_id == campaign.id,
+                                      CampaignCase.objection_status == ObjectionStatus.open)).all()
+        settled = 0
+        for link, case in rows:
+            if case.status in (C.awaiting_approval, C.submitted, C.verifying, C.needs_information):
+                continue
+            # A closed case was either paid (approved before) or rejected and then closed.
+            granted = case.status in (C.approved, C.payout_pending, C.paid) or (
+                case.status == C.closed and case.approved_fen is not None)
+            link.objection_status = ObjectionStatus.dismissed if granted else ObjectionStatus.upheld
+            session.add(link)
+            settled += 1
+        return settled
+
+
+def finish_if_done(code: str, *, engine: Engine | None = None) -> CampaignView:
+    """paying → done once every case of the batch is finished."""
+    with transaction(engine) as session:
+        campaign = find_campaign(session, code, lock=True)
+        if campaign.status == CampaignStatus.paying:
+            left = session.execute(select(func.count()).select_from(CampaignCase).join(Case, Case.id == CampaignCase.case_id)
+                                   .where(_in_batch(campaign), Case.status.not_in(FINISHED))).scalar_one()  # type: ignore[attr-defined]
+            if not left:
+                _move_campaign(session, campaign, CampaignStatus.done, actor="system",
+                               reason="every case of the batch is paid, rejected or withdrawn")
+        return _view(session, campaign)
+
+
+# --- seasonal relief -----------------------------------------------------------------------------
+
+
+def open_seasonal_campaign(kind: CampaignKind | str, year: int, *, caseworker: str, approver: str,
+                           today: date | None = None, engine: Engine | None = None) -> CampaignView:
+    kind = CampaignKind(kind)
+    if not KIND_RULES[kind].from_registered_households:
+        raise InputError("kind", "must be winter_relief or summer_relief")
+    return create_campaign(kind, year, caseworker=caseworker, approver=approver, opened_on=today, engine=engine)
+
+
+@dataclass(frozen=True)
+class SeasonalPlan:
+    """Who a seasonal campaign still has to include, and what it costs; ids only, no names."""
+
+    code: str
+    programme: str
+    year: int
+    policy_version: str
+    household_ids: tuple[int, ...]  # households still without a case in the campaign
+    by_tier: dict[str, tuple[int, int]]  # tier → (households to add, fen each)
+    needed_fen: int  # to add them, plus cases created but not approved yet
+    remaining_fen: int  # the programme's available budget now
+    skipped: dict[str, int]  # why registered households are left out → how many
+
+
+def _tier_amounts(policy: HardshipPolicy, campaign: Campaign) -> tuple[str, TierAmounts]:
+    version = policy.version_on(campaign.opened_on)
+    amounts: TierAmounts = getattr(version.categories, campaign.kind.value)
+    return version.version, amounts
+
+
+def plan_seasonal(code: str, *, policy: HardshipPolicy | None = None, engine: Engine | None = None) -> SeasonalPlan:
+    """Every household with a registered hardship tier, through its 'self' member, at the
+    policy's fixed amount for its tier (the version in force on the day the campaign opened)."""
+    from services.verification import current_policy
+
+    policy = policy or current_policy()
+    with transaction(engine) as session:
+        campaign = find_campaign(session, code)
+        if not KIND_RULES[campaign.kind].from_registered_households:
+            raise RuleViolation(f"campaign {campaign.code} takes applications, not the household register")
+        version_id, amounts = _tier_amounts(policy, campaign)
+        programme = _programme(session, campaign)
+        accounts = ledger.accounts_for(programme)
+        attached = set(session.execute(select(CampaignCase.household_id).where(
+            CampaignCase.campaign_id == campaign.id)).scalars())
+        aided = set(session.execute(
+            select(HardshipDetail.household_id).join(Case, Case.id == HardshipDetail.case_id)
+            .where(Case.category == campaign.kind.value, Case.programme_id == programme.id,
+                   Case.status.in_(GRANTED_STATUSES),  # type: ignore[attr-defined]
+                   ~exists().where(CampaignCase.case_id == Case.id, CampaignCase.campaign_id == campaign.id))).scalars())
+        rows = session.execute(
+            select(Household.id, Household.hardship_tier, Member.status, Member.bank_account_enc)
+            .outerjoin(HouseholdMember, and_(HouseholdMember.household_id == Household.id,
+                                             HouseholdMember.relation == "self",
+                                             HouseholdMember.member_id.is_not(None)))  # type: ignore[union-attr]
+            .outerjoin(Member, Member.id == HouseholdMember.member_id)
+            .where(Household.hardship_tier.is_not(None)).order_by(Household.id)).all()  # type: ignore[union-attr]
+        unapproved = session.execute(
+            select(func.coalesce(func.sum(Case.requested_fen), 0)).join(CampaignCase, CampaignCase.case_id == Case.id)
+            .where(CampaignCase.campaign_id == campaign.id,
+                   Case.status.in_((C.submitted, C.verifying, C.awaiting_approval)))).scalar_one()  # type: ignore[attr-defined]
+        remaining = ledger.balance(session, accounts.available)
+    skipped: Counter[str] = Counter()
+    to_add: list[int] = []
+    by_tier: dict[str, list[int]] = {}
+    seen: set[int] = set()
+    for household_id, tier, member_status, account in rows:
+        if household_id in seen:
+            continue  # two 'self' members in one household: the first one counts
+        seen.add(household_id)
+        if household_id in attached:
+            continue
+        reason = _left_out_because(tier, member_status, account, household_id in aided, campaign.kind.value)
+        if reason:
+            skipped[reason] += 1
+            continue
+        to_add.append(household_id)
+        amount = amounts.for_tier(Tier(tier))
+        by_tier.setdefault(tier, [0, amount])[0] += 1
+    needed = int(unapproved) + sum(count * amount for count, amount in by_tier.values())
+    return SeasonalPlan(campaign.code, programme.code, programme.year, version_id, tuple(to_add),
+                        {tier: (count, amount) for tier, (count, amount) in sorted(by_tier.items())},
+                        needed, remaining, dict(skipped))
+
+
+def _left_out_because(tier: str | None, member_status: Any, account: str | None, aided: bool, kind: str) -> str | None:
+    if tier not in {t.value for t in Tier}:
+        return "registered tier unknown to the policy"
+    if member_status is None:
+        return "no union member registered as 'self' of the household"
+    if MembershipStatus(member_status) != MembershipStatus.active:
+        return "the household's member is not active"
+    if not account:
+        return "no bank account on file"
+    if aided:
+        return f"already received {kind} this year"
+    return None
+
+
+def check_budget(plan: SeasonalPlan) -> None:
+    """Refuse the whole campaign, before anything is created, when the budget cannot pay it."""
+    if plan.needed_fen > plan.remaining_fen:
+        households = sum(count for count, _ in plan.by_tier.values())
+        raise CampaignBudgetShort(plan.programme, plan.year, plan.remaining_fen, plan.needed_fen, households)
+
+
+def create_seasonal_cases(code: str, household_ids: list[int], *, policy: HardshipPolicy | None = None,
+                          engine: Engine | None = None) -> dict[str, int]:
+    """One case per household, for its 'self' member, at the fixed amount for its tier; the
+    register is the verification, recorded as a report under the policy version used."""
+    from services.verification import current_policy
+
+    policy = policy or current_policy()
+    counts: Counter[str] = Counter()
+    for household_id in household_ids:
+        counts[_create_seasonal_case(code, household_id, policy, engine)] += 1
+    return dict(counts)
+
+
+def _create_seasonal_case(code: str, household_id: int, policy: HardshipPolicy, engine: Engine | None) -> str:
+    with transaction(engine) as session:
+        campaign = find_campaign(session, code)
+        if campaign.status != CampaignStatus.open:
+            return f"campaign {campaign.status.value}"
+        if session.execute(select(CampaignCase.id).where(CampaignCase.campaign_id == campaign.id,
+                                                         CampaignCase.household_id == household_id)).first():
+            return "created earlier"
+        household = session.get(Household, household_id)
+        member = session.execute(select(Member).join(HouseholdMember, HouseholdMember.member_id == Member.id)
+                                 .where(HouseholdMember.household_id == household_id, HouseholdMember.relation == "self")
+                                 .order_by(HouseholdMember.id)).scalars().first()
+        if household is None or member is None or household.hardship_tier not in {t.value for t in Tier}:
+            return "not in the register any more"
+        tier = Tier(household.hardship_tier)
+        version_id, amounts = _tier_amounts(policy, campaign)
+        amount = amounts.for_tier(tier)
+        orphan = _unattached_case(session, campaign, member.id, {"campaign": campaign.code})  # type: ignore[arg-type]
+        number = orphan.case_number if orphan else None
+        caseworker, member_number, opened_on, year = campaign.caseworker, member.member_number, campaign.opened_on, campaign.year
+    if number is None:
+        facts = {"applied_on": opened_on.isoformat(), "category": campaign.kind.value, "campaign": code,
+                 "registered_hardship_file": True, "household_monthly_incomes_fen": [], "documents": []}
+        number = open_case(case_type=CaseType.hardship, category=campaign.kind.value,
+                           applicant_member_number=member_number, requested_fen=amount, submitted_by=caseworker,
+                           programme_code=PROGRAMME_BY_CATEGORY[campaign.kind.category], local_year=year,
+                           reason=f"campaign {code}: registered {tier.value} household", engine=engine,
+                           details=HardshipDetail(household_id=household_id, tier_claimed=tier.value,
+                                                  reason=f"campaign {code}", facts=facts)).case_number
+    try:
+        with transaction(engine) as session:
+            campaign = find_campaign(session, code)
+            case = load_case(session, number)
+            _attach(session, campaign, case, household_id, "system")
+            results = [{"rule": "registered_hardship_household", "passed": True,
+                        "reason": f"the household is registered in the {tier.value} tier"},
+                       {"rule": "category_cap", "passed": True,
+                        "reason": f"the fixed {campaign.kind.value} amount for the {tier.value} tier is {format_fen(amount)}"}]
+            fingerprint = policy.version(version_id).fingerprint()
+            session.add(VerificationRecord(case_id=case.id, policy_version=version_id,  # type: ignore[arg-type]
+                                           policy_fingerprint=fingerprint, passed=True, results=results,
+                                           missing_documents=[]))
+            apply_transition(session, case, C.verifying, actor="system", reason=f"campaign {code}")
+            apply_transition(session, case, C.awaiting_approval, actor="system",
+                             reason=f"registered {tier.value} hardship household", payload={"policy_version": version_id})
+    except IntegrityError:
+        return "created by another run"
+    return "created"
+
+
+# --- reporting -----------------------------------------------------------------------------------
+
+
+def summary_markdown(code: str, *, engine: Engine | None = None, limit: int = 100) -> str:
+    """The campaign for people (a Prefect artifact): counts, dates, and the cases that wait for a
+    person, by case number and reason only."""
+    with transaction(engine) as session:
+        campaign = find_campaign(session, code)
+        view = _view(session, campaign)
+        waiting = session.execute(
+            select(Case.case_number, Case.status, CampaignCase.objection_status, CampaignCase.batch_refusal)
+            .join(CampaignCase, CampaignCase.case_id == Case.id)
+            .where(_in_batch(campaign), (CampaignCase.objection_status.is_not(None))  # type: ignore[union-attr]
+                   | (CampaignCase.batch_refusal.is_not(None)))  # type: ignore[union-attr]
+            .order_by(Case.id).limit(limit)).all()
+        money = session.execute(select(func.coalesce(func.sum(Case.approved_fen), 0), func.coalesce(func.sum(Case.paid_fen), 0))
+                                .join(CampaignCase, CampaignCase.case_id == Case.id)
+                                .where(CampaignCase.campaign_id == campaign.id)).one()
+    lines = [f"# Campaign {view.code} ({view.kind.value} {view.year})", "",
+             f"- status: **{view.status.value}**; approver {view.approver}; opened on {view.opened_on.isoformat()}"]
+    if view.notice_starts_on and view.notice_ends_on:
+        lines.append(f"- public notice: {view.notice_starts_on.isoformat()} to {view.notice_ends_on.isoformat()} (inclusive)")
+    lines += [f"- approved {format_fen(int(money[0]))}, paid {format_fen(int(money[1]))}", "",
+              "| case status | cases |", "| --- | ---: |"]
+    lines += [f"| {status} | {count} |" for status, count in sorted(view.cases.items())]
+    if waiting:
+        lines += ["", "Cases for a person to decide:", "", "| case | status | objection | batch approval refused |",
+                  "| --- | --- | --- | --- |"]
+        for number, status, objection, refusal in waiting:
+            objection_text = ObjectionStatus(objection).value if objection else ""
+            refusal_text = (refusal or "").replace("|", "\\|").replace("\n", " ")
+            lines.append(f"| {number} | {CaseStatus(status).value} | {objection_text} | {refusal_text} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,227 @@
+"""Opening cases and moving them through the lifecycle.
+
+Rule kept: a transition is one transaction — the guarded status change (``WHERE status = from
+AND version = read version``), its audit event and whatever rows the move implies (``effects``)
+commit together or not at all. Of concurrent attempts on one case exactly one wins; the others
+get ``StaleCase`` (or ``TransitionRefused`` when they read the case after the winner).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel
+
+from models.cases import Case, CaseNumberCounter
+from models.enums import CaseStatus, CaseType, MembershipStatus, Role
+from models.members import Member
+from models.org import Staff, Unit
+from models.time import utcnow
+from models.transitions import SYSTEM_ACTOR, Transition, find_transition, refusal_reason
+from services import ledger
+from services.audit import append_event
+from services.db import transaction
+from services.errors import FourEyesViolation, InputError, NotFound, RuleViolation, StaleCase, TransitionRefused
+from services.settings import get_settings
+
+Effects = Callable[[Session, Case], None]
+
+
+@dataclass(frozen=True)
+class ActingAs:
+    label: str  # staff number or "system", as written to the audit trail
+    staff_id: int | None
+    roles: frozenset[Role] | None  # None: the system (a flow) is acting
+
+
+def resolve_actor(session: Session, actor: str) -> ActingAs:
+    if actor == SYSTEM_ACTOR:
+        return ActingAs(SYSTEM_ACTOR, None, None)
+    staff = session.execute(select(Staff).where(Staff.staff_number == actor)).scalar_one_or_none()
+    if staff is None:
+        raise NotFound(f"staff member {actor} does not exist")
+    if not staff.active:
+        raise RuleViolation(f"staff member {actor} is not active")
+    return ActingAs(staff.staff_number, staff.id, staff.role_set)
+
+
+def next_case_number(session: Session, case_type: CaseType, year: int) -> str:
+    """Readable, gap-free numbers per type and year: ``HA-2026-000123``. The counter row is
+    updated in the caller's transaction, so concurrent intakes queue on it."""
+    prefix = case_type.prefix
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(CaseNumberCounter).values(prefix=prefix, year=year, last_number=0).on_conflict_do_nothing()
+    )
+    number = session.execute(
+        update(CaseNumberCounter)
+        .where(CaseNumberCounter.prefix == prefix, CaseNumberCounter.year == year)
+        .values(last_number=CaseNumberCounter.last_number + 1)
+        .returning(CaseNumberCounter.last_number)
+    ).scalar_one()
+    return f"{prefix}-{year}-{number:06d}"
+
+
+def open_case(
+    *,
+    case_type: CaseType,
+    category: str,
+    applicant_member_number: str,
+    requested_fen: int,
+    submitted_by: str,
+    details: SQLModel | None = None,
+    programme_code: str | None = None,
+    reason: str = "",
+    engine: Engine | None = None,
+    local_year: int | None = None,
+) -> Case:
+    """Intake: the case, its per-type details and the 'submitted' audit event, in one transaction."""
+    if requested_fen < 0:
+        raise InputError("requested_amount", "must not be negative")
+    with transaction(engine) as session:
+        acting = resolve_actor(session, submitted_by)
+        if acting.roles is None or acting.staff_id is None:
+            raise RuleViolation("cases are submitted by a staff member, not by the system")
+        if Role.caseworker not in acting.roles:
+            raise RuleViolation(f"staff member {submitted_by} needs the caseworker role to submit cases")
+        member = session.execute(select(Member).where(Member.member_number == applicant_member_number)).scalar_one_or_none()
+        if member is None:
+            raise NotFound(f"member {applicant_member_number} does not exist")
+        if member.status != MembershipStatus.active:
+            raise RuleViolation(f"member {applicant_member_number} is not an active member ({member.status.value})")
+        now = utcnow()
+        year = local_year or now.astimezone(get_settings().zone).year
+        programme_id = None
+        if programme_code:
+            programme = ledger.find_programme(session, programme_code, year)
+            if programme.case_type != case_type:
+                raise InputError("programme", f"{programme_code} is for {programme.case_type.value} cases")
+            programme_id = programme.id
+        case = Case(
+            case_number=next_case_number(session, case_type, year),
+            case_type=case_type,
+            category=category,
+            status=CaseStatus.submitted,
+            applicant_member_id=member.id,  # type: ignore[arg-type]
+            unit_id=member.unit_id,
+            programme_id=programme_id,
+            requested_fen=requested_fen,
+            submitted_by_staff_id=acting.staff_id,
+            submitted_at=now,
+            updated_at=now,
+        )
+        session.add(case)
+        session.flush()
+        if details is not None:
+            details.case_id = case.id  # type: ignore[attr-defined]
+            session.add(details)
+        append_event(
+            session,
+            actor=acting.label,
+            action="submit",
+            case_id=case.id,
+            case_number=case.case_number,
+            to_status=CaseStatus.submitted.value,
+            reason=reason,
+            payload={"case_type": case_type.value, "category": category, "requested_fen": requested_fen},
+        )
+        session.flush()
+        return case
+
+
+def transition_case(
+    case_number: str,
+    to_status: CaseStatus,
+    *,
+    actor: str,
+    reason: str,
+    expected_version: int | None = None,
+    payload: dict[str, Any] | None = None,
+    effects: Effects | None = None,
+    engine: Engine | None = None,
+) -> Case:
+    """Move a case to ``to_status`` as ``actor`` (a staff number or ``system``)."""
+    with transaction(engine) as session:
+        case = load_case(session, case_number)
+        return apply_transition(session, case, to_status, actor=actor, reason=reason,
+                                expected_version=expected_version, payload=payload, effects=effects)
+
+
+def apply_transition(
+    session: Session,
+    case: Case,
+    to_status: CaseStatus,
+    *,
+    actor: str,
+    reason: str,
+    expected_version: int | None = None,
+    payload: dict[str, Any] | None = None,
+    effects: Effects | None = None,
+) -> Case:
+    """The transition inside a transaction the caller owns (for services that add more rows)."""
+    from_status, version = case.status, case.version
+    if expected_version is not None and expected_version != version:
+        raise StaleCase(case.case_number, from_status.value, expected_version)
+    rule, acting = authorize(session, case, to_status, actor)
+    now = utcnow()
+    values: dict[str, Any] = {"status": to_status, "version": Case.version + 1, "updated_at": now}
+    if rule.terminal:
+        values["closed_at"] = now
+    result = session.execute(
+        update(Case)
+        .where(Case.id == case.id, Case.status == from_status, Case.version == version)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise StaleCase(case.case_number, from_status.value, version)
+    session.refresh(case)
+    ledger.on_case_transition(session, case, from_status, to_status)
+    append_event(
+        session,
+        actor=acting.label,
+        action=rule.action,
+        case_id=case.id,
+        case_number=case.case_number,
+        from_status=from_status.value,
+        to_status=to_status.value,
+        reason=reason,
+        payload=payload,
+    )
+    if effects is not None:
+        effects(session, case)
+    session.flush()
+    return case
+
+
+def authorize(session: Session, case: Case, to_status: CaseStatus, actor: str) -> tuple[Transition, ActingAs]:
+    """The transition rule for this move by this actor, or the refusal that names why not."""
+    acting = resolve_actor(session, actor)
+    rule = find_transition(case.case_type, case.status, to_status)
+    why = refusal_reason(rule, case.case_type, case.status, acting.roles,
+                         acting.staff_id is not None and acting.staff_id == case.submitted_by_staff_id)
+    if why is not None or rule is None:
+        error = FourEyesViolation if (why or "").startswith("four-eyes") else TransitionRefused
+        raise error(case.case_number, case.status.value, to_status.value, why or "not allowed")
+    return rule, acting
+
+
+def load_case(session: Session, case_number: str) -> Case:
+    case = session.execute(select(Case).where(Case.case_number == case_number)).scalar_one_or_none()
+    if case is None:
+        raise NotFound(f"case {case_number} does not exist")
+    return case
+
+
+def count_cases(session: Session) -> int:
+    return session.execute(select(func.count()).select_from(Case)).scalar_one()
+
+
+def unit_code(session: Session, unit_id: int) -> str:
+    unit = session.get(Unit, unit_id)
+    return unit.code if unit else "?"

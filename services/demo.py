@@ -1,0 +1,242 @@
+"""Demo data and the scripted walk-through behind ``unionaid demo`` and ``make up``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from models.cases import Case, MediationDetail
+from models.enums import CaseStatus, CaseType, UnitLevel
+from models.money import format_fen, parse_yuan
+from models.org import Unit
+from models.time import utcnow
+from services import approvals, ledger, member_import, org
+from services.audit import verify_chain
+from services.cases import open_case, transition_case
+from services.db import get_engine, transaction
+from services.errors import UnionaidError
+from services.migrate import upgrade
+from services.settings import REPO_ROOT, get_settings
+
+DEMO_DIR = REPO_ROOT / "config" / "demo"
+
+
+def is_empty(engine: Engine | None = None) -> bool:
+    with transaction(engine) as session:
+        return session.execute(select(func.count()).select_from(Unit)).scalar_one() == 0
+
+
+def seed_demo(engine: Engine | None = None) -> bool:
+    """Seed units, staff and members when the database is empty. Returns whether it seeded."""
+    if not is_empty(engine):
+        return False
+    data = json.loads((DEMO_DIR / "organisation.json").read_text(encoding="utf-8"))
+    for unit in data["units"]:
+        org.add_unit(unit["code"], unit["name"], UnitLevel(unit["level"]), unit["parent"], engine=engine)
+    for s in data["staff"]:
+        org.add_staff(s["staff_number"], s["name"], s["unit"], org.parse_roles(s["roles"]),
+                      parse_yuan(s["limit"], "limit"), engine=engine)
+    year = utcnow().astimezone(get_settings().zone).year
+    for prog in data["programmes"]:
+        ledger.add_programme(prog["code"], prog["name"], CaseType(prog["case_type"]), year,
+                             parse_yuan(prog["budget"], "budget"), engine=engine)
+    member_import.import_members(DEMO_DIR / "members.csv", engine=engine)
+    return True
+
+
+def _demo_ids() -> dict[str, str]:
+    """Resident IDs of the demo members, from the shipped demo file (fictional people)."""
+    import csv
+
+    with (DEMO_DIR / "members.csv").open(encoding="utf-8") as fh:
+        return {row["member_number"]: row["resident_id"] for row in csv.DictReader(fh)}
+
+
+LIVING_DOCS = ["application_form", "resident_id", "membership_proof", "household_register", "income_proof"]
+
+
+def run_demo(echo: Callable[[str], object] = print, engine: Engine | None = None) -> list[Case]:
+    """Hardship cases through every path, and a mediation, against real HTTP sandboxes."""
+    from models.intake import parse_application
+    from services import intake, payouts, verification
+
+    engine = engine or get_engine()
+    upgrade(engine)
+    if seed_demo(engine):
+        echo("seeded demo units, staff, programmes and members")
+    ids = _demo_ids()
+    today = utcnow().astimezone(get_settings().zone).date().isoformat()
+
+    def step(text: str) -> None:
+        echo(f"  - {text}")
+
+    def apply(member: str, caseworker: str, **changes: object) -> str:
+        data: dict[str, object] = {
+            "caseworker": caseworker, "applicant_member_number": member, "resident_id": ids[member],
+            "category": "living_relief", "tier_claimed": "deep", "household": [
+                {"name": "申请人", "relation": "self", "monthly_income_yuan": "900"},
+                {"name": "配偶", "relation": "spouse", "monthly_income_yuan": "0"}],
+            "requested_amount_yuan": "2000", "reason": "factory closed; spouse ill",
+            "documents_provided": LIVING_DOCS, "months_below_line": 8, "applied_on": today}
+        data.update(changes)
+        return intake.intake_hardship(parse_application(data), engine=engine)
+
+    cases: list[str] = []
+    with _sandboxes(engine) as (provider, registry):
+        def verify(number: str) -> bool:
+            """True when the case now awaits approval (a second demo run meets the no-double-aid rule)."""
+            outcome = verification.verify_hardship(number, registry, engine=engine)
+            failed = [line.split("|")[1].strip() for line in outcome.markdown.splitlines() if "**failed**" in line]
+            step(f"{number} verified under policy: {outcome.status.value}"
+                 + (f" (missing: {', '.join(outcome.missing_documents)})" if outcome.missing_documents else "")
+                 + (f" (failed: {', '.join(failed)})" if outcome.status == CaseStatus.rejected else ""))
+            return outcome.status == CaseStatus.awaiting_approval
+
+        def pay_and_close(number: str) -> None:
+            view = payouts.pay_case(number, provider, engine=engine)
+            step(f"payout {view.reference}: {view.status.value}")
+            transition_case(number, CaseStatus.closed, actor="system", reason="paid in full", engine=engine)
+
+        def refused(action: Callable[[], object]) -> None:
+            try:
+                action()
+            except UnionaidError as exc:
+                step(f"refused: {exc}")
+
+        echo("1. living relief, deep hardship: four-eyes and unit rules enforced, approved, paid, closed")
+        a = apply("M0001", "S002")
+        cases.append(a)
+        step(f"{a} taken by S002 (caseworker and approver of G001)")
+        if verify(a):
+            refused(lambda: approvals.approve_case(a, approver="S002", amount_fen=200000, reason="self", engine=engine))
+            refused(lambda: approvals.approve_case(a, approver="S001", amount_fen=200000, reason="no role",
+                                                   engine=engine))
+            approvals.approve_case(a, approver="S003", amount_fen=180000, reason="income verified; within policy",
+                                   engine=engine)
+            step(f"{a} approved by S003 for {format_fen(180000)}; budget reserved")
+            pay_and_close(a)
+
+        echo("2. medical relief: documents missing, then two approvers for a large amount")
+        b = apply("M0003", "S001", category="medical_relief", requested_amount_yuan="8000",
+                  documents_provided=LIVING_DOCS[:3], household=[
+                      {"name": "申请人", "relation": "self", "monthly_income_yuan": "1650.50"}],
+                  tier_claimed="relative", causes=["serious_illness"], months_below_line=0)
+        cases.append(b)
+        verify(b)
+        if _status(engine, b) == CaseStatus.needs_information:
+            intake.add_documents(b, ["income_proof", "diagnosis", "medical_invoices"], actor="S001", engine=engine)
+            step("documents received: income_proof, diagnosis, medical_invoices")
+        if _status(engine, b) == CaseStatus.verifying and verify(b):
+            refused(lambda: approvals.approve_case(b, approver="S002", amount_fen=800000, reason="grassroots",
+                                                   engine=engine))
+            approvals.approve_case(b, approver="S003", amount_fen=800000, reason="hospital bills checked",
+                                   engine=engine)
+            step("first approval by S003; a second, different approver is needed above ¥5,000.00")
+            approvals.approve_case(b, approver="S004", amount_fen=800000, reason="agree", engine=engine)
+            step(f"second approval by S004: approved for {format_fen(800000)}")
+            pay_and_close(b)
+
+        echo("3. living relief with income above the line: rejected at verification")
+        c = apply("M0006", "S007", household=[{"name": "申请人", "relation": "self", "monthly_income_yuan": "4200"}])
+        cases.append(c)
+        verify(c)
+
+        echo("4. emergency relief withdrawn by the applicant before a decision")
+        d = apply("M0004", "S007", category="emergency_relief", tier_claimed="accident", causes=["disaster"],
+                  documents_provided=LIVING_DOCS[:3] + ["event_proof"], months_below_line=0)
+        cases.append(d)
+        transition_case(d, CaseStatus.withdrawn, actor="S007", reason="insurer paid for the flood damage", engine=engine)
+        step(f"{d} withdrawn")
+
+    echo("5. labour-dispute mediation ending in an agreement")
+    e = open_case(case_type=CaseType.mediation, category="unpaid_wages", applicant_member_number="M0005",
+                  requested_fen=1260000, submitted_by="S006", engine=engine,
+                  details=MediationDetail(employer_name="城东物流公司", disputed_matter="three months of unpaid wages"))
+    for status, actor, why in ((CaseStatus.verifying, "system", "scope and limitation check"),
+                               (CaseStatus.accepted, "S006", "in scope, within one year, both parties consent"),
+                               (CaseStatus.in_mediation, "S006", "first session held"),
+                               (CaseStatus.agreement_reached, "S006", "employer pays in two instalments"),
+                               (CaseStatus.closed, "S006", "agreement signed and sealed")):
+        transition_case(e.case_number, status, actor=actor, reason=why, engine=engine)
+    cases.append(e.case_number)
+    step(f"{e.case_number} closed with an agreement")
+
+    echo("final states:")
+    final = []
+    with transaction(engine) as session:
+        for number in cases:
+            case = session.execute(select(Case).where(Case.case_number == number)).scalar_one()
+            final.append(case)
+            echo(f"  {case.case_number:16} {case.case_type.value:10} {case.category:18} {case.status.value:10} "
+                 f"paid {format_fen(case.paid_fen)}")
+    for row in ledger.funds(engine):
+        if row.paid_fen or row.reserved_fen:
+            echo(f"funds: {row.programme} {row.year}: budget {format_fen(row.budget_fen)}, "
+                 f"paid {format_fen(row.paid_fen)}, remaining {format_fen(row.remaining_fen)}")
+    with transaction(engine) as session:
+        echo(f"audit: {verify_chain(session)}")
+    return final
+
+
+def _status(engine: Engine, case_number: str) -> CaseStatus:
+    with transaction(engine) as session:
+        return session.execute(select(Case.status).where(Case.case_number == case_number)).scalar_one()
+
+
+@contextmanager
+def _sandboxes(engine: Engine) -> Iterator[tuple[Any, Any]]:
+    """The configured payment provider and registry when they answer (``make up`` runs their
+    sandboxes, so payouts show in the statement); otherwise sandboxes of its own, in-process."""
+    import tempfile
+
+    import httpx
+
+    from sandbox import payment, registry
+    from sandbox.testing import running_server
+    from services import payment_provider, registry_client
+
+    settings = get_settings()
+
+    def answers(url: str) -> bool:
+        try:
+            return httpx.get(f"{url}/health", timeout=1.0).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    with ExitStack() as stack:
+        pay_url, reg_url = settings.payment_url, settings.registry_url
+        if not answers(pay_url):
+            app = payment.create_app(":memory:", merchant_id=settings.payment_merchant_id,
+                                     secret=settings.payment_secret.get_secret_value())
+            pay_url = stack.enter_context(running_server(app))
+        if not answers(reg_url):
+            seed = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "registry.json"
+            write_registry_seed(seed, engine)
+            app = registry.create_app(registry.load_members(seed), secret=settings.registry_secret.get_secret_value())
+            reg_url = stack.enter_context(running_server(app))
+        local = settings.model_copy(update={"payment_url": pay_url, "registry_url": reg_url})
+        provider = payment_provider.from_settings(local)
+        members = registry_client.from_settings(local)
+        stack.callback(provider.close)
+        stack.callback(members.close)
+        yield provider, members
+
+
+def write_registry_seed(path, engine: Engine | None = None) -> int:  # type: ignore[no-untyped-def]
+    """The membership-registry sandbox serves our members as the union's member system would:
+    status, unit, join date, name and the keyed hash of the resident ID (never the ID)."""
+    from models.members import Member
+
+    with transaction(engine) as session:
+        rows = session.execute(select(Member, Unit).join(Unit, Unit.id == Member.unit_id)).all()
+        members = [{"member_number": m.member_number, "status": m.status.value, "unit_code": u.code,
+                    "join_date": m.join_date.isoformat(), "name": m.name, "resident_id_hash": m.resident_id_hash}
+                   for m, u in rows]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(members, ensure_ascii=False, indent=1), encoding="utf-8")
+    return len(members)

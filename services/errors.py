@@ -1,0 +1,129 @@
+"""The error tree of unionaid, translated for users at the boundary (CLI, flows).
+
+    UnionaidError                 every error we raise on purpose; ``str()`` is safe to show
+    ├── InputError                bad input from a person or a file; names the field and the rule
+    │   └── ValidationFailed      several InputErrors at once (one per field or row)
+    ├── NotFound                  a case, member, staff member or programme that does not exist
+    ├── RuleViolation             a domain rule refused the request
+    │   ├── TransitionRefused     the state machine has no such move, or the actor may not make it
+    │   └── FourEyesViolation     the submitter of a case tried to decide on it
+    ├── ConflictError             someone else changed the same thing first; reload and retry
+    │   └── StaleCase             the case's status or version moved under us
+    ├── ConfigurationError        settings are missing or unsafe; names the variable to set
+    ├── AuditChainBroken          the audit trail does not verify; names the first bad sequence
+    └── ExternalServiceError      a service outside our walls (payment provider, registry)
+        ├── RetryableError        definitely not done; safe to try again (429, 503 before commit)
+        ├── PermanentError        definitely refused; retrying will not help (400, 401, bad data)
+        └── OutcomeUnknown        we cannot know whether it happened (timeout, lost response, 5xx)
+
+No message here ever contains personal data: callers pass masked values or none at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class UnionaidError(Exception):
+    """Base of every error unionaid raises on purpose. Its text is safe to show to staff."""
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One thing wrong with one field: where (``row`` for files), which field, what is wrong."""
+
+    field: str
+    problem: str
+    row: int | None = None
+
+    def __str__(self) -> str:
+        where = f"row {self.row}: " if self.row is not None else ""
+        return f"{where}{self.field}: {self.problem}"
+
+
+class InputError(UnionaidError):
+    """Bad input: the message names the field and the rule it breaks, never the value."""
+
+    def __init__(self, field: str, problem: str, row: int | None = None) -> None:
+        self.problem_detail = FieldProblem(field, problem, row)
+        super().__init__(str(self.problem_detail))
+
+    @property
+    def field(self) -> str:
+        return self.problem_detail.field
+
+
+class ValidationFailed(InputError):
+    """Several field problems found at once; nothing was stored."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        self.problems = problems
+        first = problems[0] if problems else FieldProblem("input", "invalid")
+        UnionaidError.__init__(self, "; ".join(str(p) for p in problems) or str(first))
+        self.problem_detail = first
+
+
+class NotFound(UnionaidError):
+    """The thing asked for does not exist."""
+
+
+class RuleViolation(UnionaidError):
+    """A domain rule refused the request; the message says which rule."""
+
+
+class TransitionRefused(RuleViolation):
+    """Keeps the case lifecycle: only moves listed in the transition table, by the roles listed."""
+
+    def __init__(self, case_number: str, from_status: str, to_status: str, why: str) -> None:
+        self.case_number = case_number
+        self.from_status = from_status
+        self.to_status = to_status
+        self.why = why
+        super().__init__(f"case {case_number}: cannot move from {from_status} to {to_status}: {why}")
+
+
+class FourEyesViolation(TransitionRefused):
+    """Keeps four-eyes: whoever submitted a case never decides on it."""
+
+
+class ConflictError(UnionaidError):
+    """Someone else changed the same record first; reload and try again."""
+
+
+class StaleCase(ConflictError):
+    """Keeps optimistic concurrency: a transition applies only to the status and version it read."""
+
+    def __init__(self, case_number: str, expected_status: str, expected_version: int) -> None:
+        super().__init__(
+            f"case {case_number} was changed by someone else "
+            f"(expected {expected_status} at version {expected_version}); reload it and try again"
+        )
+
+
+class ConfigurationError(UnionaidError):
+    """Settings are missing or unsafe; the message names the variable to set."""
+
+
+class AuditChainBroken(UnionaidError):
+    """Keeps the audit trail tamper-evident: every row hashes over its predecessor."""
+
+    def __init__(self, seq: int, what: str) -> None:
+        self.seq = seq
+        self.what = what
+        super().__init__(f"audit chain broken at sequence {seq}: {what}")
+
+
+class ExternalServiceError(UnionaidError):
+    """A call to a service outside our walls did not succeed."""
+
+
+class RetryableError(ExternalServiceError):
+    """Definitely not done; the same request may be sent again later."""
+
+
+class PermanentError(ExternalServiceError):
+    """Definitely refused; sending it again will not help."""
+
+
+class OutcomeUnknown(ExternalServiceError):
+    """We cannot tell whether the request took effect: query by reference before anything else."""

@@ -1,0 +1,107 @@
+"""Hardship intake: a validated application becomes a case; from here on runs carry its number.
+
+Rules kept: the resident ID must be valid and match the applicant's registered ID (compared by
+keyed hash); amounts are exact fen; nothing is stored when anything is wrong. What verification
+needs is kept as facts on the case (incomes, documents, tier facts), without names or IDs.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from models.cases import HardshipDetail
+from models.enums import CaseStatus, CaseType
+from models.hardship import PROGRAMME_BY_CATEGORY
+from models.identifiers import parse_resident_id
+from models.intake import HardshipApplication
+from models.members import Member
+from models.money import parse_yuan
+from models.time import utcnow
+from services import pii
+from services.audit import append_event
+from services.cases import load_case, open_case, transition_case
+from services.db import transaction
+from services.errors import InputError, NotFound, RuleViolation
+from services.settings import get_settings
+
+
+def _fen(value: Any, field: str) -> int:
+    return parse_yuan(str(value), field)
+
+
+def intake_facts(form: HardshipApplication, applied_on: date) -> dict[str, Any]:
+    facts: dict[str, Any] = {
+        "applied_on": applied_on.isoformat(),
+        "category": form.category.value,
+        "household_monthly_incomes_fen": [_fen(p.monthly_income_yuan, "household.monthly_income_yuan")
+                                          for p in form.household],
+        "household_relations": [p.relation for p in form.household],
+        "months_below_line": form.months_below_line,
+        "hardship_spending_fen_per_year": _fen(form.hardship_spending_yuan_per_year, "hardship_spending_yuan_per_year"),
+        "homes_owned": form.homes_owned,
+        "registered_hardship_file": form.registered_hardship_file,
+        "migrant_worker": form.migrant_worker,
+        "months_employed_in_district": form.months_employed_in_district,
+        "student_level": form.student_level.value if form.student_level else None,
+        "documents": sorted(set(form.documents_provided)),
+    }
+    if form.private_school_fees_yuan_per_year is not None:
+        facts["school_fees"] = {
+            "private_fen_per_year": _fen(form.private_school_fees_yuan_per_year, "private_school_fees_yuan_per_year"),
+            "public_rate_fen_per_year": _fen(form.public_school_rate_yuan_per_year, "public_school_rate_yuan_per_year"),
+        }
+    return facts
+
+
+def intake_hardship(form: HardshipApplication, *, engine: Engine | None = None) -> str:
+    """Store the application as a submitted case; return its case number."""
+    resident = parse_resident_id(form.resident_id)
+    applied_on = form.applied_on or utcnow().astimezone(get_settings().zone).date()
+    requested_fen = _fen(form.requested_amount_yuan, "requested_amount_yuan")
+    facts = intake_facts(form, applied_on)
+    with transaction(engine) as session:
+        member = session.execute(select(Member).where(Member.member_number == form.applicant_member_number)).scalar_one_or_none()
+        if member is None:
+            raise InputError("applicant_member_number", "is not a registered member")
+        if member.resident_id_hash != pii.hash_identifier(resident.number):
+            raise InputError("resident_id", "does not match the ID registered for this member")
+        household_id = member.household_id
+    case = open_case(
+        case_type=CaseType.hardship, category=form.category.value, applicant_member_number=form.applicant_member_number,
+        requested_fen=requested_fen, submitted_by=form.caseworker, programme_code=PROGRAMME_BY_CATEGORY[form.category],
+        local_year=applied_on.year, engine=engine,
+        reason="oral application recorded" if form.oral_application else "written application",
+        details=HardshipDetail(household_id=household_id, tier_claimed=form.tier_claimed.value,
+                               causes=[c.value for c in form.causes], reason=form.reason,
+                               oral_application=form.oral_application, oral_record=form.oral_record, facts=facts),
+    )
+    return case.case_number
+
+
+def add_documents(case_number: str, kinds: list[str], *, actor: str, engine: Engine | None = None) -> CaseStatus:
+    """Staff record documents received. A case waiting for information goes back to verification."""
+    cleaned = sorted({k.strip() for k in kinds if k.strip()})
+    if not cleaned:
+        raise InputError("documents", "name at least one document kind, e.g. income_proof")
+    with transaction(engine) as session:
+        case = load_case(session, case_number)
+        detail = session.get(HardshipDetail, case.id)
+        if detail is None:
+            raise NotFound(f"case {case_number} is not a hardship case")
+        if case.status not in (CaseStatus.submitted, CaseStatus.verifying, CaseStatus.needs_information):
+            raise RuleViolation(f"case {case_number} is {case.status.value}: documents are added before a decision")
+        facts = dict(detail.facts)
+        facts["documents"] = sorted(set(facts.get("documents", [])) | set(cleaned))
+        detail.facts = facts
+        session.add(detail)
+        append_event(session, actor=actor, action="documents_added", case_id=case.id, case_number=case_number,
+                     payload={"documents": cleaned})
+        waiting = case.status == CaseStatus.needs_information
+    if waiting:
+        transition_case(case_number, CaseStatus.verifying, actor=actor, reason="documents received: " + ", ".join(cleaned),
+                        engine=engine)
+        return CaseStatus.verifying
+    return case.status

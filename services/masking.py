@@ -1,0 +1,75 @@
+"""Masks personal identifiers in free text, and a logging filter that applies it everywhere.
+
+Resident IDs (18 or 15 digits), bank cards (12-19 digits passing Luhn) and mobile numbers are
+masked wherever they appear in a log line, an exception text or an audit reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from stdnum import luhn
+
+from models.identifiers import mask_bank_card, mask_mobile, mask_resident_id
+
+# Digits not glued to other digits, so parts of longer numbers are not mistaken for IDs.
+_RESIDENT_ID = re.compile(r"(?<!\d)(\d{17}[\dXx]|\d{15})(?![\dXx])")
+_CARD = re.compile(r"(?<!\d)(\d{12,19})(?!\d)")
+_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
+
+
+def _mask_id(match: re.Match[str]) -> str:
+    number = match.group(1)
+    return mask_resident_id(number.upper())
+
+
+def _mask_card(match: re.Match[str]) -> str:
+    number = match.group(1)
+    # 16-19 digits: mask always (a mistyped card is still a card); shorter only when Luhn-valid,
+    # so ordinary long numbers (amounts in fen, counts) stay readable.
+    return mask_bank_card(number) if len(number) >= 16 or luhn.is_valid(number) else number
+
+
+def mask_text(text: str) -> str:
+    """Mask everything that looks like a resident ID, bank card or mobile number."""
+    if not text or not any(ch.isdigit() for ch in text):
+        return text
+    text = _RESIDENT_ID.sub(_mask_id, text)
+    text = _CARD.sub(_mask_card, text)
+    return _MOBILE.sub(lambda m: mask_mobile(m.group(1)), text)
+
+
+class MaskingFilter(logging.Filter):
+    """Rewrites each record's message (and exception text) with identifiers masked."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: leave it to logging's own error path
+            return True
+        record.msg = mask_text(message)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_text(record.exc_text)
+        return True
+
+
+_FILTER = MaskingFilter()
+
+
+def install_masking() -> None:
+    """Attach the filter to every handler that exists now, ours and Prefect's.
+
+    Handler filters (not logger filters) see records propagated from child loggers too.
+    Idempotent; call it again after something configures new handlers.
+    """
+    loggers = [logging.getLogger()] + [
+        logger for logger in logging.Logger.manager.loggerDict.values() if isinstance(logger, logging.Logger)
+    ]
+    for logger in loggers:
+        for handler in logger.handlers:
+            if _FILTER not in handler.filters:
+                handler.addFilter(_FILTER)

@@ -1,0 +1,280 @@
+"""Importing members from a CSV or JSON file.
+
+Rules kept: every row is checked and every problem reported by row and field, never with the
+value; valid rows are stored together in one transaction, invalid rows not at all; importing
+the same file again changes nothing (each row carries a fingerprint of its normalised data).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from models.enums import MembershipStatus
+from models.identifiers import mask_bank_card, mask_mobile, normalize_bank_card, normalize_mobile, parse_resident_id
+from models.members import Household, HouseholdMember, Member
+from models.money import parse_yuan
+from models.org import Unit
+from models.time import utcnow
+from services import pii
+from services.audit import append_event
+from services.db import transaction
+from services.errors import FieldProblem, InputError
+
+REQUIRED = ("member_number", "name", "resident_id", "unit_code", "join_date")
+OPTIONAL = ("mobile", "status", "household_number", "relation", "monthly_income", "bank_card")
+RELATIONS = ("self", "spouse", "child", "parent", "other")
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    problems: list[FieldProblem] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def rejected_rows(self) -> int:
+        return len({p.row for p in self.problems})
+
+    def summary(self) -> str:
+        return (f"{self.rows} rows: {self.created} created, {self.updated} updated, "
+                f"{self.unchanged} unchanged, {self.rejected_rows} rejected")
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    row: int
+    member_number: str
+    name: str
+    resident_id: str
+    id_hash: str
+    id_masked: str
+    gender: str
+    birth_date: date
+    mobile: str | None
+    unit_code: str
+    join_date: date
+    status: MembershipStatus
+    household_number: str | None
+    relation: str
+    monthly_income_fen: int
+    bank_card: str | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        parts = [self.member_number, self.name, self.id_hash, self.mobile or "", self.unit_code,
+                 self.join_date.isoformat(), self.status.value, self.household_number or "", self.relation,
+                 str(self.monthly_income_fen), self.bank_card or ""]
+        return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def read_rows(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """Rows as dicts (CSV or JSON by extension) and the columns we do not know."""
+    if not path.is_file():
+        raise InputError("file", "does not exist or is not a file")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError("file", "is not UTF-8 text (save the spreadsheet as CSV UTF-8)") from None
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError("file", f"is not valid JSON (line {exc.lineno})") from None
+        if isinstance(data, dict):
+            data = data.get("members")
+        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+            raise InputError("file", "JSON must be a list of member objects or {\"members\": [...]}")
+        rows = [{str(k).strip(): v for k, v in r.items()} for r in data]
+    elif suffix == ".csv":
+        reader = csv.DictReader(io.StringIO(text))
+        rows = [{(k or "").strip(): (v or "") for k, v in r.items()} for r in reader]
+        if reader.fieldnames is None:
+            raise InputError("file", "is empty")
+    else:
+        raise InputError("file", "must end in .csv or .json")
+    columns = {c for r in rows for c in r}
+    missing = [c for c in REQUIRED if c not in columns]
+    if rows and missing:
+        raise InputError("file", f"missing column(s): {', '.join(missing)}")
+    unknown = sorted(columns - set(REQUIRED) - set(OPTIONAL))
+    return rows, unknown
+
+
+def validate_row(number: int, raw: dict[str, Any]) -> MemberRow | list[FieldProblem]:
+    problems: list[FieldProblem] = []
+
+    def text(name: str) -> str:
+        value = raw.get(name)
+        return "" if value is None else str(value).strip()
+
+    def need(name: str) -> str:
+        value = text(name)
+        if not value:
+            problems.append(FieldProblem(name, "is required", number))
+        return value
+
+    member_number, name, unit_code = need("member_number"), need("name"), need("unit_code")
+    resident = None
+    try:
+        resident = parse_resident_id(text("resident_id"))
+    except InputError as exc:
+        problems.append(FieldProblem("resident_id", exc.problem_detail.problem, number))
+    mobile = None
+    if text("mobile"):
+        try:
+            mobile = normalize_mobile(text("mobile"))
+        except InputError as exc:
+            problems.append(FieldProblem("mobile", exc.problem_detail.problem, number))
+    join = None
+    if need("join_date"):
+        try:
+            join = date.fromisoformat(text("join_date"))
+        except ValueError:
+            problems.append(FieldProblem("join_date", "must be a date as YYYY-MM-DD", number))
+        else:
+            if join > date.today():
+                problems.append(FieldProblem("join_date", "is in the future", number))
+    status = MembershipStatus.active
+    if text("status"):
+        try:
+            status = MembershipStatus(text("status").lower())
+        except ValueError:
+            problems.append(FieldProblem("status", "must be active, suspended or left", number))
+    relation = text("relation").lower() or "self"
+    if relation not in RELATIONS:
+        problems.append(FieldProblem("relation", f"must be one of {', '.join(RELATIONS)}", number))
+    card = None
+    if text("bank_card"):
+        try:
+            card = normalize_bank_card(text("bank_card"))
+        except InputError as exc:
+            problems.append(FieldProblem("bank_card", exc.problem_detail.problem, number))
+    income = 0
+    if text("monthly_income"):
+        try:
+            income = parse_yuan(text("monthly_income"), "monthly_income")
+        except InputError as exc:
+            problems.append(FieldProblem("monthly_income", exc.problem_detail.problem, number))
+    if resident and join and join < resident.birth_date:
+        problems.append(FieldProblem("join_date", "is before the birth date on the resident ID", number))
+    if problems or resident is None or join is None:
+        return problems
+    return MemberRow(
+        row=number, member_number=member_number, name=name, resident_id=resident.number,
+        id_hash=pii.hash_identifier(resident.number), id_masked=resident.masked, gender=resident.gender,
+        birth_date=resident.birth_date, mobile=mobile, unit_code=unit_code, join_date=join, status=status,
+        household_number=text("household_number") or None, relation=relation, monthly_income_fen=income,
+        bank_card=card,
+    )
+
+
+def import_members(path: Path, *, actor: str = "system", engine: Engine | None = None) -> ImportReport:
+    raw_rows, unknown = read_rows(path)
+    report = ImportReport(rows=len(raw_rows), ignored_columns=unknown)
+    valid: list[MemberRow] = []
+    seen_numbers: dict[str, int] = {}
+    seen_ids: dict[str, int] = {}
+    for index, raw in enumerate(raw_rows, start=2 if path.suffix.lower() == ".csv" else 1):
+        result = validate_row(index, raw)
+        if isinstance(result, list):
+            report.problems.extend(result)
+            continue
+        if result.member_number in seen_numbers:
+            report.problems.append(FieldProblem("member_number", f"repeats row {seen_numbers[result.member_number]}", index))
+            continue
+        if result.id_hash in seen_ids:
+            report.problems.append(FieldProblem("resident_id", f"same person as row {seen_ids[result.id_hash]}", index))
+            continue
+        seen_numbers[result.member_number] = index
+        seen_ids[result.id_hash] = index
+        valid.append(result)
+
+    with transaction(engine) as session:
+        units = {u.code: u for u in session.execute(select(Unit)).scalars()}
+        for row in valid:
+            unit = units.get(row.unit_code)
+            if unit is None:
+                report.problems.append(FieldProblem("unit_code", "is not a known unit", row.row))
+                continue
+            existing = session.execute(select(Member).where(Member.member_number == row.member_number)).scalar_one_or_none()
+            holder = session.execute(select(Member).where(Member.resident_id_hash == row.id_hash)).scalar_one_or_none()
+            if holder is not None and (existing is None or holder.id != existing.id):
+                report.problems.append(FieldProblem("resident_id", "is already registered to another member number", row.row))
+                continue
+            if existing is not None and existing.source_fingerprint == row.fingerprint:
+                report.unchanged += 1
+                continue
+            member = existing or Member(member_number=row.member_number)  # type: ignore[call-arg]
+            _fill(member, row, unit, session)
+            session.add(member)
+            session.flush()
+            _link_household(session, member, row)
+            if existing is None:
+                report.created += 1
+            else:
+                report.updated += 1
+        report.problems.sort(key=lambda p: (p.row or 0, p.field))
+        if report.created or report.updated:
+            append_event(session, actor=actor, action="members_imported",
+                         payload={"file_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                                  "created": report.created, "updated": report.updated,
+                                  "unchanged": report.unchanged, "rejected": report.rejected_rows})
+    return report
+
+
+def _fill(member: Member, row: MemberRow, unit: Unit, session: Any) -> None:
+    member.name = row.name
+    member.resident_id_hash = row.id_hash
+    member.resident_id_masked = row.id_masked
+    member.resident_id_enc = pii.encrypt(row.resident_id)
+    member.gender = row.gender
+    member.birth_date = row.birth_date
+    member.mobile_masked = mask_mobile(row.mobile) if row.mobile else None
+    member.mobile_enc = pii.encrypt(row.mobile) if row.mobile else None
+    member.bank_account_masked = mask_bank_card(row.bank_card) if row.bank_card else None
+    member.bank_account_enc = pii.encrypt(row.bank_card) if row.bank_card else None
+    member.unit_id = unit.id  # type: ignore[assignment]
+    member.join_date = row.join_date
+    member.status = row.status
+    member.source_fingerprint = row.fingerprint
+    member.updated_at = utcnow()
+    if row.household_number:
+        household = session.execute(select(Household).where(Household.household_number == row.household_number)).scalar_one_or_none()
+        if household is None:
+            household = Household(household_number=row.household_number, unit_id=unit.id)  # type: ignore[arg-type]
+            session.add(household)
+            session.flush()
+        member.household_id = household.id
+    else:
+        member.household_id = None
+
+
+def _link_household(session: Any, member: Member, row: MemberRow) -> None:
+    link = session.execute(select(HouseholdMember).where(HouseholdMember.member_id == member.id)).scalar_one_or_none()
+    if member.household_id is None:
+        if link is not None:
+            session.delete(link)
+        return
+    if link is None:
+        link = HouseholdMember(household_id=member.household_id, member_id=member.id, name=row.name,
+                               relation=row.relation)
+    link.household_id = member.household_id
+    link.name = row.name
+    link.relation = row.relation
+    link.resident_id_hash = row.id_hash
+    link.monthly_income_fen = row.monthly_income_fen
+    session.add(link)

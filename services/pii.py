@@ -1,0 +1,40 @@
+"""Personal data at rest: keyed hashes for look-ups, Fernet ciphertext for the full value."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from models.identifiers import keyed_hash
+from services.errors import ConfigurationError
+from services.settings import get_settings
+
+
+def _hash_key() -> bytes:
+    return get_settings().pii_hash_key.get_secret_value().encode("utf-8")
+
+
+@lru_cache(maxsize=4)
+def _fernet(secret: str) -> Fernet:
+    # Any secret string becomes a valid Fernet key by hashing, so operators can use a passphrase.
+    return Fernet(base64.urlsafe_b64encode(hashlib.sha256(secret.encode("utf-8")).digest()))
+
+
+def hash_identifier(normalized: str) -> str:
+    return keyed_hash(_hash_key(), normalized)
+
+
+def encrypt(value: str) -> str:
+    return _fernet(get_settings().pii_encryption_key.get_secret_value()).encrypt(value.encode("utf-8")).decode("ascii")
+
+
+def decrypt(token: str) -> str:
+    try:
+        return _fernet(get_settings().pii_encryption_key.get_secret_value()).decrypt(token.encode("ascii")).decode("utf-8")
+    except InvalidToken:
+        raise ConfigurationError(
+            "stored personal data cannot be decrypted with UNIONAID_PII_ENCRYPTION_KEY; is it the key it was written with?"
+        ) from None

@@ -1,0 +1,163 @@
+"""Hardship verification: the registry over HTTP, the policy's rules, a stored report, a move.
+
+Rules kept:
+- Membership must be active in the union's registry and the registry's keyed ID hash must
+  equal ours.
+- The policy version in force on the day the application was received decides, and it is
+  recorded. A re-verification (after missing documents arrive) uses the version recorded
+  first, so a later policy change never changes a decision under way.
+- Missing documents alone → needs_information, naming what is missing. Any other failed rule
+  → rejected. All rules passed → awaiting_approval.
+The report, its markdown (applicant masked) and the status change commit together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Engine, select
+from sqlmodel import Session
+
+from models.cases import Case, HardshipDetail, VerificationRecord
+from models.enums import CaseStatus
+from models.hardship import GRANTED_STATUSES
+from models.hardship_rules import (
+    REQUIRED_DOCUMENTS,
+    Application,
+    Household,
+    HouseholdIncome,
+    PriorAid,
+    RuleResult,
+    SchoolFees,
+    VerificationReport,
+    evaluate,
+)
+from models.members import Member
+from models.policy import HardshipPolicy, PolicyVersion, load_policy
+from services.cases import apply_transition, load_case
+from services.db import transaction
+from services.errors import NotFound, RuleViolation
+from services.registry_client import MembershipRegistry
+from services.settings import get_settings
+
+
+@dataclass(frozen=True)
+class VerificationOutcome:
+    case_number: str
+    status: CaseStatus
+    passed: bool
+    missing_documents: tuple[str, ...]
+    markdown: str
+
+
+def current_policy() -> HardshipPolicy:
+    return load_policy(get_settings().policy_file)
+
+
+def registry_results(registry: MembershipRegistry, member: Member) -> list[RuleResult]:
+    found = registry.lookup(member.member_number)
+    if found is None:
+        return [RuleResult("membership_registered", False, "the member number is not in the union's registry")]
+    return [
+        RuleResult("membership_active", found.is_active,
+                   "membership is active in the registry" if found.is_active
+                   else f"membership is {found.status} in the registry"),
+        RuleResult("resident_id_matches_registry", found.resident_id_hash == member.resident_id_hash,
+                   "the resident ID matches the registry" if found.resident_id_hash == member.resident_id_hash
+                   else "the resident ID does not match the registry's record"),
+    ]
+
+
+def _prior_aid(session: Session, case: Case, detail: HardshipDetail) -> list[PriorAid]:
+    """Aid granted to the same household (or applicant, without a household file) before."""
+    query = (select(Case, HardshipDetail).join(HardshipDetail, HardshipDetail.case_id == Case.id)
+             .where(Case.id != case.id, Case.status.in_(GRANTED_STATUSES)))  # type: ignore[attr-defined]
+    if detail.household_id is not None:
+        query = query.where(HardshipDetail.household_id == detail.household_id)
+    else:
+        query = query.where(Case.applicant_member_id == case.applicant_member_id)
+    aid = []
+    for other, other_detail in session.execute(query).all():
+        year = date.fromisoformat(other_detail.facts["applied_on"]).year if other_detail.facts.get("applied_on") else \
+            other.submitted_at.year
+        aid.append(PriorAid(other.category, other.approved_fen or other.requested_fen, year))
+    return aid
+
+
+def _inputs(case: Case, detail: HardshipDetail) -> tuple[Household, Application]:
+    facts = detail.facts
+    fees = facts.get("school_fees")
+    household = Household(
+        members=[HouseholdIncome(income) for income in facts["household_monthly_incomes_fen"]],
+        months_below_line=facts.get("months_below_line", 0),
+        hardship_spending_fen_per_year=facts.get("hardship_spending_fen_per_year", 0),
+        homes_owned=facts.get("homes_owned", 0),
+        registered_hardship_file=facts.get("registered_hardship_file", False),
+        school_fees=SchoolFees(fees["private_fen_per_year"], fees["public_rate_fen_per_year"]) if fees else None,
+    )
+    application = Application(
+        category=case.category, tier_claimed=detail.tier_claimed, requested_fen=case.requested_fen,  # type: ignore[arg-type]
+        applied_on=date.fromisoformat(facts["applied_on"]), causes=detail.causes, documents=facts.get("documents", []),
+        student_level=facts.get("student_level"), migrant_worker=facts.get("migrant_worker", False),
+        months_employed_in_district=facts.get("months_employed_in_district", 0),
+    )
+    return household, application
+
+
+def _version_for(session: Session, case: Case, policy: HardshipPolicy, applied_on: date) -> PolicyVersion:
+    first = session.execute(select(VerificationRecord.policy_version).where(VerificationRecord.case_id == case.id)
+                            .order_by(VerificationRecord.id).limit(1)).scalar_one_or_none()
+    return policy.version(first) if first else policy.version_on(applied_on)
+
+
+def policy_version_for(session: Session, case: Case) -> PolicyVersion | None:
+    """The policy version a hardship case is decided under: the one its first verification used,
+    else the one in force on the day it was received. None for a case with no intake facts."""
+    detail = session.get(HardshipDetail, case.id)
+    if detail is None or not detail.facts.get("applied_on"):
+        return None
+    return _version_for(session, case, current_policy(), date.fromisoformat(detail.facts["applied_on"]))
+
+
+def verify_hardship(case_number: str, registry: MembershipRegistry, *, policy: HardshipPolicy | None = None,
+                    engine: Engine | None = None) -> VerificationOutcome:
+    policy = policy or current_policy()
+    with transaction(engine) as session:
+        case = load_case(session, case_number)
+        if case.status == CaseStatus.submitted:
+            case = apply_transition(session, case, CaseStatus.verifying, actor="system", reason="verification started")
+    with transaction(engine) as session:
+        case = load_case(session, case_number)
+        if case.status != CaseStatus.verifying:
+            raise RuleViolation(f"case {case_number} is {case.status.value}, not being verified")
+        detail = session.get(HardshipDetail, case.id)
+        member = session.get(Member, case.applicant_member_id)
+        if detail is None or member is None:
+            raise NotFound(f"case {case_number} has no hardship details")
+        household, application = _inputs(case, detail)
+        version = _version_for(session, case, policy, application.applied_on)
+        masked = member.resident_id_masked
+        prior = _prior_aid(session, case, detail)
+    # The registry is asked outside any transaction: no database lock is held across HTTP.
+    from_registry = registry_results(registry, member)
+    report = evaluate(household, application, prior, version)
+    report = VerificationReport(report.policy_version, report.policy_fingerprint, report.category, report.tier_claimed,
+                                tuple(from_registry) + report.results, report.missing_documents)
+    only_documents = all(r.passed or r.rule == REQUIRED_DOCUMENTS for r in report.results)
+    if report.passed:
+        to, why = CaseStatus.awaiting_approval, "all verification rules passed"
+    elif report.missing_documents and only_documents:
+        to, why = CaseStatus.needs_information, "missing documents: " + ", ".join(report.missing_documents)
+    else:
+        to, why = CaseStatus.rejected, "; ".join(r.reason for r in report.failed)[:1900]
+    with transaction(engine) as session:
+        case = load_case(session, case_number)
+        session.add(VerificationRecord(case_id=case.id, policy_version=report.policy_version,  # type: ignore[arg-type]
+                                       policy_fingerprint=report.policy_fingerprint, passed=report.passed,
+                                       results=[r.__dict__ for r in report.results],
+                                       missing_documents=list(report.missing_documents)))
+        apply_transition(session, case, to, actor="system", reason=why, expected_version=case.version,
+                         payload={"policy_version": report.policy_version, "passed": report.passed,
+                                  "failed_rules": [r.rule for r in report.failed]})
+    return VerificationOutcome(case_number, to, report.passed, report.missing_documents, report.to_markdown(masked))

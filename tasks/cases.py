@@ -1,0 +1,39 @@
+"""Tasks over cases: thin calls into services, passing case numbers, never personal data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prefect import task
+
+from models.enums import CaseStatus
+from services.cases import load_case, transition_case, unit_code
+from services.db import transaction
+from tasks.retry import retry_on_transient
+
+
+@dataclass(frozen=True)
+class CaseLabel:
+    """What a run may show about a case: no names, no identifiers beyond the case number."""
+
+    case_number: str
+    case_type: str
+    unit: str
+    status: str
+    version: int
+
+
+@task(name="load-case", retries=3, retry_delay_seconds=2, retry_condition_fn=retry_on_transient)
+def load_case_label(case_number: str) -> CaseLabel:
+    with transaction() as session:
+        case = load_case(session, case_number)
+        return CaseLabel(case.case_number, case.case_type.value, unit_code(session, case.unit_id),
+                         case.status.value, case.version)
+
+
+@task(name="move-case", retries=3, retry_delay_seconds=2, retry_condition_fn=retry_on_transient)
+def move_case_task(case_number: str, to_status: CaseStatus, actor: str, reason: str, expected_version: int) -> str:
+    """Guarded by the version the flow read: a retry after a commit we did not hear about is
+    refused as stale instead of moving the case twice."""
+    case = transition_case(case_number, to_status, actor=actor, reason=reason, expected_version=expected_version)
+    return case.status.value

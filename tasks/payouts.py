@@ -1,0 +1,53 @@
+"""Payout tasks: idempotent against our database, so Prefect retries are always safe."""
+
+from __future__ import annotations
+
+from prefect import task
+from sqlalchemy import select
+
+from models.cases import Case, Programme
+from models.enums import CaseStatus
+from models.payouts import PayoutStatus
+from services import payment_provider, payouts
+from services.db import transaction
+from services.settings import get_settings
+from tasks.retry import retry_on_transient
+
+
+def _provider() -> payment_provider.HttpPaymentProvider:
+    return payment_provider.from_settings(get_settings())
+
+
+@task(name="pay-case", retries=3, retry_delay_seconds=[2, 10, 30], retry_condition_fn=retry_on_transient)
+def pay_case_task(case_number: str) -> payouts.PayoutView:
+    """Prepare-or-find then send. A retry re-sends the same reference: never a second transfer."""
+    provider = _provider()
+    try:
+        return payouts.pay_case(case_number, provider)
+    finally:
+        provider.close()
+
+
+@task(name="resolve-payout", retries=2, retry_delay_seconds=5, retry_condition_fn=retry_on_transient)
+def resolve_payout_task(payout_id: int) -> PayoutStatus:
+    provider = _provider()
+    try:
+        return payouts.resolve_payout(payout_id, provider)
+    finally:
+        provider.close()
+
+
+@task(name="list-open-payouts")
+def list_open_payouts(older_than_seconds: int) -> list[int]:
+    from datetime import timedelta
+
+    return payouts.open_payout_ids(older_than=timedelta(seconds=older_than_seconds))
+
+
+@task(name="list-approved-cases")
+def list_approved_cases(programme_code: str | None, limit: int) -> list[str]:
+    with transaction() as session:
+        query = select(Case.case_number).where(Case.status == CaseStatus.approved).order_by(Case.id).limit(limit)
+        if programme_code:
+            query = query.join(Programme, Programme.id == Case.programme_id).where(Programme.code == programme_code)
+        return list(session.execute(query).scalars())

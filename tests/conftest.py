@@ -1,0 +1,103 @@
+"""Test set-up: an isolated data directory, and databases that are real.
+
+Every database test runs on SQLite, and also on PostgreSQL when ``UNIONAID_TEST_DATABASE_URL``
+points at one (each test gets its own schema, dropped afterwards). With
+``UNIONAID_REQUIRE_POSTGRES=1`` (CI), an unreachable PostgreSQL fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+_DATA_DIR = Path(tempfile.mkdtemp(prefix="unionaid-tests-"))
+os.environ["UNIONAID_ENVIRONMENT"] = "test"
+os.environ["UNIONAID_DATA_DIR"] = str(_DATA_DIR)
+os.environ.pop("UNIONAID_DATABASE_URL", None)
+os.environ["PREFECT_HOME"] = str(_DATA_DIR / "prefect")
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ["DO_NOT_TRACK"] = "1"
+os.environ.pop("PREFECT_API_URL", None)
+
+import pytest  # noqa: E402
+from sqlalchemy import Engine, create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from services.db import make_engine  # noqa: E402
+from services.migrate import upgrade  # noqa: E402
+
+PG_URL = os.environ.get("UNIONAID_TEST_DATABASE_URL", "")
+REQUIRE_PG = os.environ.get("UNIONAID_REQUIRE_POSTGRES") == "1"
+
+
+def pytest_sessionfinish(session, exitstatus):  # type: ignore[no-untyped-def]
+    shutil.rmtree(_DATA_DIR, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file; each test gets a copy (fast, and still the real migrations)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+def _postgres_available() -> str | None:
+    if not PG_URL:
+        return "PostgreSQL tests skipped: set UNIONAID_TEST_DATABASE_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"
+    try:
+        with create_engine(PG_URL).connect() as conn:
+            conn.execute(text("select 1"))
+    except Exception as exc:  # noqa: BLE001
+        return f"PostgreSQL at {make_url(PG_URL).render_as_string(hide_password=True)} unreachable: {type(exc).__name__}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_problem() -> str | None:
+    return _postgres_available()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path,
+           postgres_problem: str | None) -> Iterator[Engine]:
+    """A freshly migrated database of each kind."""
+    if request.param == "sqlite":
+        path = tmp_path / "unionaid.db"
+        shutil.copy(sqlite_template, path)
+        eng = make_engine(f"sqlite:///{path}")
+        yield eng
+        eng.dispose()
+        return
+    if postgres_problem:
+        if REQUIRE_PG:
+            pytest.fail(postgres_problem)
+        pytest.skip(postgres_problem)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    eng = create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"}, pool_size=20, max_overflow=20)
+    try:
+        upgrade(eng)
+        yield eng
+    finally:
+        eng.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
+    path = tmp_path / "unionaid.db"
+    shutil.copy(sqlite_template, path)
+    eng = make_engine(f"sqlite:///{path}")
+    yield eng
+    eng.dispose()

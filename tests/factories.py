@@ -1,0 +1,70 @@
+"""Builders for test data, written to a real database through the services."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine
+from stdnum import luhn
+from stdnum.cn import ric
+
+from models.cases import Case
+from models.enums import CaseStatus, CaseType, Role, UnitLevel
+from services import ledger, member_import, org
+from services.cases import open_case, transition_case
+
+YEAR = 2026
+BUDGET_FEN = 1_000_000  # 10,000 yuan: below the district approver's limit
+
+
+def resident_id(area: str = "110105", birth: str = "19800101", seq: int = 1) -> str:
+    body = f"{area}{birth}{seq:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def bank_card(i: int) -> str:
+    body = f"62220202001{i:07d}"
+    return body + luhn.calc_check_digit(body)
+
+
+def organisation(engine: Engine) -> None:
+    """A district, two grassroots units and one staff member per role."""
+    org.add_unit("D000", "District federation", UnitLevel.district, engine=engine)
+    org.add_unit("G001", "Machinery works union", UnitLevel.grassroots, "D000", engine=engine)
+    org.add_unit("G002", "Logistics union", UnitLevel.grassroots, "D000", engine=engine)
+    org.add_staff("CW1", "Caseworker One", "G001", [Role.caseworker], engine=engine)
+    org.add_staff("CW2", "Caseworker-approver", "G001", [Role.caseworker, Role.approver], 300000, engine=engine)
+    org.add_staff("AP1", "Approver One", "D000", [Role.approver], 2000000, engine=engine)
+    org.add_staff("FI1", "Finance One", "D000", [Role.finance], engine=engine)
+    org.add_staff("MD1", "Mediator One", "D000", [Role.mediator, Role.caseworker], engine=engine)
+    org.add_staff("SU1", "Supervisor One", "D000", [Role.supervisor], engine=engine)
+    ledger.add_programme("HA-LIVING", "Living relief", CaseType.hardship, YEAR, BUDGET_FEN, engine=engine)
+
+
+def members(engine: Engine, tmp_path: Path, count: int = 3) -> None:
+    lines = ["member_number,name,resident_id,mobile,unit_code,join_date,bank_card"]
+    for i in range(1, count + 1):
+        lines.append(f"M{i:04d},Member {i},{resident_id(seq=i)},1380013{i:04d},G001,2015-01-0{min(i, 9)},{bank_card(i)}")
+    path = tmp_path / "members.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = member_import.import_members(path, engine=engine)
+    assert not report.problems, report.problems
+
+
+def world(engine: Engine, tmp_path: Path) -> None:
+    organisation(engine)
+    members(engine, tmp_path)
+
+
+def hardship_case(engine: Engine, submitted_by: str = "CW1", member: str = "M0001",
+                  requested_fen: int = 200000) -> Case:
+    return open_case(case_type=CaseType.hardship, category="living_relief", applicant_member_number=member,
+                     requested_fen=requested_fen, submitted_by=submitted_by, engine=engine,
+                     programme_code="HA-LIVING", local_year=YEAR)
+
+
+def awaiting_approval(engine: Engine, submitted_by: str = "CW1", requested_fen: int = 200000) -> Case:
+    case = hardship_case(engine, submitted_by, requested_fen=requested_fen)
+    transition_case(case.case_number, CaseStatus.verifying, actor="system", reason="start", engine=engine)
+    return transition_case(case.case_number, CaseStatus.awaiting_approval, actor="system", reason="checks passed",
+                           engine=engine)

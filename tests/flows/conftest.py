@@ -1,0 +1,61 @@
+"""Flows run against a real (temporary) Prefect server and a real SQLite database."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+from prefect.testing.utilities import prefect_test_harness
+
+from sandbox import payment, registry
+from sandbox.testing import running_server
+from services import db as db_module
+from services import ledger
+from services.demo import write_registry_seed
+from services.settings import get_settings
+from tests import factories
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    # The heartbeat costs ~1 s at the end of every sync flow run; tests do not need it.
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        with prefect_test_harness(server_startup_timeout=120):
+            yield
+
+
+@pytest.fixture
+def flow_db(prefect_server, sqlite_template, tmp_path, monkeypatch):
+    """Point the services' default engine at a fresh copy of the migrated database."""
+    path = tmp_path / "flows.db"
+    shutil.copy(sqlite_template, path)
+    monkeypatch.setenv("UNIONAID_DATABASE_URL", f"sqlite:///{path}")
+    get_settings.cache_clear()
+    db_module._engine_for.cache_clear()
+    yield db_module.get_engine()
+    db_module.get_engine().dispose()
+    get_settings.cache_clear()
+    db_module._engine_for.cache_clear()
+
+
+@pytest.fixture
+def services_up(flow_db, tmp_path, monkeypatch):
+    """Our database seeded (organisation, members, programmes), and both sandboxes running on real sockets, wired through settings."""
+    factories.world(flow_db, tmp_path)
+    from models.enums import CaseType
+
+    ledger.add_programme("HA-LIVING", "Living relief", CaseType.hardship, 2025, 1_000_000, engine=flow_db)
+    ledger.add_programme("HA-MEDICAL", "Medical relief", CaseType.hardship, 2026, 1_000_000, engine=flow_db)
+    seed = tmp_path / "registry.json"
+    write_registry_seed(seed, engine=flow_db)
+    settings = get_settings()
+    pay = payment.create_app(":memory:", merchant_id=settings.payment_merchant_id,
+                             secret=settings.payment_secret.get_secret_value())
+    reg = registry.create_app(registry.load_members(seed), secret=settings.registry_secret.get_secret_value())
+    with running_server(pay) as pay_url, running_server(reg) as reg_url:
+        monkeypatch.setenv("UNIONAID_PAYMENT_URL", pay_url)
+        monkeypatch.setenv("UNIONAID_REGISTRY_URL", reg_url)
+        get_settings.cache_clear()
+        yield flow_db
+    get_settings.cache_clear()

@@ -1,0 +1,105 @@
+"""Waiting days for approval: the run is suspended (its process freed) and survives a restart."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from prefect import get_client
+from prefect.client.schemas.objects import StateType
+from prefect.deployments import run_deployment
+from prefect.flow_runs import resume_flow_run
+from prefect.settings import PREFECT_API_URL
+
+from flows.hardship import hardship_intake
+from models.enums import CaseStatus
+from services import approvals
+from services.runs import wake_case
+from services.settings import REPO_ROOT
+from tests.flows.test_hardship_flows import form, status_of
+
+
+def _serve(flow_db, tmp_path, name):
+    """A runner serving our deployments, in its own process (as `make up` runs it)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_API_URL=PREFECT_API_URL.value(), PREFECT_RUNNER_POLL_FREQUENCY="1",
+               PREFECT_HOME=str(tmp_path / "runner-home"), UNIONAID_DATABASE_URL=str(flow_db.url))
+    log = (tmp_path / f"{name}.log").open("w")
+    process = subprocess.Popen([sys.executable, "-m", "deployments"], cwd=REPO_ROOT, env=env, stdout=log,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 120
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            assert process.poll() is None, (tmp_path / f"{name}.log").read_text()
+            try:
+                client.read_deployment_by_name("hardship-case/process")
+                time.sleep(2)  # registered; give the runner a moment to start polling
+                return process
+            except Exception:  # noqa: BLE001 - not registered yet
+                time.sleep(1)
+    pytest.fail("the runner did not register the deployments")
+
+
+def _stop(process):
+    os.killpg(process.pid, signal.SIGKILL)  # a crash, not a clean shutdown
+    process.wait(30)
+
+
+def _wait_for(run_id, types, timeout=120):
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            run = client.read_flow_run(run_id)
+            if run.state and run.state.type in types:
+                return run
+            time.sleep(1)
+    pytest.fail(f"run did not reach {types} in {timeout} s (last: {run.state.name if run.state else None})")
+
+
+
+
+def test_a_suspended_case_survives_a_restart_and_the_cli_decision_wakes_it(services_up, tmp_path):
+    number = hardship_intake(form())
+    assert status_of(services_up, number) == CaseStatus.awaiting_approval
+    runner = _serve(services_up, tmp_path, "runner-1")
+    try:
+        run = run_deployment("hardship-case/process", parameters={"case_number": number}, timeout=0)
+        suspended = _wait_for(run.id, {StateType.PAUSED})
+        assert suspended.state.name == "Suspended"
+        assert suspended.name == f"hardship-{number}"
+    finally:
+        _stop(runner)  # the serving process dies while the case waits
+
+    approvals.approve_case(number, approver="AP1", amount_fen=150000, reason="eligible", engine=services_up)
+    assert "resumed" in wake_case(number, {"decision": "approve", "approver": "AP1", "reason": "eligible",
+                                           "approved_amount_yuan": "1500.00"})
+    runner = _serve(services_up, tmp_path, "runner-2")
+    try:
+        done = _wait_for(run.id, {StateType.COMPLETED, StateType.FAILED, StateType.CRASHED})
+    finally:
+        _stop(runner)
+    assert done.state.type == StateType.COMPLETED
+    assert status_of(services_up, number) == CaseStatus.closed
+
+
+def test_a_decision_typed_into_the_run_form_goes_through_the_approval_rules(services_up, tmp_path):
+    number = hardship_intake(form())
+    runner = _serve(services_up, tmp_path, "runner")
+    try:
+        run = run_deployment("hardship-case/process", parameters={"case_number": number}, timeout=0)
+        _wait_for(run.id, {StateType.PAUSED})
+        # The submitter tries to approve their own case from the form: refused, the run waits again.
+        resume_flow_run(run.id, run_input={"decision": "approve", "approver": "CW2", "reason": "mine",
+                                           "approved_amount_yuan": "1500"})
+        time.sleep(2)
+        _wait_for(run.id, {StateType.PAUSED})
+        assert status_of(services_up, number) == CaseStatus.awaiting_approval
+        resume_flow_run(run.id, run_input={"decision": "approve", "approver": "AP1", "reason": "eligible",
+                                           "approved_amount_yuan": "1500"})
+        done = _wait_for(run.id, {StateType.COMPLETED, StateType.FAILED, StateType.CRASHED})
+    finally:
+        _stop(runner)
+    assert done.state.type == StateType.COMPLETED
+    assert status_of(services_up, number) == CaseStatus.closed

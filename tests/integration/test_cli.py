@@ -1,0 +1,139 @@
+"""The command line: one-line errors with a non-zero exit, never a traceback, never personal data."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from services import db as db_module
+from services.settings import REPO_ROOT, get_settings
+from tests import factories
+from tests.factories import resident_id
+from unionaid_cli.main import app
+
+
+@pytest.fixture
+def cli(sqlite_engine, monkeypatch, tmp_path):
+    monkeypatch.setenv("UNIONAID_DATABASE_URL", str(sqlite_engine.url))
+    monkeypatch.setenv("UNIONAID_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    db_module._engine_for.cache_clear()
+    runner = CliRunner()
+
+    def invoke(*args):
+        return runner.invoke(app, list(args), catch_exceptions=False)
+
+    invoke.engine = sqlite_engine
+    yield invoke
+    get_settings.cache_clear()
+    db_module._engine_for.cache_clear()
+
+
+def _one_line_error(result, *fragments):
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, result.output
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]
+
+
+def test_staff_add_and_list(cli):
+    factories.organisation(cli.engine)
+    assert cli("staff", "add", "S100", "New Person", "--unit", "G001", "--roles", "caseworker").exit_code == 0
+    listed = json.loads(cli("staff", "list", "--json").output)
+    assert {"S100", "AP1"} <= {s["staff_number"] for s in listed}
+
+
+@pytest.mark.parametrize("args,fragments", [
+    (("staff", "add", "S1", "X", "--unit", "G001", "--roles", "boss"), ("roles", "not a role")),
+    (("staff", "add", "S1", "X", "--unit", "NOPE", "--roles", "caseworker"), ("unit", "does not exist")),
+    (("staff", "add", "S1", "X", "--unit", "G001", "--roles", "approver", "--limit", "1.001"), ("limit",)),
+    (("cases", "show", "HA-2026-999999"), ("HA-2026-999999", "does not exist")),
+    (("audit", "show", "HA-2026-999999"), ("no audit events",)),
+    (("members", "import", "/no/such/file.csv"), ("file", "does not exist")),
+])
+def test_bad_input_gets_one_line_naming_the_problem(cli, args, fragments):
+    factories.organisation(cli.engine)
+    _one_line_error(cli(*args), *fragments)
+
+
+def test_member_import_reports_rows_without_echoing_personal_data(cli, tmp_path):
+    factories.organisation(cli.engine)
+    bad = "110101199003077777"
+    path = tmp_path / "m.csv"
+    path.write_text("member_number,name,resident_id,unit_code,join_date\n"
+                    f"M1,A,{resident_id(seq=1)},G001,2015-01-01\nM2,B,{bad},G001,2015-01-01\n", encoding="utf-8")
+    result = cli("members", "import", str(path))
+    assert result.exit_code == 1
+    assert "2 rows: 1 created, 0 updated, 0 unchanged, 1 rejected" in result.output
+    assert "resident_id" in result.output and bad not in result.output
+
+
+def test_cases_list_json_is_machine_readable(cli, tmp_path):
+    factories.world(cli.engine, tmp_path)
+    case = factories.hardship_case(cli.engine)
+    rows = json.loads(cli("cases", "list", "--json", "--type", "hardship").output)
+    assert [r["case_number"] for r in rows] == [case.case_number]
+    assert rows[0]["status"] == "submitted" and rows[0]["requested_fen"] == 200000
+    shown = json.loads(cli("cases", "show", case.case_number, "--json").output)
+    assert shown["history"][0]["action"] == "submit"
+    assert shown["applicant_resident_id"].count("*") == 8
+
+
+def test_audit_verify_says_intact_then_names_a_tampered_row_and_exits_1(cli, tmp_path):
+    factories.world(cli.engine, tmp_path)
+    ok = cli("audit", "verify")
+    assert ok.exit_code == 0 and "chain intact" in ok.output
+    with cli.engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER audit_event_no_update"))
+        conn.execute(text("UPDATE audit_event SET actor = 'intruder' WHERE seq = 4"))
+    _one_line_error(cli("audit", "verify"), "sequence 4")
+
+
+def test_an_unmigrated_database_gets_a_hint_not_a_traceback(monkeypatch, tmp_path):
+    monkeypatch.setenv("UNIONAID_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    get_settings.cache_clear()
+    db_module._engine_for.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["cases", "list"], catch_exceptions=False)
+    finally:
+        get_settings.cache_clear()
+        db_module._engine_for.cache_clear()
+    _one_line_error(result, "db upgrade")
+
+
+def test_the_installed_command_runs_the_demo_end_to_end(tmp_path):
+    env = {**os.environ, "UNIONAID_DATA_DIR": str(tmp_path), "UNIONAID_ENVIRONMENT": "development"}
+    env.pop("UNIONAID_DATABASE_URL", None)
+    demo = subprocess.run([sys.executable, "-m", "unionaid_cli.main", "demo"], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert demo.returncode == 0, demo.stderr
+    assert "chain intact" in demo.stdout and "four-eyes" in demo.stdout
+    verify = subprocess.run([sys.executable, "-m", "unionaid_cli.main", "audit", "verify"], cwd=REPO_ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert verify.returncode == 0 and "chain intact" in verify.stdout
+    bad = subprocess.run([sys.executable, "-m", "unionaid_cli.main", "cases", "list", "--status", "nonsense"],
+                         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_funds_shows_budget_reserved_paid_and_remaining(cli, tmp_path):
+    from services import approvals
+
+    factories.world(cli.engine, tmp_path)
+    case = factories.awaiting_approval(cli.engine)
+    approvals.approve_case(case.case_number, approver="AP1", amount_fen=150000, reason="ok", engine=cli.engine)
+    rows = json.loads(cli("funds", "--json").output)
+    assert rows == [{"programme": "HA-LIVING", "name": "Living relief", "year": factories.YEAR,
+                     "budget_fen": factories.BUDGET_FEN, "reserved_fen": 150000, "paid_fen": 0,
+                     "remaining_fen": factories.BUDGET_FEN - 150000}]
+
+
+def test_programmes_add_refuses_a_budget_with_fractions_of_a_fen(cli):
+    _one_line_error(cli("programmes", "add", "X1", "Test", "--type", "hardship", "--year", "2026", "--budget", "1.005"),
+                    "budget")

@@ -1,0 +1,101 @@
+"""Hardship from the command line: schema, intake from JSON and CSV, approve and reject."""
+
+import json
+
+import pytest
+from prefect.settings import PREFECT_API_URL, temporary_settings
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from models.cases import Case
+from models.enums import CaseStatus
+from services import db as db_module
+from services.settings import get_settings
+from tests import factories
+from tests.factories import resident_id
+from unionaid_cli.main import app
+
+DOCS = ["application_form", "resident_id", "membership_proof", "household_register", "income_proof"]
+
+
+@pytest.fixture
+def cli(sqlite_engine, monkeypatch, tmp_path):
+    monkeypatch.setenv("UNIONAID_DATABASE_URL", str(sqlite_engine.url))
+    monkeypatch.setenv("UNIONAID_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    db_module._engine_for.cache_clear()
+    factories.world(sqlite_engine, tmp_path)
+    runner = CliRunner()
+
+    def invoke(*args):
+        return runner.invoke(app, list(args), catch_exceptions=False)
+
+    invoke.engine = sqlite_engine
+    # No Prefect here (even when another test's server is up): waking a run must degrade politely.
+    with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:9/api"}):
+        yield invoke
+    get_settings.cache_clear()
+    db_module._engine_for.cache_clear()
+
+
+def application(**changes):
+    data = {"caseworker": "CW2", "applicant_member_number": "M0001", "resident_id": resident_id(seq=1),
+            "category": "living_relief", "tier_claimed": "deep",
+            "household": [{"name": "A", "relation": "self", "monthly_income_yuan": "600"}],
+            "requested_amount_yuan": "1500", "reason": "factory closed", "documents_provided": DOCS,
+            "months_below_line": 8, "applied_on": "2026-03-02"}
+    data.update(changes)
+    return data
+
+
+def test_the_schema_names_every_field_with_its_title(cli):
+    schema = json.loads(cli("schema", "hardship").output)
+    assert schema["properties"]["resident_id"]["title"] == "Applicant resident ID 身份证号"
+    assert "household" in schema["required"]
+
+
+def test_intake_from_json_takes_the_case_and_says_prefect_is_unreachable(cli, tmp_path):
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps(application()), encoding="utf-8")
+    result = cli("intake", "hardship", str(path))
+    assert result.exit_code == 0, result.output
+    assert "HA-2026-000001 submitted" in result.output and "carries on at its next run" in result.output
+
+
+def test_intake_from_csv_takes_good_rows_and_lists_bad_ones_without_values(cli, tmp_path):
+    bad_id = "110101199003077777"
+    path = tmp_path / "many.csv"
+    header = "caseworker,applicant_member_number,resident_id,category,tier_claimed,household,requested_amount_yuan,reason,documents_provided,months_below_line,applied_on"
+    good = f"CW2,M0001,{resident_id(seq=1)},living_relief,deep,self:A:600;child:B:0,1500,factory closed,{';'.join(DOCS)},8,2026-03-02"
+    wrong_id = f"CW2,M0002,{bad_id},living_relief,deep,self:B:600,1500,factory closed,{';'.join(DOCS)},8,2026-03-02"
+    bad_amount = f"CW2,M0003,{resident_id(seq=3)},living_relief,deep,self:C:600,15.001,x y,{';'.join(DOCS)},8,2026-03-02"
+    path.write_text("\n".join([header, good, wrong_id, bad_amount]) + "\n", encoding="utf-8")
+    result = cli("intake", "hardship", str(path), "--no-process")
+    assert result.exit_code == 1
+    assert "HA-2026-000001 submitted" in result.output
+    assert "row 3: resident_id" in result.output and "row 4: requested_amount_yuan" in result.output
+    assert bad_id not in result.output
+    assert "2 application(s) not taken; 1 taken" in result.output
+
+
+def test_approve_and_reject_use_the_same_rules_as_the_run_form(cli, tmp_path):
+    from models.intake import parse_application
+    from services.intake import intake_hardship
+
+    first = intake_hardship(parse_application(application()), engine=cli.engine)
+    second = intake_hardship(parse_application(application(applicant_member_number="M0002",
+                                                            resident_id=resident_id(seq=2))), engine=cli.engine)
+    from services.cases import transition_case
+
+    for number in (first, second):
+        transition_case(number, CaseStatus.verifying, actor="system", reason="go", engine=cli.engine)
+        transition_case(number, CaseStatus.awaiting_approval, actor="system", reason="ok", engine=cli.engine)
+    own = cli("approve", first, "--as", "CW2", "--reason", "mine")
+    assert own.exit_code == 1 and "four-eyes" in own.output
+    ok = cli("approve", first, "--as", "AP1", "--reason", "eligible", "--amount", "1200")
+    assert ok.exit_code == 0 and "approved for ¥1,200.00" in ok.output
+    no = cli("reject", second, "--as", "AP1", "--reason", "owns two flats")
+    assert no.exit_code == 0 and "rejected" in no.output
+    with cli.engine.connect() as conn:
+        statuses = dict(conn.execute(select(Case.case_number, Case.status)).all())
+    assert statuses == {first: CaseStatus.approved, second: CaseStatus.rejected}

@@ -1,0 +1,385 @@
+"""Chaos: 1,000 payouts through the payment sandbox with every fault at once and workers killed.
+
+What is proved, on SQLite and on PostgreSQL:
+- the payout work runs in worker processes (``tests/chaos_worker.py``) that this test SIGKILLs
+  at random moments and restarts, and that also kill themselves just before and just after a
+  send; the sandbox meanwhile answers with 5xx, 429, hangs past the client's read timeout after
+  committing, cuts responses after committing, adds latency, and definitely fails a few payees;
+- afterwards, with the faults off and the resolver run until nothing is open, and the failed
+  payees re-paid once the bank accepts them: no case was paid twice, no case was left unpaid,
+  no payout is left prepared, submitted or unknown, and our ledger equals the provider's
+  statement to the fen, reference by reference.
+
+The sandbox runs in this process on a real socket with its own SQLite file. Its counters
+(``/sandbox/transfers/count``) show which faults really hit, so the test fails if the chaos
+did not happen. The seed is printed; ``UNIONAID_CHAOS_SEED`` replays the same cases, amounts
+and fault draws (kill moments depend on timing and cannot be replayed). Run with ``-s`` to see
+the summary lines.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+from sqlalchemy import Engine, select, text
+from starlette.requests import ClientDisconnect
+
+from models.cases import Case
+from models.enums import CaseStatus, CaseType, Role
+from models.ledger import Accounts
+from models.members import Member
+from models.money import format_fen
+from models.payouts import OPEN_STATUSES, Payout, PayoutStatus
+from sandbox import payment
+from sandbox.testing import running_server
+from services import approvals, ledger, org, payouts
+from services.audit import verify_chain
+from services.cases import open_case, transition_case
+from services.db import transaction
+from services.payment_provider import HttpPaymentProvider, parse_statement
+from services.settings import get_settings
+from tests import factories
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+CASES = 1_000
+MEMBERS = 100  # so most members have several cases
+FAILING_MEMBERS = (7, 42, 77)  # their bank rejects every transfer while the knob is on
+PROGRAMME = "HA-CHAOS"
+ACCOUNTS = Accounts(PROGRAMME, factories.YEAR)
+MAX_FEN = 300_000
+BUDGET_FEN = CASES * MAX_FEN
+WORKERS = 2  # the machine has 2 cores; concurrency itself is tested in test_payouts.py
+READ_TIMEOUT_S = 0.4
+CHAOS = {  # about 30% of requests hit by a fault
+    "share_5xx": 0.07,
+    "share_429": 0.07,
+    "share_timeout_after_commit": 0.06,
+    "share_lost_response": 0.08,
+    "hang_ms": 1_000,  # well past the workers' 0.4 s read timeout
+    "latency_ms": 3,
+}
+NO_FAULTS = {"latency_ms": 0, "share_429": 0, "share_5xx": 0, "share_timeout_after_commit": 0,
+             "share_lost_response": 0, "fail_payee_accounts": []}
+DIE_SHARE = 0.004  # per send, twice: just before the request leaves, just after the answer comes
+KILL_EVERY_S = (0.8, 3.0)  # the test's own SIGKILLs: a worker needs ~1.5 s just to import
+MAX_KILLS = 40
+KILL_WINDOW_S = 150
+WORKER_FINISH_S = 240
+
+
+def test_a_thousand_payouts_under_every_fault_and_killed_workers_pay_each_case_exactly_once(engine, tmp_path, capsys):
+    seed = int(os.environ.get("UNIONAID_CHAOS_SEED") or random.SystemRandom().randrange(1 << 31))
+    rng = random.Random(seed)
+    timings: dict[str, float] = {}
+
+    started = time.perf_counter()
+    amounts = approved_cases(engine, tmp_path, rng)
+    timings["set-up"] = time.perf_counter() - started
+
+    failing_accounts = [factories.bank_card(i) for i in FAILING_MEMBERS]
+    settings = get_settings()
+    app = payment.create_app(tmp_path / "sandbox.db", merchant_id=settings.payment_merchant_id,
+                             secret=settings.payment_secret.get_secret_value())
+    with running_server(app) as sandbox, quiet_about_killed_clients():
+        first_day = datetime.now(SHANGHAI)
+        set_faults(sandbox, {**CHAOS, "fail_payee_accounts": failing_accounts, "seed": seed})
+
+        started = time.perf_counter()
+        pool = WorkerPool(tmp_path, database_url(engine), sandbox, sorted(amounts), rng)
+        pool.run()
+        timings["chaos"] = time.perf_counter() - started
+        open_after_workers = len(payouts.open_payout_ids(engine))
+
+        started = time.perf_counter()
+        set_faults(sandbox, NO_FAULTS)
+        provider = provider_for(sandbox)
+        resolver_rounds = resolve_everything(engine, provider)
+        failed_cases = cases_awaiting_a_person(engine)
+        repaid = {number: payouts.pay_case(number, provider, engine=engine).status for number in sorted(failed_cases)}
+        resolver_rounds += resolve_everything(engine, provider)
+        timings["resolve and re-pay"] = time.perf_counter() - started
+
+        transfers = httpx.get(f"{sandbox}/sandbox/transfers").json()
+        attempts = httpx.get(f"{sandbox}/sandbox/transfers/count").json()
+        statement = [line for month in months_since(first_day)
+                     for line in parse_statement(provider.download_statement(month=month))]
+
+    # --- what happened ---
+    faults_hit = fault_counts(attempts)
+    per_reference = Counter(t["reference"] for t in transfers)
+    duplicate_references = sorted(ref for ref, n in per_reference.items() if n > 1)
+    successes_per_case = Counter(case_of(t["reference"]) for t in transfers if t["status"] == "succeeded")
+    paid_twice = sorted(number for number, n in successes_per_case.items() if n > 1)
+
+    with transaction(engine) as session:
+        cases = {c.case_number: c for c in session.execute(select(Case)).scalars()}
+        ours = list(session.execute(select(Payout)).scalars())
+        paid_balance = ledger.balance(session, ACCOUNTS.paid)
+        reserved_balance = ledger.balance(session, ACCOUNTS.reserved)
+        available_balance = ledger.balance(session, ACCOUNTS.available)
+        chain = verify_chain(session)
+    lost = sorted(number for number, amount in amounts.items()
+                  if cases[number].status != CaseStatus.paid or cases[number].paid_fen != amount)
+    still_open = sorted(p.reference for p in ours if p.status in OPEN_STATUSES)
+    failing_payees_cases = cases_of_members(engine, [f"M{i:04d}" for i in FAILING_MEMBERS])
+
+    our_view = {p.reference: (p.status.value, p.amount_fen) for p in ours}
+    statement_view = {line.reference: (line.status, line.amount_fen) for line in statement}
+    statement_paid = sum(line.amount_fen for line in statement if line.status == "succeeded")
+    our_paid = sum(p.amount_fen for p in ours if p.status == PayoutStatus.succeeded)
+    kills = pool.kills + pool.self_kills
+
+    db = engine.dialect.name
+    # Shown even when pytest captures output: CI's log carries the counts.
+    with capsys.disabled():
+        print(f"\nchaos[{db}] seed {seed}: {CASES} cases of {MEMBERS} members, {WORKERS} workers, "
+              f"{pool.starts} worker starts; " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in timings.items()))
+        print(f"chaos[{db}] kills: {pool.kills} SIGKILLs by the test at random, {pool.self_kills} self-inflicted "
+              f"just before or after a send")
+        print(f"chaos[{db}] faults on creates: {dict(sorted(faults_hit.items()))}; {attempts['create_requests']} create "
+              f"requests for {len(transfers)} transfers; {open_after_workers} payouts open after the workers, resolved "
+              f"in {resolver_rounds} rounds; {len(failed_cases)} cases of the {len(FAILING_MEMBERS)} failing payees "
+              f"failed definitively and were re-paid; audit: {chain}")
+        print(f"chaos[{db}]: {len(amounts)} payouts, {kills} kills, {len(duplicate_references) + len(paid_twice)} "
+              f"duplicate transfers, {len(lost)} lost, {len(still_open)} unknown/submitted/prepared, "
+              f"ledger = statement = {format_fen(paid_balance)}"
+              + ("" if paid_balance == statement_paid == our_paid else
+                 f" (MISMATCH: ledger {format_fen(paid_balance)}, statement {format_fen(statement_paid)}, "
+                 f"payouts {format_fen(our_paid)})"))
+
+    # --- the chaos really happened ---
+    assert pool.unexpected == [], pool.unexpected
+    assert pool.kills >= 10, f"only {pool.kills} kills: the workers finished before the chaos did"
+    assert all(faults_hit[kind] > 0 for kind in ("5xx", "429", "timeout_after_commit", "lost_response")), faults_hit
+    assert pool.worker_errors == Counter(), pool.worker_errors
+    # --- exactly once ---
+    assert duplicate_references == [] and paid_twice == []
+    assert sorted(successes_per_case) == sorted(amounts) and set(successes_per_case.values()) == {1}
+    assert lost == [] and still_open == []
+    assert set(failed_cases) == failing_payees_cases and all(s == PayoutStatus.succeeded for s in repaid.values())
+    assert all(p.status == PayoutStatus.failed for p in ours
+               if p.status != PayoutStatus.succeeded), "only the failing payees' attempts may have failed"
+    assert {case_of(p.reference) for p in ours if p.status == PayoutStatus.failed} == failing_payees_cases
+    # --- every fen accounted for ---
+    assert our_view == statement_view, "our payouts and the provider's statement differ by reference"
+    assert paid_balance == statement_paid == our_paid == sum(amounts.values())
+    assert reserved_balance == 0 and available_balance == BUDGET_FEN - paid_balance
+    assert chain.intact, str(chain)
+
+
+# --- set-up through the services ---------------------------------------------------------------
+
+
+def approved_cases(engine: Engine, tmp_path: Path, rng: random.Random) -> dict[str, int]:
+    """CASES approved hardship cases with random amounts, spread over MEMBERS members: case -> fen."""
+    factories.organisation(engine)
+    factories.members(engine, tmp_path, count=MEMBERS)
+    ledger.add_programme(PROGRAMME, "Chaos relief", CaseType.hardship, factories.YEAR, BUDGET_FEN, engine=engine)
+    org.add_staff("AP9", "Approver with a high limit", "D000", [Role.approver], MAX_FEN, engine=engine)
+    amounts = {}
+    for _ in range(CASES):
+        member = rng.randint(1, MEMBERS)
+        fen = rng.randint(10_000, MAX_FEN)  # odd fen on purpose: the statement must agree to the fen
+        case = open_case(case_type=CaseType.hardship, category="living_relief", applicant_member_number=f"M{member:04d}",
+                         requested_fen=fen, submitted_by="CW1", engine=engine, programme_code=PROGRAMME,
+                         local_year=factories.YEAR)
+        transition_case(case.case_number, CaseStatus.verifying, actor="system", reason="start", engine=engine)
+        transition_case(case.case_number, CaseStatus.awaiting_approval, actor="system", reason="checks passed",
+                        engine=engine)
+        approvals.approve_case(case.case_number, approver="AP9", amount_fen=fen, reason="chaos", engine=engine)
+        amounts[case.case_number] = fen
+    return amounts
+
+
+def database_url(engine: Engine) -> str:
+    """The URL a worker process needs to reach the same database (and, on PostgreSQL, schema)."""
+    url = engine.url
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            schema = conn.execute(text("select current_schema()")).scalar_one()
+        url = url.update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
+def cases_of_members(engine: Engine, member_numbers: list[str]) -> set[str]:
+    with transaction(engine) as session:
+        return set(session.execute(select(Case.case_number).join(Member, Member.id == Case.applicant_member_id)
+                                   .where(Member.member_number.in_(member_numbers))).scalars())  # type: ignore[attr-defined]
+
+
+# --- the workers and their killer ---------------------------------------------------------------
+
+
+@dataclass
+class WorkerPool:
+    """WORKERS worker processes, each with its own share of the cases, killed and restarted."""
+
+    tmp_path: Path
+    database_url: str
+    sandbox_url: str
+    case_numbers: list[str]
+    rng: random.Random
+    kills: int = 0
+    self_kills: int = 0
+    starts: int = 0
+    unexpected: list[str] = field(default_factory=list)
+    worker_errors: Counter[str] = field(default_factory=Counter)
+    _procs: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)
+    _logs: dict[int, Path] = field(default_factory=dict)
+
+    def run(self) -> None:
+        try:
+            self._run()
+        finally:  # never leave a worker behind, whatever happened here
+            for proc in self._procs.values():
+                proc.kill()
+                proc.wait()
+
+    def _run(self) -> None:
+        shares = [self.case_numbers[i::WORKERS] for i in range(WORKERS)]
+        for i, share in enumerate(shares):
+            (self.tmp_path / f"cases-{i}.json").write_text(json.dumps(share), encoding="utf-8")
+            self._start(i)
+        began = time.monotonic()
+        while self._procs:
+            time.sleep(self.rng.uniform(*KILL_EVERY_S))
+            self._reap()
+            killing = self.kills < MAX_KILLS and time.monotonic() - began < KILL_WINDOW_S
+            if killing and self._procs:
+                victim = self.rng.choice(sorted(self._procs))
+                proc = self._procs[victim]
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGKILL)
+                    proc.wait()
+                    self.kills += 1
+                    self._start(victim)
+                else:
+                    self._reap()
+            if time.monotonic() - began > KILL_WINDOW_S + WORKER_FINISH_S:
+                self.unexpected.append(f"workers still running after {KILL_WINDOW_S + WORKER_FINISH_S} s")
+                return
+
+    def _start(self, i: int) -> None:
+        self.starts += 1
+        log = self.tmp_path / f"worker-{i}-{self.starts}.log"
+        with log.open("wb") as out:
+            self._procs[i] = subprocess.Popen(
+                [sys.executable, "-m", "tests.chaos_worker", "--database-url", self.database_url,
+                 "--sandbox-url", self.sandbox_url, "--cases", str(self.tmp_path / f"cases-{i}.json"),
+                 "--read-timeout", str(READ_TIMEOUT_S), "--die-share", str(DIE_SHARE),
+                 "--seed", str(self.rng.randrange(1 << 31))],
+                cwd=REPO_ROOT, env=dict(os.environ), stdout=out, stderr=subprocess.STDOUT)
+        self._logs[i] = log
+
+    def _reap(self) -> None:
+        for i, proc in list(self._procs.items()):
+            code = proc.poll()
+            if code is None:
+                continue
+            del self._procs[i]
+            if code == -signal.SIGKILL:  # it killed itself at a send: carry on as after any crash
+                self.self_kills += 1
+                self._start(i)
+            elif code == 0:
+                lines = self._logs[i].read_text(encoding="utf-8").splitlines()
+                summary = json.loads(next(line for line in reversed(lines) if line.startswith('{"outcomes"')))
+                self.worker_errors.update(summary["errors"])
+            else:
+                tail = self._logs[i].read_text(encoding="utf-8", errors="replace")[-3000:]
+                self.unexpected.append(f"worker {i} exited with {code}:\n{tail}")
+
+
+# --- after the chaos ----------------------------------------------------------------------------
+
+
+class _KilledClientNoise(logging.Filter):
+    """A worker killed mid-request and a response cut on purpose make the sandbox's uvicorn log
+    errors; here they are the point, not news. Anything else still gets through."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "ASGI callable returned without completing response" in record.getMessage():
+            return False
+        return not (record.exc_info and isinstance(record.exc_info[1], ClientDisconnect))
+
+
+@contextmanager
+def quiet_about_killed_clients() -> Iterator[None]:
+    logger, noise = logging.getLogger("uvicorn.error"), _KilledClientNoise()
+    logger.addFilter(noise)
+    try:
+        yield
+    finally:
+        logger.removeFilter(noise)
+
+
+def set_faults(url: str, knobs: dict[str, object]) -> None:
+    httpx.post(f"{url}/sandbox/faults", json=knobs).raise_for_status()
+
+
+def provider_for(url: str) -> HttpPaymentProvider:
+    settings = get_settings()
+    client = httpx.Client(timeout=httpx.Timeout(5.0, connect=2.0), follow_redirects=False)
+    return HttpPaymentProvider(client, url, settings.payment_merchant_id, settings.payment_secret.get_secret_value())
+
+
+def resolve_everything(engine: Engine, provider: HttpPaymentProvider, max_rounds: int = 10) -> int:
+    """The resolver deployment's loop: resolve every open payout until none is open (bounded)."""
+    for round_number in range(max_rounds):
+        open_ids = payouts.open_payout_ids(engine)
+        if not open_ids:
+            return round_number
+        for payout_id in open_ids:
+            payouts.resolve_payout(payout_id, provider, engine=engine)
+    return max_rounds
+
+
+def cases_awaiting_a_person(engine: Engine) -> list[str]:
+    """Approved cases whose payout failed definitively: they wait for someone to act."""
+    with transaction(engine) as session:
+        rows = session.execute(select(Case.case_number).join(Payout, Payout.case_id == Case.id)
+                               .where(Case.status == CaseStatus.approved, Payout.status == PayoutStatus.failed)
+                               .distinct()).scalars()
+        return sorted(rows)
+
+
+def fault_counts(attempts: dict) -> Counter[str]:  # type: ignore[type-arg]
+    """Which faults hit create requests, from the sandbox's own log of outcomes."""
+    counts: Counter[str] = Counter()
+    for entry in attempts["by_reference"].values():
+        for outcome in entry["outcomes"]:
+            if outcome.startswith("fault_"):
+                counts[outcome.removeprefix("fault_")] += 1
+            elif "+" in outcome:
+                counts[outcome.split("+", 1)[1]] += 1
+    return counts
+
+
+def months_since(first: datetime) -> list[str]:
+    """Statement months (Asia/Shanghai) from the chaos's start to now: usually one."""
+    now = datetime.now(SHANGHAI)
+    months, year, month = [], first.year, first.month
+    while (year, month) <= (now.year, now.month):
+        months.append(f"{year}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def case_of(reference: str) -> str:
+    return reference.rsplit("-P", 1)[0]

@@ -1,0 +1,195 @@
+"""Payouts against the real payment sandbox over HTTP: exactly once, every fen accounted for."""
+
+import threading
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from models.cases import Case
+from models.enums import CaseStatus
+from models.ledger import Accounts
+from models.payouts import Payout, PayoutStatus
+from sandbox import payment
+from sandbox.testing import running_server
+from services import approvals, ledger, payouts
+from services.cases import transition_case
+from services.db import transaction
+from services.errors import OutcomeUnknown
+from services.payment_provider import HttpPaymentProvider
+from tests import factories
+
+SECRET = "test-payment-secret"
+MERCHANT = "unionaid-test"
+ACCOUNTS = Accounts("HA-LIVING", factories.YEAR)
+
+
+@pytest.fixture(scope="module")
+def sandbox_url():
+    app = payment.create_app(":memory:", merchant_id=MERCHANT, secret=SECRET)
+    with running_server(app) as url:
+        yield url
+
+
+@pytest.fixture
+def sandbox(sandbox_url):
+    httpx.post(f"{sandbox_url}/sandbox/reset").raise_for_status()
+    no_faults(sandbox_url)
+    return sandbox_url
+
+
+def no_faults(url):
+    """The sandbox merges fault changes; this switches every knob off."""
+    httpx.post(f"{url}/sandbox/faults", json={"latency_ms": 0, "share_429": 0, "share_5xx": 0,
+                                             "share_timeout_after_commit": 0, "share_lost_response": 0,
+                                             "fail_payee_accounts": []}).raise_for_status()
+
+
+def provider_for(url, read_timeout=2.0):
+    client = httpx.Client(timeout=httpx.Timeout(read_timeout, connect=2.0), follow_redirects=False)
+    return HttpPaymentProvider(client, url, MERCHANT, SECRET)
+
+
+def transfers_for(url, reference):
+    return httpx.get(f"{url}/sandbox/transfers/count", params={"reference": reference}).json()
+
+
+@pytest.fixture
+def approved(engine, tmp_path):
+    factories.world(engine, tmp_path)
+    case = factories.awaiting_approval(engine)
+    approvals.approve_case(case.case_number, approver="AP1", amount_fen=150000, reason="ok", engine=engine)
+    return engine, case.case_number
+
+
+def _case(engine, number):
+    with transaction(engine) as s:
+        return s.execute(select(Case).where(Case.case_number == number)).scalar_one()
+
+
+def _balances(engine):
+    with transaction(engine) as s:
+        return {leaf: ledger.balance(s, getattr(ACCOUNTS, leaf)) for leaf in ("available", "reserved", "paid")}
+
+
+def test_approval_reserves_budget_and_a_payout_moves_it_to_paid(approved, sandbox):
+    engine, number = approved
+    assert _balances(engine) == {"available": factories.BUDGET_FEN - 150000, "reserved": 150000, "paid": 0}
+    view = payouts.pay_case(number, provider_for(sandbox), engine=engine)
+    assert view.status == PayoutStatus.succeeded and view.reference == f"{number}-P1"
+    assert _balances(engine) == {"available": factories.BUDGET_FEN - 150000, "reserved": 0, "paid": 150000}
+    case = _case(engine, number)
+    assert (case.status, case.paid_fen) == (CaseStatus.paid, 150000)
+
+
+def test_paying_a_case_again_sends_nothing_new(approved, sandbox):
+    engine, number = approved
+    first = payouts.pay_case(number, provider_for(sandbox), engine=engine)
+    second = payouts.pay_case(number, provider_for(sandbox), engine=engine)
+    assert first.id == second.id
+    assert transfers_for(sandbox, first.reference)["transfers"] == 1
+
+
+def test_approving_beyond_the_remaining_budget_is_refused_with_both_amounts(engine, tmp_path):
+    factories.world(engine, tmp_path)
+    case = factories.awaiting_approval(engine, requested_fen=factories.BUDGET_FEN + 100)
+    with pytest.raises(ledger.BudgetExceeded, match=r"¥10,000.00 remaining, ¥10,000.01 requested"):
+        approvals.approve_case(case.case_number, approver="AP1", amount_fen=factories.BUDGET_FEN + 1, reason="x",
+                               engine=engine)
+    assert _case(engine, case.case_number).status == CaseStatus.awaiting_approval
+    assert _balances(engine)["reserved"] == 0
+
+
+def test_a_timeout_after_the_provider_committed_is_unknown_then_resolved_without_paying_twice(approved, sandbox):
+    engine, number = approved
+    httpx.post(f"{sandbox}/sandbox/faults", json={"share_timeout_after_commit": 1.0, "hang_ms": 1500}).raise_for_status()
+    view = payouts.pay_case(number, provider_for(sandbox, read_timeout=0.5), engine=engine)
+    assert view.status == PayoutStatus.unknown
+    assert _case(engine, number).status == CaseStatus.payout_pending
+    no_faults(sandbox)
+    assert payouts.resolve_payout(view.id, provider_for(sandbox), engine=engine) == PayoutStatus.succeeded
+    assert transfers_for(sandbox, view.reference)["transfers"] == 1
+    assert _balances(engine)["paid"] == 150000
+
+
+def test_a_payout_the_provider_never_saw_is_sent_again_with_the_same_reference(approved, sandbox):
+    engine, number = approved
+    view = payouts.prepare_payout(number, engine=engine)  # then the process "crashes" before sending
+    assert payouts.open_payout_ids(engine) == [view.id]
+    assert payouts.resolve_payout(view.id, provider_for(sandbox), engine=engine) == PayoutStatus.succeeded
+    assert transfers_for(sandbox, view.reference)["transfers"] == 1
+
+
+def test_a_definite_failure_releases_the_budget_and_a_new_attempt_gets_a_new_reference(approved, sandbox):
+    engine, number = approved
+    httpx.post(f"{sandbox}/sandbox/faults", json={"fail_payee_accounts": [factories.bank_card(1)]}).raise_for_status()
+    failed = payouts.pay_case(number, provider_for(sandbox), engine=engine)
+    assert failed.status == PayoutStatus.failed
+    assert _case(engine, number).status == CaseStatus.approved
+    assert _balances(engine) == {"available": factories.BUDGET_FEN, "reserved": 0, "paid": 0}
+    no_faults(sandbox)
+    retried = payouts.pay_case(number, provider_for(sandbox), engine=engine)
+    assert retried.reference == f"{number}-P2" and retried.status == PayoutStatus.succeeded
+    assert _balances(engine) == {"available": factories.BUDGET_FEN - 150000, "reserved": 0, "paid": 150000}
+
+
+def test_withdrawing_an_approved_case_gives_its_reservation_back(approved):
+    engine, number = approved
+    transition_case(number, CaseStatus.withdrawn, actor="CW1", reason="no longer needed", engine=engine)
+    assert _balances(engine) == {"available": factories.BUDGET_FEN, "reserved": 0, "paid": 0}
+
+
+def test_many_workers_paying_the_same_case_make_exactly_one_transfer(approved, sandbox):
+    engine, number = approved
+    barrier = threading.Barrier(8)
+    results = []
+
+    def worker():
+        barrier.wait()
+        try:
+            results.append(payouts.pay_case(number, provider_for(sandbox), engine=engine).status)
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            results.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert all(isinstance(r, PayoutStatus) for r in results), results  # every worker gets the one payout
+    for payout_id in payouts.open_payout_ids(engine):
+        payouts.resolve_payout(payout_id, provider_for(sandbox), engine=engine)
+    assert transfers_for(sandbox, f"{number}-P1")["transfers"] == 1
+    with transaction(engine) as s:
+        assert len(s.execute(select(Payout)).scalars().all()) == 1
+    assert _case(engine, number).paid_fen == 150000
+    assert _balances(engine)["paid"] == 150000
+
+
+def test_a_lost_response_never_becomes_a_failure(approved, sandbox):
+    engine, number = approved
+    httpx.post(f"{sandbox}/sandbox/faults", json={"share_lost_response": 1.0}).raise_for_status()
+    view = payouts.pay_case(number, provider_for(sandbox), engine=engine)
+    assert view.status == PayoutStatus.unknown
+    no_faults(sandbox)
+    assert payouts.resolve_payout(view.id, provider_for(sandbox), engine=engine) == PayoutStatus.succeeded
+
+
+def test_the_ledger_refuses_an_unbalanced_posting_in_the_database(engine):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DatabaseError
+
+    factories.organisation(engine)
+    with pytest.raises(DatabaseError, match="balance"):
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO ledger_posting (id, idempotency_key, kind, programme_id, sealed, posted_at) "
+                              "VALUES (999, 'k', 'x', 1, false, CURRENT_TIMESTAMP)"))
+            conn.execute(text("INSERT INTO ledger_line (posting_id, account, amount_fen) VALUES (999, 'a', 5)"))
+            conn.execute(text("UPDATE ledger_posting SET sealed = true WHERE id = 999"))
+    with pytest.raises(DatabaseError, match="append-only"):
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM ledger_line"))
+
+
+def test_unknown_outcome_is_an_error_class_of_its_own():
+    assert not issubclass(OutcomeUnknown, (payouts.RetryableError, payouts.PermanentError))
