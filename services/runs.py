@@ -7,6 +7,7 @@ opening the UI. When Prefect cannot be reached, the case still carries on at its
 from __future__ import annotations
 
 import logging
+import time
 
 from prefect import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
@@ -26,10 +27,27 @@ def wake_case(case_number: str, run_input: dict[str, object]) -> str:
         paused = [r for r in runs if r.state is not None and r.state.type == StateType.PAUSED]
         if paused:
             for run in paused:
-                resume_flow_run(run.id, run_input=run_input)
+                _resume(run.id, run_input)
             return f"resumed the waiting run {paused[0].name}"
         run = run_deployment(PROCESS_DEPLOYMENT, parameters={"case_number": case_number}, timeout=0)
         return f"started run {run.name}"
     except Exception as exc:  # noqa: BLE001 - the decision is stored; waking is a convenience
         log.warning("could not reach Prefect to wake %s: %s", case_number, type(exc).__name__)
         return "Prefect could not be reached; the case carries on at its next run"
+
+
+def _resume(run_id, run_input: dict[str, object], patience_seconds: float = 15.0) -> None:
+    """Resume a paused run, allowing for the moment between its pause and its form being stored.
+
+    Prefect marks a run paused first and stores the schema of its input form just after; a resume
+    in between is refused with "Run input schema not found".
+    """
+    deadline = time.monotonic() + patience_seconds
+    while True:
+        try:
+            resume_flow_run(run_id, run_input=run_input)
+            return
+        except RuntimeError as exc:
+            if "schema not found" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.25)

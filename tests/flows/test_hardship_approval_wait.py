@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import httpx
 import pytest
 from prefect import get_client
 from prefect.client.schemas.objects import StateType
@@ -58,6 +59,24 @@ def _wait_for(run_id, types, timeout=120):
     pytest.fail(f"run did not reach {types} in {timeout} s (last: {run.state.name if run.state else None})")
 
 
+def _wait_for_form(run_id, timeout=120):
+    """Wait until the run is paused and its input form is stored, as when the UI shows the form.
+
+    Prefect marks a run paused a moment before it stores the form's schema.
+    """
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            run = client.read_flow_run(run_id)
+            keyset = run.state.state_details.run_input_keyset if run.state and run.state.is_paused() else None
+            if keyset:
+                try:
+                    client.read_flow_run_input(run_id, keyset["schema"])
+                    return run
+                except httpx.HTTPStatusError:  # not stored yet
+                    pass
+            time.sleep(0.5)
+    pytest.fail(f"the run's input form did not appear in {timeout} s")
 
 
 def test_a_suspended_case_survives_a_restart_and_the_cli_decision_wakes_it(services_up, tmp_path):
@@ -89,12 +108,12 @@ def test_a_decision_typed_into_the_run_form_goes_through_the_approval_rules(serv
     runner = _serve(services_up, tmp_path, "runner")
     try:
         run = run_deployment("hardship-case/process", parameters={"case_number": number}, timeout=0)
-        _wait_for(run.id, {StateType.PAUSED})
+        _wait_for_form(run.id)
         # The submitter tries to approve their own case from the form: refused, the run waits again.
         resume_flow_run(run.id, run_input={"decision": "approve", "approver": "CW2", "reason": "mine",
                                            "approved_amount_yuan": "1500"})
         time.sleep(2)
-        _wait_for(run.id, {StateType.PAUSED})
+        _wait_for_form(run.id)
         assert status_of(services_up, number) == CaseStatus.awaiting_approval
         resume_flow_run(run.id, run_input={"decision": "approve", "approver": "AP1", "reason": "eligible",
                                            "approved_amount_yuan": "1500"})
