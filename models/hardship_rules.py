@@ -52,6 +52,7 @@ CATEGORY_CAP = "category_cap"
 NO_DOUBLE_AID = "no_double_aid"
 HOUSEHOLD_YEARLY_CAP = "household_yearly_cap"
 REQUIRED_DOCUMENTS = "required_documents"
+HARDSHIP_REGISTER = "hardship_register"
 
 MONTHS_PER_YEAR = 12
 
@@ -105,7 +106,8 @@ class Household:
     months_below_line: int = 0
     hardship_spending_fen_per_year: int = 0
     homes_owned: int = 0
-    registered_hardship_file: bool = False  # 建档: decides the higher student-aid amounts
+    registered_hardship_file: bool = False  # 建档 (in our register): decides the higher student-aid amounts
+    declared_hardship_file: bool = False  # what the form says; the register decides
     school_fees: SchoolFees | None = None
 
     def __post_init__(self) -> None:
@@ -339,6 +341,17 @@ def check_private_school_fees(household: Household, policy: PolicyVersion) -> Ru
     )
 
 
+def check_hardship_register(household: Household) -> RuleResult:
+    """A form that says the household is registered (建档) must agree with our register."""
+    if household.registered_hardship_file:
+        return RuleResult(HARDSHIP_REGISTER, True, "the household is in the hardship register")
+    if household.declared_hardship_file:
+        return RuleResult(HARDSHIP_REGISTER, False,
+                          "the form says the household is registered, but it is not in the hardship register "
+                          "on the application date")
+    return RuleResult(HARDSHIP_REGISTER, True, "the household is not in the hardship register; none was claimed")
+
+
 # --- amounts -----------------------------------------------------------------------------------
 
 
@@ -486,6 +499,7 @@ def evaluate(
         check_migrant_worker_employment(application, policy),
         check_homes_owned(household, policy),
         check_private_school_fees(household, policy),
+        check_hardship_register(household),
         check_category_cap(household, application, policy),
         check_no_double_aid(application, prior_aid),
         check_household_yearly_cap(application, prior_aid, policy),

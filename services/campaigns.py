@@ -72,7 +72,7 @@ from services.errors import (
 from services.payment_provider import PaymentProvider
 from services.payouts import pay_case, resolve_payout
 from services.registry_client import MembershipRegistry
-from services.settings import get_settings
+from services.settings import local_today
 
 C = CaseStatus
 NOT_VERIFIED = (C.submitted, C.verifying)
@@ -80,11 +80,6 @@ FINISHED = (C.paid, C.closed, C.rejected, C.withdrawn)
 # How far along a case is, in thirds of its way through a campaign (verify, approve, pay), for progress bars.
 PROGRESS_UNITS = {C.submitted: 0, C.verifying: 0, C.needs_information: 3, C.awaiting_approval: 1, C.approved: 2,
                   C.payout_pending: 2, C.paid: 3, C.closed: 3, C.rejected: 3, C.withdrawn: 3}
-
-
-def local_today() -> date:
-    """Today in the federation's time zone (Asia/Shanghai by default)."""
-    return utcnow().astimezone(get_settings().zone).date()
 
 
 class CampaignBudgetShort(ledger.BudgetExceeded):

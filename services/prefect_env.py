@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from services.settings import Settings, get_settings
 
@@ -30,3 +34,17 @@ def apply_prefect_env(settings: Settings | None = None) -> None:
     """Set them for this process and its children, keeping anything the operator set."""
     for key, value in prefect_env(settings).items():
         os.environ.setdefault(key, value)
+
+
+@contextmanager
+def our_prefect_server(settings: Settings | None = None) -> Iterator[None]:
+    """Talk to the Prefect server `unionaid up` runs, unless a Prefect API is configured already.
+
+    Without this, a CLI command in another shell would get Prefect's own in-process server and
+    never reach the run that waits for a case.
+    """
+    if PREFECT_API_URL.value():
+        yield
+        return
+    with temporary_settings({PREFECT_API_URL: (settings or get_settings()).prefect_api_url}):
+        yield

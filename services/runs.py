@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import logging
 import time
+from uuid import UUID
 
 from prefect import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
 from prefect.client.schemas.objects import StateType
 from prefect.deployments import run_deployment
 from prefect.flow_runs import resume_flow_run
+
+from services.prefect_env import our_prefect_server
 
 log = logging.getLogger(__name__)
 PROCESS_DEPLOYMENT = "hardship-case/process"
@@ -22,21 +25,26 @@ PROCESS_DEPLOYMENT = "hardship-case/process"
 def wake_case(case_number: str, run_input: dict[str, object]) -> str:
     """Resume a suspended run of the case, or start a fresh one. Returns what was done."""
     try:
-        with get_client(sync_client=True) as client:
-            runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(like_=case_number)), limit=50)
-        paused = [r for r in runs if r.state is not None and r.state.type == StateType.PAUSED]
-        if paused:
-            for run in paused:
-                _resume(run.id, run_input)
-            return f"resumed the waiting run {paused[0].name}"
-        run = run_deployment(PROCESS_DEPLOYMENT, parameters={"case_number": case_number}, timeout=0)
-        return f"started run {run.name}"
+        with our_prefect_server():
+            return _wake(case_number, run_input)
     except Exception as exc:  # noqa: BLE001 - the decision is stored; waking is a convenience
         log.warning("could not reach Prefect to wake %s: %s", case_number, type(exc).__name__)
         return "Prefect could not be reached; the case carries on at its next run"
 
 
-def _resume(run_id, run_input: dict[str, object], patience_seconds: float = 15.0) -> None:
+def _wake(case_number: str, run_input: dict[str, object]) -> str:
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(like_=case_number)), limit=50)
+    paused = [r for r in runs if r.state is not None and r.state.type == StateType.PAUSED]
+    if paused:
+        for run in paused:
+            _resume(run.id, run_input)
+        return f"resumed the waiting run {paused[0].name}"
+    run = run_deployment(PROCESS_DEPLOYMENT, parameters={"case_number": case_number}, timeout=0)
+    return f"started run {run.name}"
+
+
+def _resume(run_id: UUID, run_input: dict[str, object], patience_seconds: float = 15.0) -> None:
     """Resume a paused run, allowing for the moment between its pause and its form being stored.
 
     Prefect marks a run paused first and stores the schema of its input form just after; a resume

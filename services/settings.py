@@ -6,6 +6,7 @@ the name of the variable to set.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -86,3 +87,8 @@ def get_settings() -> Settings:
             "UNIONAID_" + ".".join(str(p) for p in err["loc"]).upper() for err in getattr(exc, "errors", lambda: [])()
         )
         raise ConfigurationError(f"invalid settings: {names or exc.__class__.__name__}") from None
+
+
+def local_today() -> date:
+    """Today in the federation's time zone (Asia/Shanghai by default)."""
+    return datetime.now(UTC).astimezone(get_settings().zone).date()

@@ -35,6 +35,7 @@ from models.hardship_rules import (
 )
 from models.members import Member
 from models.policy import HardshipPolicy, PolicyVersion, load_policy
+from services import households
 from services.cases import apply_transition, load_case
 from services.db import transaction
 from services.errors import NotFound, RuleViolation
@@ -85,20 +86,24 @@ def _prior_aid(session: Session, case: Case, detail: HardshipDetail) -> list[Pri
     return aid
 
 
-def _inputs(case: Case, detail: HardshipDetail) -> tuple[Household, Application]:
+def _inputs(case: Case, detail: HardshipDetail, registered_on: date | None) -> tuple[Household, Application]:
+    """The rules' inputs from the intake facts; whether the household is registered comes from
+    the register (on the application date), not from the form."""
     facts = detail.facts
+    applied_on = date.fromisoformat(facts["applied_on"])
     fees = facts.get("school_fees")
     household = Household(
         members=[HouseholdIncome(income) for income in facts["household_monthly_incomes_fen"]],
         months_below_line=facts.get("months_below_line", 0),
         hardship_spending_fen_per_year=facts.get("hardship_spending_fen_per_year", 0),
         homes_owned=facts.get("homes_owned", 0),
-        registered_hardship_file=facts.get("registered_hardship_file", False),
+        registered_hardship_file=registered_on is not None and registered_on <= applied_on,
+        declared_hardship_file=facts.get("registered_hardship_file", False),
         school_fees=SchoolFees(fees["private_fen_per_year"], fees["public_rate_fen_per_year"]) if fees else None,
     )
     application = Application(
         category=case.category, tier_claimed=detail.tier_claimed, requested_fen=case.requested_fen,  # type: ignore[arg-type]
-        applied_on=date.fromisoformat(facts["applied_on"]), causes=detail.causes, documents=facts.get("documents", []),
+        applied_on=applied_on, causes=detail.causes, documents=facts.get("documents", []),
         student_level=facts.get("student_level"), migrant_worker=facts.get("migrant_worker", False),
         months_employed_in_district=facts.get("months_employed_in_district", 0),
     )
@@ -135,7 +140,7 @@ def verify_hardship(case_number: str, registry: MembershipRegistry, *, policy: H
         member = session.get(Member, case.applicant_member_id)
         if detail is None or member is None:
             raise NotFound(f"case {case_number} has no hardship details")
-        household, application = _inputs(case, detail)
+        household, application = _inputs(case, detail, households.registered_on(session, detail.household_id))
         version = _version_for(session, case, policy, application.applied_on)
         masked = member.resident_id_masked
         prior = _prior_aid(session, case, detail)

@@ -7,7 +7,7 @@ import logging
 import sys
 import traceback
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -20,7 +20,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("unionaid.cli")
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 1) -> NoReturn:
     typer.echo(f"error: {mask_text(message)}", err=True)
     raise typer.Exit(code)
 

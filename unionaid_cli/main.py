@@ -569,6 +569,170 @@ def report(
         typer.echo(f"  artifacts: {', '.join(produced.artifact_keys)}")
 
 
+households_app = typer.Typer(help="The hardship household register (困难职工建档).", no_args_is_help=True)
+campaigns_app = typer.Typer(help="Campaigns: autumn student aid (金秋助学), winter warmth and summer cooling.",
+                            no_args_is_help=True)
+app.add_typer(households_app, name="households")
+app.add_typer(campaigns_app, name="campaigns")
+
+
+@households_app.command("register")
+@handled
+def households_register(
+    household_number: str,
+    tier: Annotated[str, typer.Option(help="deep (深度困难), relative (相对困难) or accident (意外致困)")],
+    staff: Annotated[str, typer.Option("--as", help="caseworker's or supervisor's staff number")],
+    reason: Annotated[str, typer.Option(help="the evidence: a case number or the paper file")],
+    case: Annotated[Optional[str], typer.Option(help="a verified hardship case of this household, as evidence")] = None,
+    since: Annotated[Optional[str], typer.Option(help="YYYY-MM-DD the household entered the register (default: today)")]
+    = None,
+) -> None:
+    """Put a household in the register at a tier, or change its tier (audited)."""
+    from datetime import date
+
+    from services import households
+
+    try:
+        registered_on = date.fromisoformat(since) if since else None
+    except ValueError:
+        raise InputError("since", "must be a date as YYYY-MM-DD") from None
+    typer.echo(households.register(household_number, tier, actor=staff, reason=reason, case_number=case,
+                                   registered_on=registered_on))
+
+
+@households_app.command("leave")
+@handled
+def households_leave(
+    household_number: str,
+    staff: Annotated[str, typer.Option("--as", help="caseworker's or supervisor's staff number")],
+    reason: Annotated[str, typer.Option(help="why the household leaves the register (e.g. 脱困)")],
+) -> None:
+    """Take a household off the register (audited)."""
+    from services import households
+
+    typer.echo(households.deregister(household_number, actor=staff, reason=reason))
+
+
+@households_app.command("list")
+@handled
+def households_list(
+    tier: Annotated[Optional[str], typer.Option(help="only this tier")] = None,
+    unit: Annotated[Optional[str], typer.Option(help="only this unit code")] = None,
+    every: Annotated[bool, typer.Option("--all", help="also households not in the register")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """The register: household, unit, tier, since when, its member, how many people."""
+    from models.policy import Tier
+    from services import households
+
+    try:
+        wanted = Tier(tier) if tier else None
+    except ValueError:
+        raise InputError("tier", f"must be one of {', '.join(t.value for t in Tier)}") from None
+    entries = households.list_register(tier=wanted, unit_code=unit, include_unregistered=every)
+    if as_json:
+        typer.echo(json.dumps([{"household": e.household_number, "unit": e.unit, "tier": e.tier.value if e.tier else None,
+                                "registered_on": e.registered_on.isoformat() if e.registered_on else None,
+                                "member": e.self_member, "people": e.people} for e in entries], indent=2))
+        return
+    table = Table("household", "unit", "tier", "since", "member", "people")
+    for e in entries:
+        table.add_row(e.household_number, e.unit, e.tier.value if e.tier else "-",
+                      e.registered_on.isoformat() if e.registered_on else "-", e.self_member or "-", str(e.people))
+    console.print(table)
+
+
+@campaigns_app.command("create")
+@handled
+def campaigns_create(
+    kind: Annotated[str, typer.Argument(help="student_aid (金秋助学)")],
+    year: int,
+    caseworker: Annotated[str, typer.Option(help="staff number who submits the campaign's cases")],
+    approver: Annotated[str, typer.Option(help="staff number who approves the batch (not the caseworker)")],
+    code: Annotated[Optional[str], typer.Option(help="campaign code (default: e.g. student-aid-2026)")] = None,
+) -> None:
+    """Open a campaign (or show the one with this code); attach applications next."""
+    from models.campaigns import CampaignKind
+    from services import campaigns
+
+    if kind != CampaignKind.student_aid.value:
+        raise InputError("kind", "must be student_aid; winter and summer relief start with `unionaid campaigns seasonal`")
+    view = campaigns.create_campaign(CampaignKind.student_aid, year, caseworker=caseworker, approver=approver, code=code)
+    total = sum(view.cases.values())
+    typer.echo(f"campaign {view.code}: {view.status.value}, {total} case(s)")
+
+
+@campaigns_app.command("seasonal")
+@handled
+def campaigns_seasonal(
+    kind: Annotated[str, typer.Argument(help="winter_relief (冬送温暖) or summer_relief (夏送清凉)")],
+    year: int,
+    caseworker: Annotated[str, typer.Option(help="staff number who submits the campaign's cases")],
+    approver: Annotated[str, typer.Option(help="staff number who approves the batch (not the caseworker)")],
+) -> None:
+    """Start the seasonal-relief run: every registered household, its tier's amount, paid in one batch."""
+    from prefect.deployments import run_deployment
+
+    from services.prefect_env import our_prefect_server
+
+    if kind not in ("winter_relief", "summer_relief"):
+        raise InputError("kind", "must be winter_relief or summer_relief")
+    try:
+        with our_prefect_server():
+            run = run_deployment("seasonal-relief/seasonal", timeout=0,
+                                 parameters={"kind": kind, "year": year, "caseworker": caseworker, "approver": approver})
+    except Exception:  # noqa: BLE001 - Prefect is not running: say what to do
+        fail("Prefect could not be reached: start everything with `make up`, then run this again")
+    from models.campaigns import CampaignKind, default_code
+
+    code = default_code(CampaignKind(kind), year)
+    typer.echo(f"started run {run.name} for campaign {code}: follow it under Runs in the Prefect UI, "
+               f"or with `unionaid campaigns show {code}`")
+
+
+@campaigns_app.command("attach")
+@handled
+def campaigns_attach(
+    code: str,
+    file: Annotated[Path, typer.Argument(help="applications as .json (one or a list) or .csv")],
+) -> None:
+    """Take a file of applications into the campaign; a file attached twice attaches each once."""
+    from services import campaigns
+
+    if not file.is_file():
+        raise InputError("file", "does not exist or is not a file")
+    report = campaigns.attach_applications(code, file)
+    typer.echo(f"campaign {code}: {len(report.attached)} attached, {len(report.already)} attached before")
+    if report.problems:
+        for problem in report.problems:
+            typer.echo(f"  {problem}", err=True)
+        fail(f"{len(report.problems)} application(s) not attached; correct them and attach the file again")
+
+
+@campaigns_app.command("object")
+@handled
+def campaigns_object(
+    code: str,
+    case_number: str,
+    staff: Annotated[str, typer.Option("--as", help="staff number of who records the objection")],
+    text: Annotated[str, typer.Option(help="what the objection says")],
+) -> None:
+    """Record an objection during the public notice; the case is held for a person's decision."""
+    from services import campaigns
+
+    campaigns.record_objection(code, case_number, text=text, recorded_by=staff)
+    typer.echo(f"{case_number}: objection recorded; the case waits for `unionaid approve` or `unionaid reject`")
+
+
+@campaigns_app.command("show")
+@handled
+def campaigns_show(code: str) -> None:
+    """The campaign: status, notice dates, money, cases by status, cases waiting for a person."""
+    from services import campaigns
+
+    typer.echo(campaigns.summary_markdown(code), nl=False)
+
+
 @app.command()
 @handled
 def demo() -> None:

@@ -19,7 +19,7 @@ from models.cases import Case, VerificationRecord
 from models.enums import CaseStatus, CaseType, MembershipStatus
 from models.members import Household, Member
 from models.payouts import Payout
-from services import approvals, campaigns, ledger, member_import
+from services import approvals, campaigns, households, ledger, member_import
 from services.audit import verify_chain
 from services.cases import load_case
 from services.db import transaction
@@ -75,12 +75,9 @@ def add_members(engine, tmp_path: Path, numbers: range, households: bool = False
     assert not report.problems, report.problems
 
 
-def register_tier(engine, household_number: str, tier: str | None) -> None:
-    with transaction(engine) as s:
-        household = s.execute(select(Household).where(Household.household_number == household_number)).scalar_one()
-        household.hardship_tier = tier
-        household.registered_on = date(2026, 1, 5)
-        s.add(household)
+def register_tier(engine, household_number: str, tier: str) -> None:
+    households.register(household_number, tier, actor="CW1", reason="paper file", registered_on=date(2026, 1, 5),
+                        engine=engine)
 
 
 def registry_for(engine) -> FakeRegistry:
@@ -345,8 +342,7 @@ def register(engine, tmp_path):
     """Five households: deep, relative, accident, one not registered, one whose member has left."""
     factories.organisation(engine)
     add_members(engine, tmp_path, range(201, 206), households=True)
-    for number, tier in (("H0201", "deep"), ("H0202", "relative"), ("H0203", "accident"), ("H0204", None),
-                         ("H0205", "deep")):
+    for number, tier in (("H0201", "deep"), ("H0202", "relative"), ("H0203", "accident"), ("H0205", "deep")):
         register_tier(engine, number, tier)
     with transaction(engine) as s:
         member = s.execute(select(Member).where(Member.member_number == "M0205")).scalar_one()

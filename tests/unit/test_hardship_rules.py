@@ -21,6 +21,7 @@ from models.hardship_rules import (
     check_accident_hardship,
     check_category_cap,
     check_documents,
+    check_hardship_register,
     check_hardship_spending,
     check_homes_owned,
     check_household_yearly_cap,
@@ -417,6 +418,17 @@ def test_each_category_requires_its_own_documents():
 # --- evaluate ----------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "registered,declared,passes",
+    [(True, True, True), (True, False, True), (False, False, True), (False, True, False)],
+)
+def test_a_form_claiming_a_registered_hardship_file_must_agree_with_the_register(registered, declared, passes):
+    family = household(1, registered_hardship_file=registered, declared_hardship_file=declared)
+    result = check_hardship_register(family)
+    assert result.passed is passes
+    assert result.rule == "hardship_register"
+
+
 def eligible_relative_case() -> tuple[Household, Application]:
     return household(150_000, 150_000), application(requested_fen=300_000)
 
@@ -428,7 +440,7 @@ def test_an_eligible_application_passes_every_rule_and_records_the_version_used(
     assert report.policy_version == "test.1"
     assert report.policy_fingerprint == POLICY.fingerprint()
     assert report.missing_documents == ()
-    assert len({r.rule for r in report.results}) == len(report.results) == 9
+    assert len({r.rule for r in report.results}) == len(report.results) == 10
 
 
 def test_a_report_fails_and_lists_missing_documents_when_any_is_missing():

@@ -1,0 +1,134 @@
+"""The hardship household register (建档): who may change it, how it is audited, what it decides."""
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from models.audit import AuditEvent
+from models.cases import HardshipDetail
+from models.enums import CaseStatus, Role
+from models.policy import Tier
+from services import households, member_import, org
+from services.cases import load_case
+from services.db import transaction
+from services.errors import InputError, NotFound, RuleViolation
+from services.intake import intake_hardship
+from services.settings import local_today
+from services.verification import verify_hardship
+from tests import factories
+from tests.factories import bank_card, resident_id
+from tests.integration.test_hardship_intake_verification import application, registry_for
+
+
+@pytest.fixture
+def world(engine, tmp_path):
+    """The usual organisation; M0001 and M0002 share household H001 of G001, M0003 is in H002."""
+    factories.organisation(engine)
+    lines = ["member_number,name,resident_id,mobile,unit_code,join_date,household_number,relation,monthly_income,bank_card",
+             f"M0001,Member 1,{resident_id(seq=1)},13800130001,G001,2015-01-01,H001,self,600,{bank_card(1)}",
+             f"M0002,Member 2,{resident_id(seq=2)},13800130002,G001,2015-01-02,H001,spouse,0,{bank_card(2)}",
+             f"M0003,Member 3,{resident_id(seq=3)},13800130003,G001,2015-01-03,H002,self,900,{bank_card(3)}"]
+    path = tmp_path / "members.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert not member_import.import_members(path, engine=engine).problems
+    org.add_staff("CW7", "Caseworker of G002", "G002", [Role.caseworker], engine=engine)
+    return engine
+
+
+def events(engine, action):
+    with transaction(engine) as s:
+        return s.execute(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)).scalars().all()
+
+
+def test_a_caseworker_registers_a_household_of_their_unit_and_the_register_lists_it(world):
+    said = households.register("H001", "deep", actor="CW1", reason="paper file 2025-017", engine=world)
+    assert said == f"household H001 registered as deep from {local_today().isoformat()}"
+    [entry] = households.list_register(engine=world)
+    assert (entry.household_number, entry.unit, entry.tier, entry.self_member, entry.people) == \
+        ("H001", "G001", Tier.deep, "M0001", 2)
+    [event] = events(world, "household_registered")
+    assert (event.actor, event.reason) == ("CW1", "paper file 2025-017")
+    assert event.payload["household"] == "H001" and event.payload["tier"] == "deep"
+    assert {e.household_number for e in households.list_register(include_unregistered=True, engine=world)} == \
+        {"H001", "H002"}
+
+
+def test_registering_the_same_tier_again_changes_nothing_and_another_tier_is_a_recorded_change(world):
+    households.register("H001", "relative", actor="CW1", reason="file", engine=world)
+    assert "already registered" in households.register("H001", "relative", actor="CW1", reason="again", engine=world)
+    assert len(events(world, "household_registered")) == 1
+    assert "moved from relative to deep" in households.register("H001", "deep", actor="SU1", reason="worse",
+                                                                  engine=world)
+    [change] = events(world, "household_tier_changed")
+    assert change.payload["previous_tier"] == "relative" and change.actor == "SU1"
+
+
+def test_only_caseworkers_and_supervisors_of_the_unit_or_the_district_change_the_register(world):
+    with pytest.raises(RuleViolation, match="belongs to G002"):
+        households.register("H001", "deep", actor="CW7", reason="file", engine=world)
+    with pytest.raises(RuleViolation, match="only caseworkers and supervisors"):
+        households.register("H001", "deep", actor="FI1", reason="file", engine=world)
+    with pytest.raises(NotFound, match="staff member NOBODY"):
+        households.register("H001", "deep", actor="NOBODY", reason="file", engine=world)
+    with pytest.raises(NotFound, match="household H999"):
+        households.register("H999", "deep", actor="CW1", reason="file", engine=world)
+    assert households.list_register(engine=world) == []
+    households.register("H001", "deep", actor="MD1", reason="district caseworker", engine=world)
+
+
+def test_bad_register_input_names_the_field(world):
+    with pytest.raises(InputError, match="tier: must be one of deep, relative, accident"):
+        households.register("H001", "poorest", actor="CW1", reason="file", engine=world)
+    with pytest.raises(InputError, match="reason: is required"):
+        households.register("H001", "deep", actor="CW1", reason="  ", engine=world)
+    with pytest.raises(InputError, match="registered_on: must not be in the future"):
+        households.register("H001", "deep", actor="CW1", reason="file", engine=world,
+                            registered_on=local_today() + timedelta(days=1))
+    assert households.list_register(engine=world) == []
+
+
+def test_a_case_given_as_evidence_must_be_the_households_own_verified_case_for_that_tier(world):
+    number = intake_hardship(application(), engine=world)  # M0001, household H001, deep
+    with pytest.raises(RuleViolation, match="has not passed verification"):
+        households.register("H001", "deep", actor="CW1", reason="verified", case_number=number, engine=world)
+    assert verify_hardship(number, registry_for(world), engine=world).status == CaseStatus.awaiting_approval
+    with pytest.raises(RuleViolation, match="not a case of household H002"):
+        households.register("H002", "deep", actor="CW1", reason="verified", case_number=number, engine=world)
+    with pytest.raises(RuleViolation, match="claims the deep tier, not relative"):
+        households.register("H001", "relative", actor="CW1", reason="verified", case_number=number, engine=world)
+    households.register("H001", "deep", actor="CW1", reason="verified", case_number=number, engine=world)
+    assert events(world, "household_registered")[0].payload["evidence_case"] == number
+
+
+def test_a_household_leaves_the_register_with_a_reason_and_the_trail_keeps_its_history(world):
+    households.register("H001", "accident", actor="CW1", reason="flood", engine=world)
+    with pytest.raises(InputError, match="reason"):
+        households.deregister("H001", actor="CW1", reason="", engine=world)
+    assert "left the register (was accident)" in households.deregister("H001", actor="CW1", reason="re-employed",
+                                                                        engine=world)
+    assert "is not in the register" in households.deregister("H001", actor="CW1", reason="again", engine=world)
+    assert households.list_register(engine=world) == []
+    assert [e.payload["previous_tier"] for e in events(world, "household_deregistered")] == ["accident"]
+
+
+def test_verification_takes_a_registered_file_from_the_register_on_the_application_date(world):
+    applied_on = date(2026, 3, 2)
+    declared = application(registered_hardship_file=True, applied_on=applied_on.isoformat())
+    not_registered = intake_hardship(declared, engine=world)
+    outcome = verify_hardship(not_registered, registry_for(world), engine=world)
+    assert outcome.status == CaseStatus.rejected and "hardship_register" in outcome.markdown
+
+    households.register("H001", "deep", actor="CW1", reason="file", registered_on=applied_on + timedelta(days=1),
+                        engine=world)
+    too_late = intake_hardship(declared, engine=world)
+    assert verify_hardship(too_late, registry_for(world), engine=world).status == CaseStatus.rejected
+
+    households.register("H001", "relative", actor="CW1", reason="file", engine=world)
+    assert households.list_register(engine=world)[0].registered_on == applied_on + timedelta(days=1)
+    households.deregister("H001", actor="CW1", reason="reset", engine=world)
+    households.register("H001", "deep", actor="CW1", reason="file", registered_on=applied_on, engine=world)
+    on_the_day = intake_hardship(declared, engine=world)
+    assert verify_hardship(on_the_day, registry_for(world), engine=world).status == CaseStatus.awaiting_approval
+    with transaction(world) as s:
+        assert s.get(HardshipDetail, load_case(s, on_the_day).id).household_id is not None
