@@ -3,7 +3,9 @@
 ``student-aid-campaign`` (金秋助学) carries a campaign on from its stored status as far as it
 can today: verification → the public notice opens, and the run ends while the notice runs; a
 later run (the daily schedule) closes the notice once its last day is past, then the batch is
-approved and paid. ``seasonal-relief`` (冬送温暖 / 夏送清凉) includes every registered hardship
+approved and paid. A case verified after the notice opened (its documents came late) gets a
+supplementary notice of its own, and a later run approves and pays it once that has ended; the
+campaign is done when every case is finished. ``seasonal-relief`` (冬送温暖 / 夏送清凉) includes every registered hardship
 household at its tier's fixed amount, checks the budget before creating anything, then approves
 and pays in the same run.
 
@@ -43,6 +45,7 @@ from tasks.campaigns import (
     open_seasonal_task,
     pay_chunk_task,
     plan_seasonal_task,
+    supplementary_notice_task,
     verify_chunk_task,
 )
 
@@ -119,12 +122,15 @@ def _summary(code: str, outcome: dict[str, Any]) -> dict[str, Any]:
 
 def _approve_and_pay(code: str, progress: Progress, outcome: dict[str, Any]) -> None:
     view = campaign_status_task(code)
-    if view.status == CampaignStatus.approving:
+    if view.status in (CampaignStatus.approving, CampaignStatus.paying):
+        # While paying, this approves the cases of supplementary notices that have ended.
         numbers = campaign_cases_task(code, (C.awaiting_approval,), batch_only=True)
-        outcome["approval"], failed = _in_chunks(
-            "approval", lambda parts: approve_chunk_task.map(unmapped(code), parts), numbers, progress)
-        if failed:
-            return  # the campaign stays approving; the next run approves what is left
+        if numbers:
+            outcome["approval"], failed = _in_chunks(
+                "approval", lambda parts: approve_chunk_task.map(unmapped(code), parts), numbers, progress)
+            if failed:
+                return  # the campaign stays where it is; the next run approves what is left
+    if view.status == CampaignStatus.approving:
         finish_approval_task(code)
         view = campaign_status_task(code)
     if view.status == CampaignStatus.paying:
@@ -154,13 +160,20 @@ def student_aid_campaign(campaign_code: str | None = None, today: date | None = 
         raise InputError("campaign_code", f"campaign {code} is {view.kind.value}; run seasonal-relief for it")
     progress = Progress(code)
     outcome: dict[str, Any] = {}
-    if view.status == CampaignStatus.open:
+    if view.status != CampaignStatus.done:
+        # Before the notice: the whole batch. After it: cases whose missing documents came since.
         numbers = campaign_cases_task(code, (C.submitted, C.verifying))
-        outcome["verification"], failed = _in_chunks(
-            "verification", lambda parts: verify_chunk_task.map(parts), numbers, progress)
-        if failed:
-            return _summary(code, outcome)  # no notice before every case is verified
+        if numbers:
+            outcome["verification"], failed = _in_chunks(
+                "verification", lambda parts: verify_chunk_task.map(parts), numbers, progress)
+            if failed and view.status == CampaignStatus.open:
+                return _summary(code, outcome)  # no notice before every case is verified
+    if view.status == CampaignStatus.open:
         view = open_notice_task(code, today)
+    if view.status in (CampaignStatus.notice, CampaignStatus.approving, CampaignStatus.paying):
+        listed = supplementary_notice_task(code, today)
+        if listed:
+            outcome["supplementary notice"] = listed
     if view.status == CampaignStatus.notice and not close_notice_task(code, today):
         return _summary(code, outcome)  # the notice runs; a later run carries on
     _approve_and_pay(code, progress, outcome)

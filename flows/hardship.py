@@ -26,6 +26,7 @@ from models.enums import CaseStatus
 from models.intake import HardshipApplication, Yuan
 from models.money import format_fen, parse_yuan
 from services import approvals
+from services.campaigns import campaign_of
 from services.cases import load_case, transition_case
 from services.db import transaction
 from services.errors import InputError, UnionaidError
@@ -133,6 +134,12 @@ def _await_decision(case_number: str) -> bool:
         return False  # not a deployment run: it cannot be suspended; the CLI wakes a fresh one
     with transaction() as session:
         case = load_case(session, case_number)
+        campaign = campaign_of(session, case)
+        if campaign is not None:
+            # Its campaign's daily run lists it in a notice, then approves and pays it; a person
+            # may still decide it with `unionaid approve|reject`, which starts a fresh run.
+            get_run_logger().info("case %s belongs to campaign %s, whose runs carry it on", case_number, campaign)
+            return False
         approvals_so_far = session.execute(select(func.count()).select_from(Approval)
                                            .where(Approval.case_id == case.id)).scalar_one()
         refusals = session.execute(select(func.count()).select_from(AuditEvent)

@@ -33,7 +33,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 import chinese_calendar
-from sqlalchemy import CheckConstraint, Column, DateTime, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, DateTime, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from models.columns import enum_field
@@ -216,6 +216,11 @@ class CampaignCase(SQLModel, table=True):
     member_id: int = Field(foreign_key="member.id")
     household_id: int | None = Field(default=None, foreign_key="household.id")
     listed_in_notice: bool = False
+    # The public notice this case was listed in: the campaign's, or a supplementary one for a
+    # case verified after the campaign's notice opened. Approved only once it has ended.
+    notice_starts_on: date | None = None
+    notice_ends_on: date | None = None
+    notice_ended: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     objection_text: str | None = Field(default=None, max_length=4000)
     objection_recorded_by: str | None = Field(default=None, max_length=32)
     objection_recorded_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))

@@ -403,7 +403,8 @@ def open_notice(code: str, *, today: date | None = None, policy: HardshipPolicy 
         awaiting = select(Case.id).where(Case.status == C.awaiting_approval)
         listed = session.execute(update(CampaignCase).where(CampaignCase.campaign_id == campaign.id,
                                                             CampaignCase.case_id.in_(awaiting))  # type: ignore[attr-defined]
-                                 .values(listed_in_notice=True).execution_options(synchronize_session=False)).rowcount
+                                 .values(listed_in_notice=True, notice_starts_on=starts, notice_ends_on=ends)
+                                 .execution_options(synchronize_session=False)).rowcount
         _move_campaign(session, campaign, CampaignStatus.notice, actor="system",
                        reason=f"public notice {starts.isoformat()} to {ends.isoformat()} ({days} working days)",
                        payload={"listed": listed, "starts_on": starts.isoformat(), "ends_on": ends.isoformat(),
@@ -423,20 +424,20 @@ def record_objection(code: str, case_number: str, *, text: str, recorded_by: str
     today = today or local_today()
     with transaction(engine) as session:
         campaign = find_campaign(session, code)
-        if campaign.status != CampaignStatus.notice or campaign.notice_ends_on is None:
+        if campaign.status == CampaignStatus.open:
             raise RuleViolation(f"campaign {campaign.code} is {campaign.status.value}: objections are recorded while "
                                 "its public notice runs; the approver may still reject the case")
-        if today > campaign.notice_ends_on:
-            raise RuleViolation(f"the notice of campaign {campaign.code} ended on {campaign.notice_ends_on.isoformat()}; "
-                                "the approver may still reject the case")
         acting = resolve_actor(session, recorded_by)
         if acting.staff_id is None:
             raise InputError("recorded_by", "an objection is recorded by a staff member")
         case = load_case(session, case_number)
         link = session.execute(select(CampaignCase).where(CampaignCase.campaign_id == campaign.id,
                                                           CampaignCase.case_id == case.id)).scalar_one_or_none()
-        if link is None or not link.listed_in_notice:
-            raise NotFound(f"case {case.case_number} is not listed in the notice of campaign {campaign.code}")
+        if link is None or not link.listed_in_notice or link.notice_ends_on is None:
+            raise NotFound(f"case {case.case_number} is not listed in a notice of campaign {campaign.code}")
+        if link.notice_ended or today > link.notice_ends_on:
+            raise RuleViolation(f"the notice listing {case.case_number} ended on {link.notice_ends_on.isoformat()}; "
+                                "the approver may still reject the case")
         link.objection_text = (f"{link.objection_text}\n---\n{cleaned}" if link.objection_text else cleaned)[:4000]
         link.objection_recorded_by = acting.label
         link.objection_recorded_at = utcnow()
@@ -459,10 +460,48 @@ def close_notice(code: str, *, today: date | None = None, engine: Engine | None 
             return False
         objections = session.execute(select(func.count()).select_from(CampaignCase).where(
             CampaignCase.campaign_id == campaign.id, CampaignCase.objection_status.is_not(None))).scalar_one()  # type: ignore[union-attr]
+        _end_notices(session, campaign, today)
         _move_campaign(session, campaign, CampaignStatus.approving, actor="system",
                        reason=f"public notice ended on {campaign.notice_ends_on.isoformat()}",
                        payload={"objections": objections})
         return True  # moved now, or by another run at the same moment
+
+
+def _end_notices(session: Session, campaign: Campaign, today: date) -> int:
+    """Mark the notices of this campaign's cases that ended before ``today``; how many."""
+    return session.execute(update(CampaignCase).where(
+        CampaignCase.campaign_id == campaign.id, CampaignCase.listed_in_notice.is_(True),  # type: ignore[attr-defined]
+        CampaignCase.notice_ended.is_(False), CampaignCase.notice_ends_on < today)  # type: ignore[attr-defined, operator]
+        .values(notice_ended=True).execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
+
+
+def supplementary_notice(code: str, *, today: date | None = None, engine: Engine | None = None) -> dict[str, int]:
+    """After the campaign's notice opened: list each case verified since (documents came late) in
+    a supplementary notice of the same number of working days from ``today``, and end the
+    supplementary notices whose last day has passed. Those cases are then approved and paid like
+    the rest; none is approved before its own notice has run."""
+    today = today or local_today()
+    with transaction(engine) as session:
+        campaign = find_campaign(session, code, lock=True)
+        if (not KIND_RULES[campaign.kind].public_notice or campaign.notice_working_days is None
+                or campaign.status in (CampaignStatus.open, CampaignStatus.done)):
+            return {}
+        late = session.execute(select(CampaignCase, Case).join(Case, Case.id == CampaignCase.case_id).where(
+            CampaignCase.campaign_id == campaign.id, CampaignCase.listed_in_notice.is_(False),  # type: ignore[attr-defined]
+            Case.status == C.awaiting_approval).order_by(Case.id)).all()
+        starts = first_working_day(today)
+        ends = notice_end(starts, campaign.notice_working_days)
+        for link, case in late:
+            link.listed_in_notice, link.notice_starts_on, link.notice_ends_on = True, starts, ends
+            session.add(link)
+            append_event(session, actor="system", action="listed_in_supplementary_notice", case_id=case.id,
+                         case_number=case.case_number, from_status=case.status.value, to_status=case.status.value,
+                         reason=f"verified after the campaign's notice opened: supplementary public notice "
+                                f"{starts.isoformat()} to {ends.isoformat()}",
+                         payload={"campaign": campaign.code, "starts_on": starts.isoformat(), "ends_on": ends.isoformat()})
+        session.flush()
+        ended = _end_notices(session, campaign, today) if campaign.status != CampaignStatus.notice else 0
+    return {key: value for key, value in (("listed", len(late)), ("ended", ended)) if value}
 
 
 def mark_cases_ready(code: str, *, engine: Engine | None = None) -> bool:
@@ -479,27 +518,34 @@ def mark_cases_ready(code: str, *, engine: Engine | None = None) -> bool:
 # --- approval ----------------------------------------------------------------------------------
 
 
+def campaign_of(session: Session, case: Case) -> str | None:
+    """The code of the campaign the case belongs to, if any."""
+    return session.execute(select(Campaign.code).join(CampaignCase, CampaignCase.campaign_id == Campaign.id)
+                           .where(CampaignCase.case_id == case.id)).scalar_one_or_none()
+
+
 def notice_hold(session: Session, case: Case) -> str | None:
     """Why a person may not approve this case yet, or None: a case of a campaign with a public
     notice is approved only after the notice has ended (rejecting it is always allowed).
     Meant for ``services.approvals.approve_case``, inside its transaction."""
-    row = session.execute(select(Campaign).join(CampaignCase, CampaignCase.campaign_id == Campaign.id)
-                          .where(CampaignCase.case_id == case.id)).scalar_one_or_none()
-    if row is None or not KIND_RULES[row.kind].public_notice:
+    row = session.execute(select(Campaign, CampaignCase).join(CampaignCase, CampaignCase.campaign_id == Campaign.id)
+                          .where(CampaignCase.case_id == case.id)).first()
+    if row is None or not KIND_RULES[row[0].kind].public_notice:
         return None
-    if row.status == CampaignStatus.open:
-        return f"case {case.case_number} is in campaign {row.code}: it is approved after the campaign's public notice"
-    if row.status == CampaignStatus.notice:
-        ends = row.notice_ends_on.isoformat() if row.notice_ends_on else "?"
-        return (f"case {case.case_number} is in the public notice of campaign {row.code} until {ends}: "
-                "approve it once the notice has ended")
+    campaign, link = row
+    if not link.listed_in_notice or link.notice_ends_on is None:
+        return (f"case {case.case_number} is in campaign {campaign.code}: it is approved after it has been on a "
+                "public notice")
+    if not link.notice_ended:
+        return (f"case {case.case_number} is in the public notice of campaign {campaign.code} until "
+                f"{link.notice_ends_on.isoformat()}: approve it once the notice has ended")
     return None
 
 
-def _approval_reason(campaign: Campaign) -> str:
-    if campaign.notice_starts_on and campaign.notice_ends_on:
-        return (f"campaign {campaign.code}: public notice {campaign.notice_starts_on.isoformat()} to "
-                f"{campaign.notice_ends_on.isoformat()} ended without objection")
+def _approval_reason(campaign: Campaign, link: CampaignCase | None) -> str:
+    if link is not None and link.notice_starts_on and link.notice_ends_on:
+        return (f"campaign {campaign.code}: public notice {link.notice_starts_on.isoformat()} to "
+                f"{link.notice_ends_on.isoformat()} ended without objection")
     return f"campaign {campaign.code}: registered hardship household, the policy's fixed amount for its tier"
 
 
@@ -511,12 +557,13 @@ def approve_cases(code: str, numbers: list[str], *, engine: Engine | None = None
     for number in numbers:
         with transaction(engine) as session:
             campaign = find_campaign(session, code)
-            if campaign.status != CampaignStatus.approving:
+            if campaign.status not in (CampaignStatus.approving, CampaignStatus.paying):
                 raise RuleViolation(f"campaign {campaign.code} is {campaign.status.value}, not approving")
             case = load_case(session, number)
             link = session.execute(select(CampaignCase).where(CampaignCase.case_id == case.id)).scalar_one_or_none()
             skip = _held_because(session, campaign, case, link)
-            approver, reason, amount, version = campaign.approver, _approval_reason(campaign), case.requested_fen, case.version
+            approver, amount, version = campaign.approver, case.requested_fen, case.version
+            reason = _approval_reason(campaign, link)
         if skip:
             counts[skip] += 1
             continue
@@ -539,7 +586,9 @@ def _held_because(session: Session, campaign: Campaign, case: Case, link: Campai
     if case.status != C.awaiting_approval:
         return "decided earlier"
     if KIND_RULES[campaign.kind].public_notice and not link.listed_in_notice:
-        return "not listed in the notice"
+        return "not listed in a notice yet"
+    if KIND_RULES[campaign.kind].public_notice and not link.notice_ended:
+        return "in its public notice"
     if link.objection_status == ObjectionStatus.open:
         return "held: objection, a person decides"
     if link.batch_refusal:
@@ -642,11 +691,14 @@ def finish_if_done(code: str, *, engine: Engine | None = None) -> CampaignView:
     with transaction(engine) as session:
         campaign = find_campaign(session, code, lock=True)
         if campaign.status == CampaignStatus.paying:
+            # Every case, not only the batch: a case still waiting for documents keeps the campaign
+            # open, so that it gets its own notice, approval and payment when they arrive.
             left = session.execute(select(func.count()).select_from(CampaignCase).join(Case, Case.id == CampaignCase.case_id)
-                                   .where(_in_batch(campaign), Case.status.not_in(FINISHED))).scalar_one()  # type: ignore[attr-defined]
+                                   .where(CampaignCase.campaign_id == campaign.id,
+                                          Case.status.not_in(FINISHED))).scalar_one()  # type: ignore[attr-defined]
             if not left:
                 _move_campaign(session, campaign, CampaignStatus.done, actor="system",
-                               reason="every case of the batch is paid, rejected or withdrawn")
+                               reason="every case of the campaign is paid, rejected or withdrawn")
         return _view(session, campaign)
 
 

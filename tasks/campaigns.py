@@ -52,6 +52,12 @@ def close_notice_task(code: str, today: date | None) -> bool:
     return campaigns.close_notice(code, today=today)
 
 
+@task(name="supplementary-notice", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2,
+      retry_condition_fn=retry_on_transient)
+def supplementary_notice_task(code: str, today: date | None) -> dict[str, int]:
+    return campaigns.supplementary_notice(code, today=today)
+
+
 @task(name="approve-chunk", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10],
       retry_condition_fn=retry_on_transient)
 def approve_chunk_task(code: str, numbers: list[str]) -> dict[str, int]:

@@ -226,7 +226,48 @@ def test_only_cases_that_passed_verification_are_listed_in_the_notice(world, tmp
     assert view.cases == {"awaiting_approval": 1, "needs_information": 1, "rejected": 1}
     assert len(campaigns.case_numbers("student-aid-2026", batch_only=True, engine=world)) == 1
     batch(world, FakeProvider())
-    assert campaigns.campaign_view("student-aid-2026", engine=world).status == CampaignStatus.done
+    view = campaigns.campaign_view("student-aid-2026", engine=world)
+    assert view.cases == {"closed": 1, "needs_information": 1, "rejected": 1}
+    assert view.status == CampaignStatus.paying  # the case waiting for documents keeps the campaign open
+
+
+def test_a_case_whose_documents_come_late_gets_its_own_notice_before_it_is_approved_and_paid(world, tmp_path):
+    from services.intake import add_documents
+
+    campaigns.create_campaign("student_aid", 2026, caseworker="CW1", approver="AP1", engine=world)
+    rows = [application(101), application(102, documents_provided=STUDENT_DOCS[:3])]
+    on_time, late = campaigns.attach_applications("student-aid-2026", applications_file(tmp_path, rows),
+                                                  engine=world).attached
+    through_notice(world)
+    provider = FakeProvider()
+    batch(world, provider)
+    assert status_of(world, on_time) == CaseStatus.closed
+
+    add_documents(late, STUDENT_DOCS[3:], actor="CW1", engine=world)
+    campaigns.verify_cases([late], registry_for(world), engine=world)
+    assert status_of(world, late) == CaseStatus.awaiting_approval
+    with pytest.raises(RuleViolation, match="approved after it has been on a public notice"):
+        approvals.approve_case(late, approver="AP1", amount_fen=400000, reason="eligible", engine=world)
+
+    assert campaigns.supplementary_notice("student-aid-2026", today=date(2026, 10, 12), engine=world) == {"listed": 1}
+    with pytest.raises(RuleViolation, match="until 2026-10-16"):
+        approvals.approve_case(late, approver="AP1", amount_fen=400000, reason="eligible", engine=world)
+    assert campaigns.approve_cases("student-aid-2026", [late], engine=world) == {"in its public notice": 1}
+    campaigns.record_objection("student-aid-2026", late, text="checked: no objection really", recorded_by="CW1",
+                               today=date(2026, 10, 16), engine=world)
+    with pytest.raises(RuleViolation, match="ended on 2026-10-16"):
+        campaigns.record_objection("student-aid-2026", late, text="too late", recorded_by="CW1",
+                                   today=date(2026, 10, 17), engine=world)
+
+    assert campaigns.supplementary_notice("student-aid-2026", today=date(2026, 10, 17), engine=world) == {"ended": 1}
+    assert campaigns.approve_cases("student-aid-2026", [late], engine=world) == {"held: objection, a person decides": 1}
+    approvals.approve_case(late, approver="AP1", amount_fen=400000, reason="objection withdrawn", engine=world)
+    assert campaigns.pay_cases([late], provider, engine=world) == {"paid": 1}
+    campaigns.settle_objections("student-aid-2026", engine=world)
+    assert campaigns.finish_if_done("student-aid-2026", engine=world).status == CampaignStatus.done
+    with transaction(world) as s:
+        event = s.execute(select(AuditEvent).where(AuditEvent.action == "listed_in_supplementary_notice")).scalar_one()
+    assert event.case_number == late and "2026-10-12 to 2026-10-16" in event.reason
 
 
 def test_an_objection_holds_its_case_out_of_the_batch_until_a_person_decides(world, tmp_path):
@@ -453,7 +494,7 @@ def test_a_household_already_given_winter_relief_this_year_is_left_out(register,
 def test_a_person_may_not_approve_a_listed_case_before_its_notice_has_ended(world, tmp_path):
     first, *_ = student_campaign(world, tmp_path)
     with transaction(world) as s:
-        assert "after the campaign's public notice" in campaigns.notice_hold(s, load_case(s, first))
+        assert "after it has been on a public notice" in campaigns.notice_hold(s, load_case(s, first))
     through_notice(world)
     with transaction(world) as s:
         assert "until 2026-09-28" in campaigns.notice_hold(s, load_case(s, first))
