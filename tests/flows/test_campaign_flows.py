@@ -103,6 +103,33 @@ def test_a_student_aid_campaign_is_carried_by_one_run_a_day_and_pays_each_studen
     assert progress and progress[0].data == 100.0
 
 
+def test_a_student_whose_documents_come_late_is_verified_noticed_approved_and_paid_by_later_runs(services_up,
+                                                                                                   tmp_path):
+    from services.intake import add_documents
+
+    ledger.add_programme("HA-STUDENT", "Student aid", CaseType.hardship, 2026, 5_000_000, engine=services_up)
+    campaigns.create_campaign("student_aid", 2026, caseworker="CW1", approver="AP1", engine=services_up)
+    late_row = {**application(2), "documents_provided": STUDENT_DOCS[:3]}
+    path = tmp_path / "students.json"
+    path.write_text(json.dumps([application(1), late_row], ensure_ascii=False), encoding="utf-8")
+    on_time, late = campaigns.attach_applications("student-aid-2026", path, engine=services_up).attached
+
+    student_aid_campaign("student-aid-2026", today=date(2026, 9, 21))
+    paid = student_aid_campaign("student-aid-2026", today=date(2026, 9, 29))
+    assert (paid["status"], paid["payment"]) == ("paying", {"paid": 1})  # the late case keeps it open
+
+    add_documents(late, STUDENT_DOCS[3:], actor="CW1", engine=services_up)
+    listed = student_aid_campaign("student-aid-2026", today=date(2026, 10, 12))
+    assert listed["verification"] == {"awaiting_approval": 1}
+    assert listed["supplementary notice"] == {"listed": 1}
+    assert listed["approval"] == {"in its public notice": 1} and transfers() == 1
+
+    done = student_aid_campaign("student-aid-2026", today=date(2026, 10, 19))
+    assert done["supplementary notice"] == {"ended": 1}
+    assert (done["approval"], done["payment"], done["status"]) == ({"approved": 1}, {"paid": 1}, "done")
+    assert transfers() == 2
+
+
 def test_a_campaign_run_is_named_after_the_campaign_and_keeps_no_personal_data_in_its_parameters(student_campaign):
     state = student_aid_campaign("student-aid-2026", today=date(2026, 9, 21), return_state=True)
 
