@@ -46,6 +46,11 @@ def seed_demo(engine: Engine | None = None) -> bool:
         ledger.add_programme(prog["code"], prog["name"], CaseType(prog["case_type"]), year,
                              parse_yuan(prog["budget"], "budget"), engine=engine)
     member_import.import_members(DEMO_DIR / "members.csv", engine=engine)
+    from services import households
+
+    for entry in data.get("hardship_register", []):
+        households.register(entry["household"], entry["tier"], actor=entry["staff"], reason=entry["reason"],
+                            engine=engine)
     return True
 
 
@@ -63,7 +68,7 @@ LIVING_DOCS = ["application_form", "resident_id", "membership_proof", "household
 def run_demo(echo: Callable[[str], object] = print, engine: Engine | None = None) -> list[Case]:
     """Hardship cases through every path, and a mediation, against real HTTP sandboxes."""
     from models.intake import parse_application
-    from services import intake, payouts, verification
+    from services import households, intake, payouts, verification
 
     engine = engine or get_engine()
     upgrade(engine)
@@ -120,6 +125,9 @@ def run_demo(echo: Callable[[str], object] = print, engine: Engine | None = None
                                    engine=engine)
             step(f"{a} approved by S003 for {format_fen(180000)}; budget reserved")
             pay_and_close(a)
+            step(households.register("H001", "deep", actor="S001", reason=f"deep hardship verified in {a}",
+                                     case_number=a, engine=engine)
+                 + " (hardship register, 建档: seasonal relief pays it)")
 
         echo("2. medical relief: documents missing, then two approvers for a large amount")
         b = apply("M0003", "S001", category="medical_relief", requested_amount_yuan="8000",

@@ -114,6 +114,7 @@ def test_the_installed_command_runs_the_demo_end_to_end(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert demo.returncode == 0, demo.stderr
     assert "chain intact" in demo.stdout and "four-eyes" in demo.stdout
+    assert "household H001 registered as deep" in demo.stdout
     verify = subprocess.run([sys.executable, "-m", "unionaid_cli.main", "audit", "verify"], cwd=REPO_ROOT, env=env,
                             capture_output=True, text=True, timeout=60)
     assert verify.returncode == 0 and "chain intact" in verify.stdout
