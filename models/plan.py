@@ -28,13 +28,12 @@ Pure: no settings, no database; the caller passes the path.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, field_validator
 
-from services.errors import FieldProblem, InputError, ValidationFailed
+from models.config_files import KeyProblem, read_toml, validate
 
 UNKNOWN_TARGET = "unknown"
 
@@ -57,13 +56,6 @@ INSURANCE_PRODUCTS: dict[str, str] = {
 
 MEASURE_ARGUMENTS: dict[str, dict[str, str]] = {"insurance_covered": INSURANCE_PRODUCTS}
 """Measures that need an argument after the colon, and the arguments they accept."""
-
-
-class _KeyProblem(ValueError):
-    def __init__(self, subpath: tuple[str | int, ...], problem: str) -> None:
-        super().__init__(problem)
-        self.subpath = subpath
-        self.problem = problem
 
 
 def _target_number(value: object) -> int | None:
@@ -142,7 +134,7 @@ class Plan(_PlanModel):
         seen: dict[str, int] = {}
         for position, target in enumerate(targets):
             if target.key in seen:
-                raise _KeyProblem((position, "key"), f"is the key of target #{seen[target.key] + 1} too (this is "
+                raise KeyProblem((position, "key"), f"is the key of target #{seen[target.key] + 1} too (this is "
                                                      f"#{position + 1}); give each target its own key")
             seen[target.key] = position
         return targets
@@ -157,62 +149,19 @@ class Plan(_PlanModel):
 def load_plan(path: str | Path) -> Plan:
     """Read and check a plan file. Every problem is an ``InputError`` (``ValidationFailed`` when the
     content is wrong, one ``FieldProblem`` per key), never a traceback."""
-    path = Path(path)
-    try:
-        with path.open("rb") as handle:
-            raw = tomllib.load(handle)
-    except FileNotFoundError:
-        raise InputError("plan file", f"{path} does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError("plan file", f"{path.name} is not valid TOML: {exc}") from None
-    except UnicodeDecodeError:
-        raise InputError("plan file", f"{path.name} is not UTF-8 text") from None
-    except OSError as exc:
-        raise InputError("plan file", f"{path} cannot be read: {exc.strerror}") from None
-    return parse_plan(raw)
+    return parse_plan(read_toml(path, "plan file"))
 
 
 def parse_plan(raw: dict[str, Any]) -> Plan:
     """A plan from already-parsed TOML (a dict); the same checks and messages as ``load_plan``."""
-    try:
-        return Plan.model_validate(raw)
-    except ValidationError as exc:
-        raise ValidationFailed([_field_problem(error, raw) for error in exc.errors()]) from None
+    return validate(Plan, raw, what="plan file", list_key="targets", id_field="key", specific=_specific_problem)
 
 
-def _field_problem(error: Any, raw: dict[str, Any]) -> FieldProblem:
-    loc: tuple[str | int, ...] = tuple(error["loc"])
-    problem: str = error["msg"]
-    cause = (error.get("ctx") or {}).get("error")
-    if isinstance(cause, _KeyProblem):
-        loc, problem = loc + cause.subpath, cause.problem
-    elif error["type"] == "value_error":
-        problem = problem.removeprefix("Value error, ")
-    elif error["type"] == "missing":
-        problem = "is required"
-    elif error["type"] == "extra_forbidden":
-        problem = "is not a key this file knows (check the spelling)"
-    elif error["type"] == "string_pattern_mismatch":
-        problem = "must be lower_snake_case: a small letter, then small letters, digits or _"
-    elif error["type"] in ("int_type", "int_parsing"):
-        problem = "must be a whole number without quotes"
-    elif error["type"] in ("greater_than_equal", "less_than_equal"):
-        problem = "must be a year between 2000 and 2100" if loc == ("year",) else problem
-    return FieldProblem(_key_path(loc, raw), problem)
-
-
-def _key_path(loc: tuple[str | int, ...], raw: Any) -> str:
-    """``('targets', 0, 'target')`` → ``targets[students_funded].target`` (``targets[#1]`` without a key)."""
-    text = ""
-    node = raw
-    for part in loc:
-        if isinstance(part, int):
-            item = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
-            key = item.get("key") if isinstance(item, dict) else None
-            named = text == "targets" and isinstance(key, str) and key.strip() != ""
-            text += f"[{key}]" if named else f"[#{part + 1}]"
-            node = item
-        else:
-            text += f".{part}" if text else str(part)
-            node = node.get(part) if isinstance(node, dict) else None
-    return text or "plan file"
+def _specific_problem(error: dict[str, Any], loc: tuple[str | int, ...]) -> str | None:
+    if error["type"] == "string_pattern_mismatch":
+        return "must be lower_snake_case: a small letter, then small letters, digits or _"
+    if error["type"] in ("int_type", "int_parsing"):
+        return "must be a whole number without quotes"
+    if error["type"] in ("greater_than_equal", "less_than_equal") and loc == ("year",):
+        return "must be a year between 2000 and 2100"
+    return None

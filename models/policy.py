@@ -35,7 +35,6 @@ Pure: no settings, no database; the caller passes the path.
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -51,13 +50,13 @@ from pydantic import (
     Field,
     Strict,
     StrictInt,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
+from models.config_files import KeyProblem, read_toml, validate
 from models.money import parse_yuan
-from services.errors import FieldProblem, InputError, ValidationFailed
+from services.errors import InputError
 
 
 class Tier(StrEnum):
@@ -120,15 +119,6 @@ class Comparison(StrEnum):
 # --- field types -------------------------------------------------------------------------------
 
 
-class _KeyProblem(ValueError):
-    """A problem found by a validator, with the key path below the validated node it belongs to."""
-
-    def __init__(self, subpath: tuple[str | int, ...], problem: str) -> None:
-        super().__init__(problem)
-        self.subpath = subpath
-        self.problem = problem
-
-
 def _yuan_to_fen(value: object) -> int:
     if isinstance(value, bool):
         raise ValueError("must be an amount in yuan, e.g. 1200 or 1200.50")
@@ -154,7 +144,7 @@ def _unique(values: tuple[Any, ...]) -> tuple[Any, ...]:
     seen: set[Any] = set()
     for position, value in enumerate(values):
         if value in seen:
-            raise _KeyProblem((position,), "is listed twice")
+            raise KeyProblem((position,), "is listed twice")
         seen.add(value)
     return values
 
@@ -286,7 +276,7 @@ class ApprovalThresholds(_PolicyModel):
     @model_validator(mode="after")
     def _grassroots_within_district(self) -> ApprovalThresholds:
         if self.grassroots_limit_fen > self.district_limit_fen:
-            raise _KeyProblem(("grassroots_limit_yuan",), "must not be more than district_limit_yuan")
+            raise KeyProblem(("grassroots_limit_yuan",), "must not be more than district_limit_yuan")
         return self
 
 
@@ -328,7 +318,7 @@ class PolicyVersion(_PolicyModel):
     @model_validator(mode="after")
     def _until_after_from(self) -> PolicyVersion:
         if self.effective_until is not None and self.effective_until < self.effective_from:
-            raise _KeyProblem(("effective_until",), "must not be before effective_from")
+            raise KeyProblem(("effective_until",), "must not be before effective_from")
         return self
 
     def fingerprint(self) -> str:
@@ -351,19 +341,19 @@ class HardshipPolicy(_PolicyModel):
         ids: set[str] = set()
         for position, current in enumerate(versions):
             if current.version in ids:
-                raise _KeyProblem((position, "version"), "is used by an earlier version; give each version its own id")
+                raise KeyProblem((position, "version"), "is used by an earlier version; give each version its own id")
             ids.add(current.version)
             if position == 0:
                 continue
             previous = versions[position - 1]
             if current.effective_from <= previous.effective_from:
-                raise _KeyProblem(
+                raise KeyProblem(
                     (position, "effective_from"),
                     f"must be later than the previous version's effective_from ({previous.effective_from.isoformat()}); "
                     "list versions oldest first, one start date each",
                 )
             if previous.effective_until is not None and previous.effective_until >= current.effective_from:
-                raise _KeyProblem(
+                raise KeyProblem(
                     (position, "effective_from"),
                     f"overlaps the previous version, in force until {previous.effective_until.isoformat()}",
                 )
@@ -404,56 +394,13 @@ class HardshipPolicy(_PolicyModel):
 def load_policy(path: str | Path) -> HardshipPolicy:
     """Read and check a policy file. Every problem is an ``InputError`` (``ValidationFailed``
     when the content is wrong, one ``FieldProblem`` per key), never a traceback."""
-    path = Path(path)
-    try:
-        with path.open("rb") as handle:
-            raw = tomllib.load(handle)
-    except FileNotFoundError:
-        raise InputError("policy file", f"{path} does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError("policy file", f"{path.name} is not valid TOML: {exc}") from None
-    except UnicodeDecodeError:
-        raise InputError("policy file", f"{path.name} is not UTF-8 text") from None
-    except OSError as exc:
-        raise InputError("policy file", f"{path} cannot be read: {exc.strerror}") from None
-    try:
-        return HardshipPolicy.model_validate(raw)
-    except ValidationError as exc:
-        problems = [_field_problem(error, raw) for error in exc.errors()]
-        raise ValidationFailed(problems) from None
+    return validate(HardshipPolicy, read_toml(path, "policy file"), what="policy file", list_key="versions",
+                    id_field="version", specific=_specific_problem)
 
 
-def _field_problem(error: Any, raw: dict[str, Any]) -> FieldProblem:
-    loc: tuple[str | int, ...] = tuple(error["loc"])
-    problem: str = error["msg"]
-    cause = (error.get("ctx") or {}).get("error")
-    if isinstance(cause, _KeyProblem):
-        loc, problem = loc + cause.subpath, cause.problem
-    elif error["type"] == "value_error":
-        problem = problem.removeprefix("Value error, ")
-    elif error["type"] == "missing":
-        problem = "is required"
-    elif error["type"] == "extra_forbidden":
-        problem = "is not a key this file knows (check the spelling)"
-    elif error["type"] == "greater_than":
-        problem = f"must be more than {error['ctx']['gt']}"
-    elif error["type"] in ("date_type", "date_parsing"):
-        problem = "must be a TOML date without quotes, e.g. 2026-01-01"
-    return FieldProblem(_key_path(loc, raw), problem)
-
-
-def _key_path(loc: tuple[str | int, ...], raw: Any) -> str:
-    """``('versions', 1, 'tiers')`` → ``versions[2026.1].tiers`` (or ``versions[#2]`` without an id)."""
-    text = ""
-    node = raw
-    for key in loc:
-        if isinstance(key, int):
-            item = node[key] if isinstance(node, list) and 0 <= key < len(node) else None
-            ident = item.get("version") if isinstance(item, dict) else None
-            named = text == "versions" and isinstance(ident, str) and ident.strip() != ""
-            text += f"[{ident}]" if named else f"[#{key + 1}]"
-            node = item
-        else:
-            text += f".{key}" if text else str(key)
-            node = node.get(key) if isinstance(node, dict) else None
-    return text or "policy file"
+def _specific_problem(error: dict[str, Any], loc: tuple[str | int, ...]) -> str | None:
+    if error["type"] == "greater_than":
+        return f"must be more than {error['ctx']['gt']}"
+    if error["type"] in ("date_type", "date_parsing"):
+        return "must be a TOML date without quotes, e.g. 2026-01-01"
+    return None

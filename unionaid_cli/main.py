@@ -552,14 +552,12 @@ def report(
     """The monthly report: workbook, CSVs and a page with charts: `unionaid report --month 2026-10`."""
     from flows.reconciliation import previous_month
     from models.time import utcnow
+    from services.prefect_env import our_prefect_server
     from services.reports import produce_monthly_report
 
-    if publish:
-        from services.prefect_env import apply_prefect_env
-
-        apply_prefect_env()
     month = month or previous_month(utcnow().astimezone(get_settings().zone).date())
-    produced = produce_monthly_report(month, publish=publish, directory=directory)
+    with our_prefect_server():
+        produced = produce_monthly_report(month, publish=publish, directory=directory)
     files = produced.files
     typer.echo(f"monthly report {month}: {produced.report.scope_text}")
     typer.echo(f"  workbook: {files.xlsx}")
