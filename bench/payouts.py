@@ -21,14 +21,11 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -39,6 +36,7 @@ from sqlalchemy import Engine, func, select  # noqa: E402
 
 from models.enums import CaseStatus, CaseType, Role  # noqa: E402
 from models.payouts import Payout, PayoutStatus  # noqa: E402
+from sandbox.testing import sandbox_process  # noqa: E402
 from services import approvals, ledger, org  # noqa: E402
 from services.cases import open_case, transition_case  # noqa: E402
 from services.db import make_engine, transaction  # noqa: E402
@@ -52,34 +50,6 @@ from tests import factories  # noqa: E402
 PROGRAMME = "HA-BENCH"
 AMOUNT_FEN = 12_345
 MEMBERS = 20
-
-
-@contextmanager
-def sandbox_process(workdir: Path) -> Iterator[str]:
-    """The payment sandbox in its own process (its own GIL), listening before the block starts."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    log = (workdir / "sandbox.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "sandbox", "payment", "--host", "127.0.0.1", "--port", str(port),
-                             "--db", str(workdir / "sandbox.db")], cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the sandbox did not start; see {workdir / 'sandbox.log'}")
-            time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
 
 
 def approved_cases(engine: Engine, workdir: Path, count: int) -> list[str]:
@@ -133,7 +103,7 @@ def measure(workdir: Path, n: int, threads: int) -> None:
     cases = approved_cases(engine, workdir, 2 * n + 1)
     set_up_s = time.perf_counter() - started
 
-    with sandbox_process(workdir) as url:
+    with sandbox_process("payment", "--db", str(workdir / "sandbox.db"), log_path=workdir / "sandbox.log") as url:
         provider = HttpPaymentProvider(build_client(), url, settings.payment_merchant_id,
                                        settings.payment_secret.get_secret_value())
 

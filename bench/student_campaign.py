@@ -35,15 +35,12 @@ import json
 import os
 import platform
 import shutil
-import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -64,6 +61,7 @@ from sqlalchemy import func, select  # noqa: E402
 from models.campaigns import chunks  # noqa: E402
 from models.cases import Case  # noqa: E402
 from models.enums import CaseStatus, CaseType  # noqa: E402
+from sandbox.testing import sandbox_process  # noqa: E402
 from services import campaigns, ledger, member_import, payment_provider, registry_client  # noqa: E402
 from services import db as db_module  # noqa: E402
 from services.db import transaction  # noqa: E402
@@ -134,34 +132,6 @@ def set_up(students: int) -> tuple[float, float]:
     with sqlite3.connect(WORKDIR / "setup.db") as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return members_s, intake_s
-
-
-@contextmanager
-def sandbox(kind: str, *args: str) -> Iterator[str]:
-    """A sandbox in its own process (its own GIL), listening before the block starts."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    log = (WORKDIR / f"sandbox-{kind}.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "sandbox", kind, "--host", "127.0.0.1", "--port", str(port), *args],
-                            cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the {kind} sandbox did not start; see {log.name}")
-            time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
 
 
 # --- the passes ----------------------------------------------------------------------------------
@@ -336,8 +306,10 @@ def measure(students: int, repeat: int) -> None:
     set_up_s = time.perf_counter() - started
     passes: dict[str, list[dict[str, float]]] = {"ours": [], "prefect": [], "quiet": []}
     loads, skeletons, tasks = [], [], 0
-    with sandbox("registry", "--members", str(WORKDIR / "registry.json")) as registry_url, \
-            sandbox("payment", "--db", str(WORKDIR / "sandbox-payment.db")) as payment_url:
+    with sandbox_process("registry", "--members", str(WORKDIR / "registry.json"),
+                         log_path=WORKDIR / "sandbox-registry.log") as registry_url, \
+            sandbox_process("payment", "--db", str(WORKDIR / "sandbox-payment.db"),
+                            log_path=WORKDIR / "sandbox-payment.log") as payment_url:
         os.environ["UNIONAID_REGISTRY_URL"] = registry_url
         os.environ["UNIONAID_PAYMENT_URL"] = payment_url
         started = time.perf_counter()

@@ -150,6 +150,32 @@ def require_https_in_production(url: str, variable: str, environment: str) -> st
     return url
 
 
+class SignedHttpService:
+    """What every adapter to an outside service holds: an injected client (the test seam), the
+    base URL, the shared secret, and the clock and nonces its signatures use."""
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        base_url: str,
+        secret: str,
+        *,
+        clock: Callable[[], float] = time.time,
+        nonce_factory: Callable[[], str] = new_nonce,
+    ) -> None:
+        self._client = client
+        self._base_url = base_url.rstrip("/")
+        self._secret = secret
+        self._clock = clock
+        self._nonce_factory = nonce_factory
+
+    def _signed(self, request: httpx.Request) -> httpx.Request:
+        return sign_request(request, self._secret, clock=self._clock, nonce_factory=self._nonce_factory)
+
+    def close(self) -> None:
+        self._client.close()
+
+
 # --- translation -----------------------------------------------------------------------------
 
 

@@ -47,11 +47,11 @@ from services.errors import InputError
 from services.http_signing import (
     MERCHANT_HEADER,
     Call,
+    SignedHttpService,
     build_client,
     exchange,
     new_nonce,
     require_https_in_production,
-    sign_request,
 )
 from services.settings import Settings
 
@@ -118,7 +118,7 @@ class _TransferBody(BaseModel):
     completed_at: AwareDatetime | None = None
 
 
-class HttpPaymentProvider:
+class HttpPaymentProvider(SignedHttpService):
     """``PaymentProvider`` over the signed HTTP contract. The client is injected: it is the test seam."""
 
     def __init__(
@@ -131,12 +131,8 @@ class HttpPaymentProvider:
         clock: Callable[[], float] = time.time,
         nonce_factory: Callable[[], str] = new_nonce,
     ) -> None:
-        self._client = client
-        self._base_url = base_url.rstrip("/")
+        super().__init__(client, base_url, secret, clock=clock, nonce_factory=nonce_factory)
         self._merchant_id = merchant_id
-        self._secret = secret
-        self._clock = clock
-        self._nonce_factory = nonce_factory
 
     def create_transfer(
         self, reference: str, payee_name: str, bank_account: str, amount_fen: int, remark: str
@@ -190,9 +186,6 @@ class HttpPaymentProvider:
         assert text is not None  # only an absent_code can make exchange return None
         return text
 
-    def close(self) -> None:
-        self._client.close()
-
     def _request(
         self, method: str, path: str, body: dict[str, object] | None = None, params: dict[str, str] | None = None
     ) -> httpx.Request:
@@ -203,7 +196,7 @@ class HttpPaymentProvider:
         request = self._client.build_request(
             method, self._base_url + path, params=params, content=content, headers=headers
         )
-        return sign_request(request, self._secret, clock=self._clock, nonce_factory=self._nonce_factory)
+        return self._signed(request)
 
 
 def from_settings(settings: Settings, client: httpx.Client | None = None) -> HttpPaymentProvider:

@@ -12,7 +12,6 @@ Rules kept:
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,11 +24,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.errors import InputError
 from services.http_signing import (
     Call,
+    SignedHttpService,
     build_client,
     exchange,
-    new_nonce,
     require_https_in_production,
-    sign_request,
 )
 from services.settings import Settings
 
@@ -68,23 +66,8 @@ class _MemberBody(BaseModel):
     resident_id_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
-class HttpMembershipRegistry:
+class HttpMembershipRegistry(SignedHttpService):
     """``MembershipRegistry`` over signed HTTP: ``GET /v1/members/{member_number}``."""
-
-    def __init__(
-        self,
-        client: httpx.Client,
-        base_url: str,
-        secret: str,
-        *,
-        clock: Callable[[], float] = time.time,
-        nonce_factory: Callable[[], str] = new_nonce,
-    ) -> None:
-        self._client = client
-        self._base_url = base_url.rstrip("/")
-        self._secret = secret
-        self._clock = clock
-        self._nonce_factory = nonce_factory
 
     def lookup(self, member_number: str) -> RegistryMember | None:
         """The registry's record for a member number, or None if it has no such member."""
@@ -94,12 +77,9 @@ class HttpMembershipRegistry:
         request = self._client.build_request(
             "GET", f"{self._base_url}/v1/members/{quote(cleaned, safe='')}", headers={"Accept": "application/json"}
         )
-        sign_request(request, self._secret, clock=self._clock, nonce_factory=self._nonce_factory)
+        self._signed(request)
         call = Call(SERVICE, f"look up member {cleaned}", moves_money=False)
         return exchange(self._client, request, call, _member_parser(cleaned), absent_code="member_not_found")
-
-    def close(self) -> None:
-        self._client.close()
 
 
 def from_settings(settings: Settings, client: httpx.Client | None = None) -> HttpMembershipRegistry:

@@ -10,11 +10,7 @@ it is asked for. Fixture functions end in ``_fixture`` and register under the sh
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -140,31 +136,13 @@ def free_port() -> int:
 
 @contextmanager
 def sandbox_process(args: list[str], env: dict[str, str], port: int) -> Iterator[str]:
-    """``python -m sandbox ...`` as a real process; yields its base URL once it accepts connections."""
-    full_env = {**os.environ, "UNIONAID_ENVIRONMENT": "test", **env}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", *args, "--port", str(port)],
-        cwd=REPO_ROOT,
-        env=full_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    _, err = process.communicate(timeout=5)
-                    raise RuntimeError(f"sandbox did not start: {err.decode(errors='replace')[-2000:]}") from None
-                time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
+    """``python -m sandbox ...`` as a real process; yields its base URL once it answers."""
+    import tempfile
+
+    from sandbox.testing import sandbox_process as run_sandbox
+
+    with tempfile.TemporaryDirectory() as logs:
+        kind, *rest = args
+        with run_sandbox(kind, *rest, log_path=Path(logs) / "sandbox.log", port=port,
+                         env={"UNIONAID_ENVIRONMENT": "test", **env}) as url:
+            yield url
