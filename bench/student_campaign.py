@@ -165,20 +165,29 @@ def without_prefect(today: date) -> None:
         finally:
             provider.close()
 
+    status = campaigns.CampaignStatus
     view = campaigns.campaign_view(CODE)
     campaigns.campaign_progress(CODE)
-    if view.status == campaigns.CampaignStatus.open:
-        in_chunks(verify, campaigns.case_numbers(CODE, (C.submitted, C.verifying)), "verification")
+    if view.status != status.done:
+        numbers = campaigns.case_numbers(CODE, (C.submitted, C.verifying))
+        if numbers:
+            in_chunks(verify, numbers, "verification")
+    if view.status == status.open:
         view = campaigns.open_notice(CODE, today=today)
-    if view.status == campaigns.CampaignStatus.notice and not campaigns.close_notice(CODE, today=today):
+    if view.status in (status.notice, status.approving, status.paying):
+        campaigns.supplementary_notice(CODE, today=today)
+    if view.status == status.notice and not campaigns.close_notice(CODE, today=today):
         campaigns.summary_markdown(CODE)
         campaigns.campaign_view(CODE)
         return
-    if campaigns.campaign_view(CODE).status == campaigns.CampaignStatus.approving:
+    view = campaigns.campaign_view(CODE)
+    if view.status in (status.approving, status.paying):
         numbers = campaigns.case_numbers(CODE, (C.awaiting_approval,), batch_only=True)
-        in_chunks(lambda part: campaigns.approve_cases(CODE, part), numbers, "approval")
+        if numbers:
+            in_chunks(lambda part: campaigns.approve_cases(CODE, part), numbers, "approval")
+    if view.status == status.approving:
         campaigns.finish_approval(CODE)
-    if campaigns.campaign_view(CODE).status == campaigns.CampaignStatus.paying:
+    if campaigns.campaign_view(CODE).status == status.paying:
         in_chunks(pay, campaigns.case_numbers(CODE, (C.approved, C.payout_pending, C.paid), batch_only=True),
                   "payment and closing")
         campaigns.settle_objections(CODE)
@@ -252,6 +261,8 @@ def skeleton_seconds(students: int) -> float:
         parts = [list(range(CHUNK_SIZE))] * -(-students // CHUNK_SIZE)
         step()  # campaign status
         if day == 2:
+            step()  # the cases still to verify (none)
+            step()  # supplementary-notice
             step()  # close-notice, before the status read again for approval
         progress = create_progress_artifact(progress=0.0, key="campaign-skeleton-progress", description="skeleton")
         for phase in (("verify",) if day == 1 else ("approve", "pay")):
@@ -260,6 +271,8 @@ def skeleton_seconds(students: int) -> float:
                 future.wait()
                 update_progress_artifact(progress, progress=50.0)
             step()  # open-notice / finish-approval / finish-campaign
+            if phase == "verify":
+                step()  # supplementary-notice, once the notice is open
         step()  # close-notice on day 1; the status before approval on day 2
         step()  # the status for the summary
 
