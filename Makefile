@@ -25,6 +25,7 @@ test: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 demo: install
 	$(VENV)/bin/unionaid demo

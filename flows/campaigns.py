@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from uuid import UUID
 
 from prefect import flow, get_run_logger, unmapped
@@ -83,9 +83,10 @@ class Progress:
 
     def __init__(self, code: str) -> None:
         self.code = code
-        self.artifact: UUID | None = create_progress_artifact(
+        # Prefect's async_dispatch types the result as UUID | Coroutine; in these sync flows it runs the sync version.
+        self.artifact: UUID | None = cast(UUID, create_progress_artifact(
             progress=campaigns.campaign_progress(code), key=f"{artifact_key(code)}-progress",
-            description=f"campaign {code}: starting")
+            description=f"campaign {code}: starting"))
 
     def show(self, phase: str, done: int, total: int) -> None:
         if self.artifact is not None:
@@ -139,8 +140,10 @@ def _approve_and_pay(code: str, progress: Progress, outcome: dict[str, Any]) -> 
         finish_campaign_task(code)
 
 
+# The ignores on task_runner (here and below): Prefect types it as TaskRunner[PrefectFuture[Any]] with an
+# invariant parameter, which no ThreadPoolTaskRunner (a TaskRunner[PrefectConcurrentFuture[R]]) matches.
 @flow(name="student-aid-campaign", flow_run_name=_run_name,
-      task_runner=ThreadPoolTaskRunner(max_workers=CONCURRENCY), log_prints=False)
+      task_runner=ThreadPoolTaskRunner(max_workers=CONCURRENCY), log_prints=False)  # type: ignore[arg-type]
 def student_aid_campaign(campaign_code: str | None = None, today: date | None = None) -> dict[str, Any]:
     """Carry a student-aid campaign (金秋助学) on from its stored status as far as it can today.
 
@@ -181,7 +184,7 @@ def student_aid_campaign(campaign_code: str | None = None, today: date | None = 
 
 
 @flow(name="seasonal-relief", flow_run_name=_run_name,
-      task_runner=ThreadPoolTaskRunner(max_workers=CONCURRENCY), log_prints=False)
+      task_runner=ThreadPoolTaskRunner(max_workers=CONCURRENCY), log_prints=False)  # type: ignore[arg-type]
 def seasonal_relief(kind: Literal["winter_relief", "summer_relief"], year: int, caseworker: str, approver: str,
                     today: date | None = None) -> dict[str, Any]:
     """冬送温暖 / 夏送清凉: every registered hardship household, the fixed amount for its tier,

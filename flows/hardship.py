@@ -18,6 +18,7 @@ from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
 from pydantic import Field
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from flows.labels import case_run_name, tag_current_run
 from models.audit import AuditEvent
@@ -122,7 +123,9 @@ def resolve_pending(case_number: str) -> None:
 
     with transaction() as session:
         case = load_case(session, case_number)
-        live = session.execute(select(Payout.id).where(Payout.live_case_id == case.id)).scalar_one_or_none()
+        live = session.execute(
+            select(col(Payout.id)).where(col(Payout.live_case_id) == case.id)
+        ).scalar_one_or_none()
     if live is not None:
         resolve_payout_task(live)
 
@@ -141,9 +144,10 @@ def _await_decision(case_number: str) -> bool:
             get_run_logger().info("case %s belongs to campaign %s, whose runs carry it on", case_number, campaign)
             return False
         approvals_so_far = session.execute(select(func.count()).select_from(Approval)
-                                           .where(Approval.case_id == case.id)).scalar_one()
+                                           .where(col(Approval.case_id) == case.id)).scalar_one()
         refusals = session.execute(select(func.count()).select_from(AuditEvent)
-                                   .where(AuditEvent.case_id == case.id, AuditEvent.action == "decision_refused")).scalar_one()
+                                   .where(col(AuditEvent.case_id) == case.id,
+                                          col(AuditEvent.action) == "decision_refused")).scalar_one()
         summary = _summary(case)
         key = f"approval-v{case.version}-a{approvals_so_far}-r{refusals}"
     decision = suspend_flow_run(wait_for_input=ApprovalDecision.with_initial_data(description=summary),

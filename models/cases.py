@@ -68,7 +68,7 @@ class HardshipDetail(SQLModel, table=True):
     oral_record: str | None = Field(default=None, max_length=4000)
     # What verification needs, as given at intake: incomes in fen, documents held, the facts
     # the tier rules read. No names and no ID numbers (see services/intake.py).
-    facts: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))  # type: ignore[type-arg]
+    facts: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
 
 
 class VerificationRecord(SQLModel, table=True):
@@ -81,8 +81,8 @@ class VerificationRecord(SQLModel, table=True):
     policy_version: str = Field(max_length=40)
     policy_fingerprint: str = Field(max_length=64)
     passed: bool
-    results: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # type: ignore[type-arg]
-    missing_documents: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # type: ignore[type-arg]
+    results: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    missing_documents: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _ts()
 
 

@@ -32,7 +32,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from models.money import format_fen
 from models.policy import Category, Cause, Comparison, PolicyVersion, StudentLevel, Tier
@@ -69,7 +69,9 @@ def _count(value: object, name: str) -> None:
 
 def _member(kind: type[_E], value: object, name: str) -> _E:
     try:
-        return kind(value)
+        # Enum lookup by value takes any object (anything not a value raises ValueError); typeshed types
+        # StrEnum's constructor as taking a str only.
+        return kind(cast(str, value))
     except ValueError:
         allowed = ", ".join(member.value for member in kind)
         raise InputError(name, f"must be one of: {allowed}") from None

@@ -24,7 +24,7 @@ import io
 import random
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -474,7 +474,7 @@ def create_app(
         return JSONResponse([transfer_json(row, now) for row in sandbox.all_transfers()])
 
     @asynccontextmanager
-    async def lifespan(app: Starlette):  # type: ignore[no-untyped-def]
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         sandbox.engine.dispose()
 

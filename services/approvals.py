@@ -8,7 +8,7 @@ row, the amount and the status change commit together with their audit event.
 from __future__ import annotations
 
 from sqlalchemy import Engine, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.approval_routing import approver_refusal, route_for
 from models.cases import Approval, Case
@@ -24,8 +24,8 @@ from services.errors import InputError, NotFound, RuleViolation
 
 
 def _approver(session: Session, staff_number: str) -> tuple[Staff, Unit]:
-    row = session.execute(select(Staff, Unit).join(Unit, Unit.id == Staff.unit_id)
-                          .where(Staff.staff_number == staff_number)).first()
+    row = session.execute(select(Staff, Unit).join(Unit, col(Unit.id) == Staff.unit_id)
+                          .where(col(Staff.staff_number) == staff_number)).first()
     if row is None:
         raise NotFound(f"staff member {staff_number} does not exist")
     return row[0], row[1]
@@ -57,8 +57,8 @@ def approve_case(case_number: str, *, approver: str, amount_fen: int, reason: st
         why = approver_refusal(route, unit.level, unit.id == case.unit_id)
         if why:
             raise RuleViolation(f"case {case_number}: {approver} may not approve: {why}")
-        earlier = session.execute(select(Approval).where(Approval.case_id == case.id,
-                                                         Approval.decision == Decision.approve)).scalars().all()
+        earlier = session.execute(select(Approval).where(col(Approval.case_id) == case.id,
+                                                         col(Approval.decision) == Decision.approve)).scalars().all()
         if any(a.approver_staff_id == staff.id for a in earlier):
             raise RuleViolation(f"case {case_number}: {approver} has approved already; a second, different approver must decide")
         if earlier and earlier[0].amount_fen != amount_fen:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.audit import GENESIS_HASH, AuditEvent, AuditHead, canonical_encoding, chain_hash, event_hash
 from models.time import utcnow
@@ -31,7 +31,7 @@ def append_event(
     reason: str = "",
     payload: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+    head = session.execute(select(AuditHead).where(col(AuditHead.id) == 1).with_for_update()).scalar_one_or_none()
     if head is None:
         head = AuditHead(id=1, seq=0, hash=GENESIS_HASH)
         session.add(head)
@@ -52,7 +52,7 @@ def append_event(
     event = AuditEvent(**fields, prev_hash=head.hash, hash=digest)  # type: ignore[arg-type]
     session.add(event)
     session.flush()
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=event.seq, hash=digest))
+    session.execute(update(AuditHead).where(col(AuditHead.id) == 1).values(seq=event.seq, hash=digest))
     return event
 
 
@@ -91,7 +91,7 @@ def _events_in_order(session: Session, batch_size: int) -> Iterator[AuditEvent]:
     last = 0
     while True:
         batch = session.execute(
-            select(AuditEvent).where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(batch_size)
+            select(AuditEvent).where(col(AuditEvent.seq) > last).order_by(col(AuditEvent.seq)).limit(batch_size)
         ).scalars().all()
         if not batch:
             return
@@ -102,7 +102,7 @@ def _events_in_order(session: Session, batch_size: int) -> Iterator[AuditEvent]:
 
 def case_history(session: Session, case_number: str) -> list[AuditEvent]:
     events = session.execute(
-        select(AuditEvent).where(AuditEvent.case_number == case_number).order_by(AuditEvent.seq)
+        select(AuditEvent).where(col(AuditEvent.case_number) == case_number).order_by(col(AuditEvent.seq))
     ).scalars().all()
     if not events:
         raise NotFound(f"no audit events for case {case_number}")

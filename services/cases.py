@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 
 from models.cases import Case, CaseNumberCounter
 from models.enums import CaseStatus, CaseType, MembershipStatus, Role
@@ -41,7 +41,7 @@ class ActingAs:
 def resolve_actor(session: Session, actor: str) -> ActingAs:
     if actor == SYSTEM_ACTOR:
         return ActingAs(SYSTEM_ACTOR, None, None)
-    staff = session.execute(select(Staff).where(Staff.staff_number == actor)).scalar_one_or_none()
+    staff = session.execute(select(Staff).where(col(Staff.staff_number) == actor)).scalar_one_or_none()
     if staff is None:
         raise NotFound(f"staff member {actor} does not exist")
     if not staff.active:
@@ -60,9 +60,9 @@ def next_case_number(session: Session, case_type: CaseType, year: int) -> str:
     )
     number = session.execute(
         update(CaseNumberCounter)
-        .where(CaseNumberCounter.prefix == prefix, CaseNumberCounter.year == year)
+        .where(col(CaseNumberCounter.prefix) == prefix, col(CaseNumberCounter.year) == year)
         .values(last_number=CaseNumberCounter.last_number + 1)
-        .returning(CaseNumberCounter.last_number)
+        .returning(col(CaseNumberCounter.last_number))
     ).scalar_one()
     return f"{prefix}-{year}-{number:06d}"
 
@@ -89,7 +89,9 @@ def open_case(
             raise RuleViolation("cases are submitted by a staff member, not by the system")
         if Role.caseworker not in acting.roles:
             raise RuleViolation(f"staff member {submitted_by} needs the caseworker role to submit cases")
-        member = session.execute(select(Member).where(Member.member_number == applicant_member_number)).scalar_one_or_none()
+        member = session.execute(
+            select(Member).where(col(Member.member_number) == applicant_member_number)
+        ).scalar_one_or_none()
         if member is None:
             raise NotFound(f"member {applicant_member_number} does not exist")
         if member.status != MembershipStatus.active:
@@ -107,7 +109,7 @@ def open_case(
             case_type=case_type,
             category=category,
             status=CaseStatus.submitted,
-            applicant_member_id=member.id,  # type: ignore[arg-type]
+            applicant_member_id=member.id,
             unit_id=member.unit_id,
             programme_id=programme_id,
             requested_fen=requested_fen,
@@ -118,7 +120,7 @@ def open_case(
         session.add(case)
         session.flush()
         if details is not None:
-            details.case_id = case.id  # type: ignore[attr-defined]
+            details.case_id = case.id
             session.add(details)
         append_event(
             session,
@@ -174,7 +176,7 @@ def apply_transition(
         values["closed_at"] = now
     result = session.execute(
         update(Case)
-        .where(Case.id == case.id, Case.status == from_status, Case.version == version)
+        .where(col(Case.id) == case.id, col(Case.status) == from_status, col(Case.version) == version)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -212,7 +214,7 @@ def authorize(session: Session, case: Case, to_status: CaseStatus, actor: str) -
 
 
 def load_case(session: Session, case_number: str) -> Case:
-    case = session.execute(select(Case).where(Case.case_number == case_number)).scalar_one_or_none()
+    case = session.execute(select(Case).where(col(Case.case_number) == case_number)).scalar_one_or_none()
     if case is None:
         raise NotFound(f"case {case_number} does not exist")
     return case

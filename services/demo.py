@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, select
+from sqlmodel import col
 
 from models.cases import Case, MediationDetail
 from models.enums import CaseStatus, CaseType, UnitLevel
@@ -164,7 +165,9 @@ def run_demo(echo: Callable[[str], object] = print, engine: Engine | None = None
     echo("5. labour-dispute mediation ending in an agreement")
     e = open_case(case_type=CaseType.mediation, category="unpaid_wages", applicant_member_number="M0005",
                   requested_fen=1260000, submitted_by="S006", engine=engine,
-                  details=MediationDetail(employer_name="城东物流公司", disputed_matter="three months of unpaid wages"))
+                  # case_id is set by open_case once the case row exists (see services/intake.py).
+                  details=MediationDetail(employer_name="城东物流公司",  # type: ignore[call-arg]
+                                          disputed_matter="three months of unpaid wages"))
     for status, actor, why in ((CaseStatus.verifying, "system", "scope and limitation check"),
                                (CaseStatus.accepted, "S006", "in scope, within one year, both parties consent"),
                                (CaseStatus.in_mediation, "S006", "first session held"),
@@ -178,7 +181,7 @@ def run_demo(echo: Callable[[str], object] = print, engine: Engine | None = None
     final = []
     with transaction(engine) as session:
         for number in cases:
-            case = session.execute(select(Case).where(Case.case_number == number)).scalar_one()
+            case = session.execute(select(Case).where(col(Case.case_number) == number)).scalar_one()
             final.append(case)
             echo(f"  {case.case_number:16} {case.case_type.value:10} {case.category:18} {case.status.value:10} "
                  f"paid {format_fen(case.paid_fen)}")
@@ -193,7 +196,7 @@ def run_demo(echo: Callable[[str], object] = print, engine: Engine | None = None
 
 def _status(engine: Engine, case_number: str) -> CaseStatus:
     with transaction(engine) as session:
-        return session.execute(select(Case.status).where(Case.case_number == case_number)).scalar_one()
+        return session.execute(select(col(Case.status)).where(col(Case.case_number) == case_number)).scalar_one()
 
 
 @contextmanager
@@ -235,13 +238,13 @@ def _sandboxes(engine: Engine) -> Iterator[tuple[Any, Any]]:
         yield provider, members
 
 
-def write_registry_seed(path, engine: Engine | None = None) -> int:  # type: ignore[no-untyped-def]
+def write_registry_seed(path: Path, engine: Engine | None = None) -> int:
     """The membership-registry sandbox serves our members as the union's member system would:
     status, unit, join date, name and the keyed hash of the resident ID (never the ID)."""
     from models.members import Member
 
     with transaction(engine) as session:
-        rows = session.execute(select(Member, Unit).join(Unit, Unit.id == Member.unit_id)).all()
+        rows = session.execute(select(Member, Unit).join(Unit, col(Unit.id) == Member.unit_id)).all()
         members = [{"member_number": m.member_number, "status": m.status.value, "unit_code": u.code,
                     "join_date": m.join_date.isoformat(), "name": m.name, "resident_id_hash": m.resident_id_hash}
                    for m, u in rows]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Engine, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.cases import Case, HardshipDetail, VerificationRecord
 from models.enums import CaseType, Role, UnitLevel
@@ -48,7 +48,7 @@ class RegisterEntry:
 
 
 def _household(session: Session, household_number: str) -> Household:
-    household = session.execute(select(Household).where(Household.household_number == household_number)
+    household = session.execute(select(Household).where(col(Household.household_number) == household_number)
                                 ).scalar_one_or_none()
     if household is None:
         raise NotFound(f"household {household_number} does not exist")
@@ -56,8 +56,8 @@ def _household(session: Session, household_number: str) -> Household:
 
 
 def _check_actor(session: Session, actor: str, household: Household) -> None:
-    row = session.execute(select(Staff, Unit).join(Unit, Unit.id == Staff.unit_id)
-                          .where(Staff.staff_number == actor)).first()
+    row = session.execute(select(Staff, Unit).join(Unit, col(Unit.id) == Staff.unit_id)
+                          .where(col(Staff.staff_number) == actor)).first()
     if row is None:
         raise NotFound(f"staff member {actor} does not exist")
     staff, unit = row
@@ -72,8 +72,8 @@ def _check_actor(session: Session, actor: str, household: Household) -> None:
 
 
 def _check_evidence(session: Session, household: Household, tier: Tier, case_number: str) -> None:
-    row = session.execute(select(Case, HardshipDetail).join(HardshipDetail, HardshipDetail.case_id == Case.id)
-                          .where(Case.case_number == case_number)).first()
+    row = session.execute(select(Case, HardshipDetail).join(HardshipDetail, col(HardshipDetail.case_id) == Case.id)
+                          .where(col(Case.case_number) == case_number)).first()
     if row is None or row[0].case_type != CaseType.hardship:
         raise NotFound(f"hardship case {case_number} does not exist")
     case, detail = row
@@ -81,8 +81,8 @@ def _check_evidence(session: Session, household: Household, tier: Tier, case_num
         raise RuleViolation(f"case {case_number} is not a case of household {household.household_number}")
     if detail.tier_claimed != tier.value:
         raise RuleViolation(f"case {case_number} claims the {detail.tier_claimed} tier, not {tier.value}")
-    passed = session.execute(select(VerificationRecord.passed).where(VerificationRecord.case_id == case.id)
-                             .order_by(VerificationRecord.id.desc()).limit(1)).scalar_one_or_none()  # type: ignore[union-attr]
+    passed = session.execute(select(col(VerificationRecord.passed)).where(col(VerificationRecord.case_id) == case.id)
+                             .order_by(col(VerificationRecord.id).desc()).limit(1)).scalar_one_or_none()
     if not passed:
         raise RuleViolation(f"case {case_number} has not passed verification")
 
@@ -151,19 +151,20 @@ def list_register(*, tier: Tier | None = None, unit_code: str | None = None, inc
                   engine: Engine | None = None) -> list[RegisterEntry]:
     """The register (or every household), by household number; no personal data."""
     with transaction(engine) as session:
-        people = (select(HouseholdMember.household_id, func.count().label("people"))
-                  .group_by(HouseholdMember.household_id).subquery())
-        query = (select(Household, Unit.code, people.c.people).join(Unit, Unit.id == Household.unit_id)
+        people = (select(col(HouseholdMember.household_id), func.count().label("people"))
+                  .group_by(col(HouseholdMember.household_id)).subquery())
+        query = (select(Household, col(Unit.code), people.c.people).join(Unit, col(Unit.id) == Household.unit_id)
                  .outerjoin(people, people.c.household_id == Household.id).order_by(Household.household_number))
         if tier is not None:
-            query = query.where(Household.hardship_tier == tier.value)
+            query = query.where(col(Household.hardship_tier) == tier.value)
         elif not include_unregistered:
-            query = query.where(Household.hardship_tier.is_not(None))  # type: ignore[union-attr]
+            query = query.where(col(Household.hardship_tier).is_not(None))
         if unit_code:
-            query = query.where(Unit.code == unit_code)
+            query = query.where(col(Unit.code) == unit_code)
         selves = dict(session.execute(
-            select(HouseholdMember.household_id, Member.member_number).join(Member, Member.id == HouseholdMember.member_id)
-            .where(HouseholdMember.relation == "self").order_by(HouseholdMember.id.desc())).all())  # type: ignore[union-attr]
+            select(col(HouseholdMember.household_id), col(Member.member_number))
+            .join(Member, col(Member.id) == HouseholdMember.member_id)
+            .where(col(HouseholdMember.relation) == "self").order_by(col(HouseholdMember.id).desc())).all())
         return [RegisterEntry(household.household_number, code, Tier(household.hardship_tier) if household.hardship_tier
                               else None, household.registered_on, selves.get(household.id), int(count or 0))
                 for household, code, count in session.execute(query).all()]

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Engine, select
+from sqlmodel import col
 
 from models.cases import HardshipDetail
 from models.enums import CaseStatus, CaseType
@@ -63,7 +64,9 @@ def intake_hardship(form: HardshipApplication, *, engine: Engine | None = None) 
     requested_fen = _fen(form.requested_amount_yuan, "requested_amount_yuan")
     facts = intake_facts(form, applied_on)
     with transaction(engine) as session:
-        member = session.execute(select(Member).where(Member.member_number == form.applicant_member_number)).scalar_one_or_none()
+        member = session.execute(
+            select(Member).where(col(Member.member_number) == form.applicant_member_number)
+        ).scalar_one_or_none()
         if member is None:
             raise InputError("applicant_member_number", "is not a registered member")
         if member.resident_id_hash != pii.hash_identifier(resident.number):
@@ -74,9 +77,12 @@ def intake_hardship(form: HardshipApplication, *, engine: Engine | None = None) 
         requested_fen=requested_fen, submitted_by=form.caseworker, programme_code=PROGRAMME_BY_CATEGORY[form.category],
         local_year=applied_on.year, engine=engine,
         reason="oral application recorded" if form.oral_application else "written application",
-        details=HardshipDetail(household_id=household_id, tier_claimed=form.tier_claimed.value,
-                               causes=[c.value for c in form.causes], reason=form.reason,
-                               oral_application=form.oral_application, oral_record=form.oral_record, facts=facts),
+        # case_id is set by open_case once the case row exists; SQLModel table models do not validate
+        # on construction, but the typed __init__ asks for every field without a default.
+        details=HardshipDetail(  # type: ignore[call-arg]
+            household_id=household_id, tier_claimed=form.tier_claimed.value,
+            causes=[c.value for c in form.causes], reason=form.reason,
+            oral_application=form.oral_application, oral_record=form.oral_record, facts=facts),
     )
     return case.case_number
 

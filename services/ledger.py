@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.cases import Case, Programme
 from models.enums import CaseStatus, CaseType
@@ -37,7 +37,9 @@ def accounts_for(programme: Programme) -> Accounts:
 def post(session: Session, *, key: str, kind: str, programme: Programme, lines: list[tuple[str, int]],
          case_id: int | None = None, payout_id: int | None = None) -> LedgerPosting:
     """Write one balanced posting; a posting with the same key already there is returned as is."""
-    existing = session.execute(select(LedgerPosting).where(LedgerPosting.idempotency_key == key)).scalar_one_or_none()
+    existing = session.execute(
+        select(LedgerPosting).where(col(LedgerPosting.idempotency_key) == key)
+    ).scalar_one_or_none()
     if existing is not None:
         return existing
     check_balanced(lines)
@@ -48,21 +50,23 @@ def post(session: Session, *, key: str, kind: str, programme: Programme, lines: 
     for account, amount in lines:
         session.add(LedgerLine(posting_id=posting.id, account=account, case_id=case_id, amount_fen=amount))  # type: ignore[arg-type]
     session.flush()
-    session.execute(update(LedgerPosting).where(LedgerPosting.id == posting.id).values(sealed=True))
+    session.execute(update(LedgerPosting).where(col(LedgerPosting.id) == posting.id).values(sealed=True))
     return posting
 
 
 def balance(session: Session, account: str, case_id: int | None = None) -> int:
     query = (select(func.coalesce(func.sum(LedgerLine.amount_fen), 0))
-             .join(LedgerPosting, LedgerPosting.id == LedgerLine.posting_id)
-             .where(LedgerLine.account == account, LedgerPosting.sealed.is_(True)))  # type: ignore[attr-defined]
+             .join(LedgerPosting, col(LedgerPosting.id) == LedgerLine.posting_id)
+             .where(col(LedgerLine.account) == account, col(LedgerPosting.sealed).is_(True)))
     if case_id is not None:
-        query = query.where(LedgerLine.case_id == case_id)
+        query = query.where(col(LedgerLine.case_id) == case_id)
     return int(session.execute(query).scalar_one())
 
 
 def lock_programme(session: Session, programme_id: int) -> Programme:
-    programme = session.execute(select(Programme).where(Programme.id == programme_id).with_for_update()).scalar_one_or_none()
+    programme = session.execute(
+        select(Programme).where(col(Programme.id) == programme_id).with_for_update()
+    ).scalar_one_or_none()
     if programme is None:
         raise NotFound(f"programme {programme_id} does not exist")
     return programme
@@ -124,7 +128,9 @@ def add_programme(code: str, name: str, case_type: CaseType, year: int, budget_f
     if budget_fen < 0:
         raise InputError("budget", "must not be negative")
     with transaction(engine) as session:
-        if session.execute(select(Programme).where(Programme.code == code, Programme.year == year)).scalar_one_or_none():
+        if session.execute(
+            select(Programme).where(col(Programme.code) == code, col(Programme.year) == year)
+        ).scalar_one_or_none():
             raise InputError("code", f"programme {code} {year} already exists")
         programme = Programme(code=code, name=name, case_type=case_type, year=year, budget_fen=budget_fen)
         session.add(programme)
@@ -139,7 +145,9 @@ def add_programme(code: str, name: str, case_type: CaseType, year: int, budget_f
 
 
 def find_programme(session: Session, code: str, year: int) -> Programme:
-    programme = session.execute(select(Programme).where(Programme.code == code, Programme.year == year)).scalar_one_or_none()
+    programme = session.execute(
+        select(Programme).where(col(Programme.code) == code, col(Programme.year) == year)
+    ).scalar_one_or_none()
     if programme is None:
         raise NotFound(f"programme {code} {year} does not exist")
     return programme
@@ -158,9 +166,9 @@ class FundsRow:
 
 def funds(engine: Engine | None = None, year: int | None = None) -> list[FundsRow]:
     with transaction(engine) as session:
-        query = select(Programme).order_by(Programme.year, Programme.code)
+        query = select(Programme).order_by(col(Programme.year), col(Programme.code))
         if year is not None:
-            query = query.where(Programme.year == year)
+            query = query.where(col(Programme.year) == year)
         rows = []
         for programme in session.execute(query).scalars():
             accounts = accounts_for(programme)

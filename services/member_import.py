@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select
+from sqlmodel import col
 
 from models.enums import MembershipStatus
 from models.identifiers import mask_bank_card, mask_mobile, normalize_bank_card, normalize_mobile, parse_resident_id
@@ -210,8 +211,12 @@ def import_members(path: Path, *, actor: str = "system", engine: Engine | None =
             if unit is None:
                 report.problems.append(FieldProblem("unit_code", "is not a known unit", row.row))
                 continue
-            existing = session.execute(select(Member).where(Member.member_number == row.member_number)).scalar_one_or_none()
-            holder = session.execute(select(Member).where(Member.resident_id_hash == row.id_hash)).scalar_one_or_none()
+            existing = session.execute(
+                select(Member).where(col(Member.member_number) == row.member_number)
+            ).scalar_one_or_none()
+            holder = session.execute(
+                select(Member).where(col(Member.resident_id_hash) == row.id_hash)
+            ).scalar_one_or_none()
             if holder is not None and (existing is None or holder.id != existing.id):
                 report.problems.append(FieldProblem("resident_id", "is already registered to another member number", row.row))
                 continue
@@ -253,7 +258,9 @@ def _fill(member: Member, row: MemberRow, unit: Unit, session: Any) -> None:
     member.source_fingerprint = row.fingerprint
     member.updated_at = utcnow()
     if row.household_number:
-        household = session.execute(select(Household).where(Household.household_number == row.household_number)).scalar_one_or_none()
+        household = session.execute(
+            select(Household).where(col(Household.household_number) == row.household_number)
+        ).scalar_one_or_none()
         if household is None:
             household = Household(household_number=row.household_number, unit_id=unit.id)  # type: ignore[arg-type]
             session.add(household)
@@ -264,7 +271,9 @@ def _fill(member: Member, row: MemberRow, unit: Unit, session: Any) -> None:
 
 
 def _link_household(session: Any, member: Member, row: MemberRow) -> None:
-    link = session.execute(select(HouseholdMember).where(HouseholdMember.member_id == member.id)).scalar_one_or_none()
+    link = session.execute(
+        select(HouseholdMember).where(col(HouseholdMember.member_id) == member.id)
+    ).scalar_one_or_none()
     if member.household_id is None:
         if link is not None:
             session.delete(link)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import Engine, select
+from sqlmodel import Session, col
 
 from models.enums import Role, UnitLevel
 from models.org import Staff, Unit
@@ -17,11 +18,11 @@ def add_unit(code: str, name: str, level: UnitLevel, parent_code: str | None = N
     if not code:
         raise InputError("code", "is required")
     with transaction(engine) as session:
-        if session.execute(select(Unit).where(Unit.code == code)).scalar_one_or_none():
+        if session.execute(select(Unit).where(col(Unit.code) == code)).scalar_one_or_none():
             raise InputError("code", f"unit {code} already exists")
         parent_id = None
         if parent_code:
-            parent = session.execute(select(Unit).where(Unit.code == parent_code)).scalar_one_or_none()
+            parent = session.execute(select(Unit).where(col(Unit.code) == parent_code)).scalar_one_or_none()
             if parent is None:
                 raise InputError("parent", f"unit {parent_code} does not exist")
             parent_id = parent.id
@@ -61,12 +62,12 @@ def add_staff(staff_number: str, name: str, unit_code: str, roles: list[Role], a
     if problems:
         raise ValidationFailed(problems)
     with transaction(engine) as session:
-        unit = session.execute(select(Unit).where(Unit.code == unit_code)).scalar_one_or_none()
+        unit = session.execute(select(Unit).where(col(Unit.code) == unit_code)).scalar_one_or_none()
         if unit is None:
             raise InputError("unit", f"unit {unit_code} does not exist")
-        if session.execute(select(Staff).where(Staff.staff_number == staff_number)).scalar_one_or_none():
+        if session.execute(select(Staff).where(col(Staff.staff_number) == staff_number)).scalar_one_or_none():
             raise InputError("staff_number", f"staff member {staff_number} already exists")
-        staff = Staff(staff_number=staff_number.strip(), name=name.strip(), unit_id=unit.id,  # type: ignore[arg-type]
+        staff = Staff(staff_number=staff_number.strip(), name=name.strip(), unit_id=unit.id,
                       roles=",".join(sorted({r.value for r in roles})), approval_limit_fen=approval_limit_fen)
         session.add(staff)
         session.flush()
@@ -78,12 +79,13 @@ def add_staff(staff_number: str, name: str, unit_code: str, roles: list[Role], a
 
 def list_staff(engine: Engine | None = None) -> list[tuple[Staff, Unit]]:
     with transaction(engine) as session:
-        rows = session.execute(select(Staff, Unit).join(Unit, Unit.id == Staff.unit_id).order_by(Staff.staff_number)).all()
+        rows = session.execute(select(Staff, Unit).join(Unit, col(Unit.id) == Staff.unit_id)
+                               .order_by(Staff.staff_number)).all()
         return [(s, u) for s, u in rows]
 
 
-def get_unit(session, code: str) -> Unit:  # type: ignore[no-untyped-def]
-    unit = session.execute(select(Unit).where(Unit.code == code)).scalar_one_or_none()
+def get_unit(session: Session, code: str) -> Unit:
+    unit = session.execute(select(Unit).where(col(Unit.code) == code)).scalar_one_or_none()
     if unit is None:
         raise NotFound(f"unit {code} does not exist")
     return unit

@@ -22,7 +22,7 @@ from datetime import timedelta
 
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.cases import Case
 from models.enums import CaseStatus
@@ -61,7 +61,7 @@ def _move(session: Session, payout: Payout, case_number: str, to: PayoutStatus, 
     if action is None:
         raise RuleViolation(f"payout {payout.reference}: cannot move from {frm.value} to {to.value}")
     result = session.execute(
-        update(Payout).where(Payout.id == payout.id, Payout.status == frm)
+        update(Payout).where(col(Payout.id) == payout.id, col(Payout.status) == frm)
         .values(status=to, updated_at=utcnow(), **values).execution_options(synchronize_session=False))
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return False
@@ -73,7 +73,7 @@ def _move(session: Session, payout: Payout, case_number: str, to: PayoutStatus, 
 
 
 def _live_payout(session: Session, case_id: int) -> Payout | None:
-    return session.execute(select(Payout).where(Payout.live_case_id == case_id)).scalar_one_or_none()
+    return session.execute(select(Payout).where(col(Payout.live_case_id) == case_id)).scalar_one_or_none()
 
 
 def prepare_payout(case_number: str, *, actor: str = "system", engine: Engine | None = None) -> PayoutView:
@@ -102,7 +102,9 @@ def _prepare(case_number: str, actor: str, engine: Engine | None) -> PayoutView:
         member = session.get(Member, case.applicant_member_id)
         if member is None or not member.bank_account_enc:
             raise RuleViolation(f"case {case_number}: the applicant has no bank account on file")
-        attempt = 1 + int(session.execute(select(func.count()).select_from(Payout).where(Payout.case_id == case.id)).scalar_one())
+        attempt = 1 + int(session.execute(
+            select(func.count()).select_from(Payout).where(col(Payout.case_id) == case.id)
+        ).scalar_one())
         reference = payout_reference(case_number, attempt)
         if ledger.reserved_for_case(session, case) < case.approved_fen:
             # An earlier attempt failed and gave its reservation back: reserve again.
@@ -161,7 +163,9 @@ def _record_unknown(payout_id: int, error: str, engine: Engine | None) -> Payout
 
 def _record_error(payout_id: int, error: str, engine: Engine | None) -> None:
     with transaction(engine) as session:
-        session.execute(update(Payout).where(Payout.id == payout_id).values(last_error=error[:400], updated_at=utcnow()))
+        session.execute(
+            update(Payout).where(col(Payout.id) == payout_id).values(last_error=error[:400], updated_at=utcnow())
+        )
 
 
 def apply_provider_view(payout_id: int, transfer: Transfer, engine: Engine | None = None) -> PayoutStatus:
@@ -232,8 +236,9 @@ def resolve_payout(payout_id: int, provider: PaymentProvider, engine: Engine | N
 def open_payout_ids(engine: Engine | None = None, older_than: timedelta = timedelta(0)) -> list[int]:
     cutoff = utcnow() - older_than
     with transaction(engine) as session:
-        return list(session.execute(select(Payout.id).where(Payout.status.in_(OPEN_STATUSES),  # type: ignore[attr-defined]
-                                                           Payout.updated_at <= cutoff).order_by(Payout.id)).scalars())
+        return list(session.execute(select(col(Payout.id)).where(col(Payout.status).in_(OPEN_STATUSES),
+                                                                col(Payout.updated_at) <= cutoff)
+                                    .order_by(col(Payout.id))).scalars())
 
 
 def pay_case(case_number: str, provider: PaymentProvider, *, actor: str = "system",

@@ -55,7 +55,7 @@ from sqlalchemy import Engine, String, and_, case, exists, func, insert, or_, se
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.enums import Role
 from models.org import Staff
@@ -448,8 +448,8 @@ class _ExceptionWriter:
 
 
 def _latest(session: Session, month: str) -> ReconciliationRun | None:
-    return session.execute(select(ReconciliationRun).where(ReconciliationRun.month == month)
-                           .order_by(ReconciliationRun.version.desc()).limit(1)).scalar_one_or_none()  # type: ignore[attr-defined]
+    return session.execute(select(ReconciliationRun).where(col(ReconciliationRun.month) == month)
+                           .order_by(col(ReconciliationRun.version).desc()).limit(1)).scalar_one_or_none()
 
 
 def _resolutions(session: Session, run_id: int) -> dict[str, _Resolution]:
@@ -494,7 +494,7 @@ def _changes_text(changes: dict[str, Any]) -> str:
 
 def _require_finance(session: Session, staff_number: str, doing: str) -> Staff:
     """Keeps the finance role's duties with finance: only an active finance officer may ``doing``."""
-    staff = session.execute(select(Staff).where(Staff.staff_number == staff_number)).scalar_one_or_none()
+    staff = session.execute(select(Staff).where(col(Staff.staff_number) == staff_number)).scalar_one_or_none()
     if staff is None:
         raise NotFound(f"staff member {staff_number} does not exist")
     if not staff.active or Role.finance not in staff.role_set:
@@ -531,8 +531,8 @@ def resolve_exception(exception_id: int, *, staff_number: str, reason: str,
                                 "a resolution is final")
         masked = mask_text(reason.strip())
         done = session.execute(update(ReconciliationException)
-                               .where(ReconciliationException.id == exception_id,  # type: ignore[arg-type]
-                                      ReconciliationException.status == ExceptionStatus.open)  # type: ignore[arg-type]
+                               .where(col(ReconciliationException.id) == exception_id,
+                                      col(ReconciliationException.status) == ExceptionStatus.open)
                                .values(status=ExceptionStatus.resolved, resolved_by=staff_number,
                                        resolution_reason=masked, resolved_at=utcnow())
                                .execution_options(synchronize_session=False))
@@ -553,8 +553,8 @@ def sign_off(month: str, *, staff_number: str, engine: Engine | None = None) -> 
     _bounds(month)
     with transaction(engine) as session:
         _require_finance(session, staff_number, "sign off a reconciliation")
-        run = session.execute(select(ReconciliationRun).where(ReconciliationRun.month == month)
-                              .order_by(ReconciliationRun.version.desc()).limit(1)  # type: ignore[attr-defined]
+        run = session.execute(select(ReconciliationRun).where(col(ReconciliationRun.month) == month)
+                              .order_by(col(ReconciliationRun.version).desc()).limit(1)
                               .with_for_update()).scalar_one_or_none()
         if run is None:
             raise NotFound(f"{month} has not been reconciled yet: run the reconciliation first")
@@ -591,9 +591,9 @@ def list_exceptions(month: str, *, only_open: bool = False, engine: Engine | Non
         run = _latest(session, month)
         if run is None:
             raise NotFound(f"{month} has not been reconciled yet: run the reconciliation first")
-        query = select(ReconciliationException).where(ReconciliationException.run_id == run.id)
+        query = select(ReconciliationException).where(col(ReconciliationException.run_id) == run.id)
         if only_open:
-            query = query.where(ReconciliationException.status == ExceptionStatus.open)  # type: ignore[arg-type]
+            query = query.where(col(ReconciliationException.status) == ExceptionStatus.open)
         items = session.execute(query).scalars().all()
         ordered = sorted(items, key=lambda e: (e.severity != Severity.critical, e.reference, e.discrepancy.value))
         return [_view(item, run) for item in ordered]

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import cast
 from uuid import UUID
 
 from prefect import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
-from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.deployments import run_deployment
 from prefect.flow_runs import resume_flow_run
 
@@ -40,7 +41,9 @@ def _wake(case_number: str, run_input: dict[str, object]) -> str:
         for run in paused:
             _resume(run.id, run_input)
         return f"resumed the waiting run {paused[0].name}"
-    run = run_deployment(PROCESS_DEPLOYMENT, parameters={"case_number": case_number}, timeout=0)
+    # Prefect's async_dispatch types the result as FlowRun | Coroutine; called from sync code (no event loop)
+    # it runs the sync version and returns the FlowRun.
+    run = cast(FlowRun, run_deployment(PROCESS_DEPLOYMENT, parameters={"case_number": case_number}, timeout=0))
     return f"started run {run.name}"
 
 

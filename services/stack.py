@@ -14,6 +14,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 
 import httpx
 
@@ -26,7 +27,7 @@ from services.settings import REPO_ROOT, get_settings
 @dataclass
 class Child:
     name: str
-    process: subprocess.Popen  # type: ignore[type-arg]
+    process: subprocess.Popen
     log: Path
 
 
@@ -125,7 +126,7 @@ def run_stack(seed_demo: bool = True) -> int:
     children: list[Child] = []
     interrupted = False
 
-    def _on_term(signum, frame):  # type: ignore[no-untyped-def]
+    def _on_term(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
     # Both signals stop the stack; SIGINT is set explicitly because a shell that starts us in

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Engine, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.cases import Case, HardshipDetail, VerificationRecord
 from models.enums import CaseStatus
@@ -72,12 +72,12 @@ def registry_results(registry: MembershipRegistry, member: Member) -> list[RuleR
 
 def _prior_aid(session: Session, case: Case, detail: HardshipDetail) -> list[PriorAid]:
     """Aid granted to the same household (or applicant, without a household file) before."""
-    query = (select(Case, HardshipDetail).join(HardshipDetail, HardshipDetail.case_id == Case.id)
-             .where(Case.id != case.id, Case.status.in_(GRANTED_STATUSES)))  # type: ignore[attr-defined]
+    query = (select(Case, HardshipDetail).join(HardshipDetail, col(HardshipDetail.case_id) == Case.id)
+             .where(col(Case.id) != case.id, col(Case.status).in_(GRANTED_STATUSES)))
     if detail.household_id is not None:
-        query = query.where(HardshipDetail.household_id == detail.household_id)
+        query = query.where(col(HardshipDetail.household_id) == detail.household_id)
     else:
-        query = query.where(Case.applicant_member_id == case.applicant_member_id)
+        query = query.where(col(Case.applicant_member_id) == case.applicant_member_id)
     aid = []
     for other, other_detail in session.execute(query).all():
         year = date.fromisoformat(other_detail.facts["applied_on"]).year if other_detail.facts.get("applied_on") else \
@@ -101,9 +101,10 @@ def _inputs(case: Case, detail: HardshipDetail, registered_on: date | None) -> t
         declared_hardship_file=facts.get("registered_hardship_file", False),
         school_fees=SchoolFees(fees["private_fen_per_year"], fees["public_rate_fen_per_year"]) if fees else None,
     )
+    # Plain strings from the intake facts: Application.__post_init__ turns them into the enums.
     application = Application(
-        category=case.category, tier_claimed=detail.tier_claimed, requested_fen=case.requested_fen,  # type: ignore[arg-type]
-        applied_on=applied_on, causes=detail.causes, documents=facts.get("documents", []),
+        category=case.category, tier_claimed=detail.tier_claimed, causes=detail.causes,  # type: ignore[arg-type]
+        requested_fen=case.requested_fen, applied_on=applied_on, documents=facts.get("documents", []),
         student_level=facts.get("student_level"), migrant_worker=facts.get("migrant_worker", False),
         months_employed_in_district=facts.get("months_employed_in_district", 0),
     )
@@ -111,8 +112,9 @@ def _inputs(case: Case, detail: HardshipDetail, registered_on: date | None) -> t
 
 
 def _version_for(session: Session, case: Case, policy: HardshipPolicy, applied_on: date) -> PolicyVersion:
-    first = session.execute(select(VerificationRecord.policy_version).where(VerificationRecord.case_id == case.id)
-                            .order_by(VerificationRecord.id).limit(1)).scalar_one_or_none()
+    first = session.execute(select(col(VerificationRecord.policy_version))
+                            .where(col(VerificationRecord.case_id) == case.id)
+                            .order_by(col(VerificationRecord.id)).limit(1)).scalar_one_or_none()
     return policy.version(first) if first else policy.version_on(applied_on)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prefect import task
 from sqlalchemy import select
+from sqlmodel import col
 
 from models.cases import Case, Programme
 from models.enums import CaseStatus
@@ -47,7 +48,9 @@ def list_open_payouts(older_than_seconds: int) -> list[int]:
 @task(name="list-approved-cases")
 def list_approved_cases(programme_code: str | None, limit: int) -> list[str]:
     with transaction() as session:
-        query = select(Case.case_number).where(Case.status == CaseStatus.approved).order_by(Case.id).limit(limit)
+        query = (select(col(Case.case_number)).where(col(Case.status) == CaseStatus.approved)
+                 .order_by(col(Case.id)).limit(limit))
         if programme_code:
-            query = query.join(Programme, Programme.id == Case.programme_id).where(Programme.code == programme_code)
+            query = (query.join(Programme, col(Programme.id) == Case.programme_id)
+                     .where(col(Programme.code) == programme_code))
         return list(session.execute(query).scalars())

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Optional, cast
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
+from sqlmodel import col
 
+from models.audit import AuditEvent
 from models.cases import Case
 from models.enums import CaseStatus, CaseType, UnitLevel
 from models.members import Member
@@ -47,7 +50,7 @@ def _startup() -> None:
     install_masking()
 
 
-def _local(dt) -> str:  # type: ignore[no-untyped-def]
+def _local(dt: datetime | None) -> str:
     return as_utc(dt).astimezone(get_settings().zone).strftime("%Y-%m-%d %H:%M") if dt else "-"
 
 
@@ -150,13 +153,14 @@ def members_list(limit: int = 50) -> None:
     """List members (resident IDs masked)."""
     with transaction() as session:
         table = Table("member no.", "name", "resident ID", "unit", "status")
-        rows = session.execute(select(Member, Unit).join(Unit, Unit.id == Member.unit_id).order_by(Member.member_number).limit(limit)).all()
+        rows = session.execute(select(Member, Unit).join(Unit, col(Unit.id) == Member.unit_id)
+                               .order_by(Member.member_number).limit(limit)).all()
         for m, u in rows:
             table.add_row(m.member_number, m.name, m.resident_id_masked, u.code, m.status.value)
     console.print(table)
 
 
-def _case_dict(case: Case, unit: Unit, applicant: Member, submitter: Staff) -> dict:  # type: ignore[type-arg]
+def _case_dict(case: Case, unit: Unit, applicant: Member, submitter: Staff) -> dict:
     return {
         "case_number": case.case_number, "type": case.case_type.value, "category": case.category,
         "status": case.status.value, "unit": unit.code, "applicant": applicant.member_number,
@@ -177,15 +181,16 @@ def cases_list(
 ) -> None:
     """List cases, newest first."""
     with transaction() as session:
-        query = (select(Case, Unit, Member, Staff).join(Unit, Unit.id == Case.unit_id)
-                 .join(Member, Member.id == Case.applicant_member_id).join(Staff, Staff.id == Case.submitted_by_staff_id))
+        query = (select(Case, Unit, Member, Staff).join(Unit, col(Unit.id) == Case.unit_id)
+                 .join(Member, col(Member.id) == Case.applicant_member_id)
+                 .join(Staff, col(Staff.id) == Case.submitted_by_staff_id))
         if case_type:
-            query = query.where(Case.case_type == case_type)
+            query = query.where(col(Case.case_type) == case_type)
         if status:
-            query = query.where(Case.status == status)
+            query = query.where(col(Case.status) == status)
         if unit:
-            query = query.where(Unit.code == unit)
-        rows = [_case_dict(*r) for r in session.execute(query.order_by(Case.id.desc()).limit(limit)).all()]  # type: ignore[union-attr]
+            query = query.where(col(Unit.code) == unit)
+        rows = [_case_dict(*r) for r in session.execute(query.order_by(col(Case.id).desc()).limit(limit)).all()]
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -206,9 +211,10 @@ def cases_show(
     """One case with its history."""
     with transaction() as session:
         row = session.execute(
-            select(Case, Unit, Member, Staff).join(Unit, Unit.id == Case.unit_id)
-            .join(Member, Member.id == Case.applicant_member_id).join(Staff, Staff.id == Case.submitted_by_staff_id)
-            .where(Case.case_number == case_number)).first()
+            select(Case, Unit, Member, Staff).join(Unit, col(Unit.id) == Case.unit_id)
+            .join(Member, col(Member.id) == Case.applicant_member_id)
+            .join(Staff, col(Staff.id) == Case.submitted_by_staff_id)
+            .where(col(Case.case_number) == case_number)).first()
         if row is None:
             raise NotFound(f"case {case_number} does not exist")
         data = _case_dict(*row)
@@ -228,7 +234,7 @@ def cases_show(
     _print_history(history)
 
 
-def _print_history(history) -> None:  # type: ignore[no-untyped-def]
+def _print_history(history: list[AuditEvent]) -> None:
     table = Table("seq", "time", "actor", "action", "from", "to", "reason")
     for e in history:
         table.add_row(str(e.seq), _local(e.occurred_at), e.actor, e.action, e.from_status or "", e.to_status or "", e.reason)
@@ -317,10 +323,11 @@ def payouts_list(
     from models.payouts import Payout, PayoutStatus
 
     with transaction() as session:
-        query = select(Payout, Case).join(Case, Case.id == Payout.case_id).order_by(Payout.id.desc()).limit(200)  # type: ignore[union-attr]
+        query = (select(Payout, Case).join(Case, col(Case.id) == Payout.case_id)
+                 .order_by(col(Payout.id).desc()).limit(200))
         if status:
             try:
-                query = query.where(Payout.status == PayoutStatus(status))
+                query = query.where(col(Payout.status) == PayoutStatus(status))
             except ValueError:
                 raise InputError("status", "must be prepared, submitted, succeeded, failed or unknown") from None
         rows = [{"reference": p.reference, "case_number": c.case_number, "status": p.status.value,
@@ -669,6 +676,7 @@ def campaigns_seasonal(
     approver: Annotated[str, typer.Option(help="staff number who approves the batch (not the caseworker)")],
 ) -> None:
     """Start the seasonal-relief run: every registered household, its tier's amount, paid in one batch."""
+    from prefect.client.schemas.objects import FlowRun
     from prefect.deployments import run_deployment
 
     from services.prefect_env import our_prefect_server
@@ -677,8 +685,11 @@ def campaigns_seasonal(
         raise InputError("kind", "must be winter_relief or summer_relief")
     try:
         with our_prefect_server():
-            run = run_deployment("seasonal-relief/seasonal", timeout=0,
-                                 parameters={"kind": kind, "year": year, "caseworker": caseworker, "approver": approver})
+            # Prefect's async_dispatch types the result as FlowRun | Coroutine; called here, outside any
+            # event loop, it runs the sync version and returns the FlowRun.
+            run = cast(FlowRun, run_deployment("seasonal-relief/seasonal", timeout=0,
+                                               parameters={"kind": kind, "year": year, "caseworker": caseworker,
+                                                           "approver": approver}))
     except Exception:  # noqa: BLE001 - Prefect is not running: say what to do
         fail("Prefect could not be reached: start everything with `make up`, then run this again")
     from models.campaigns import CampaignKind, default_code

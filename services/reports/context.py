@@ -21,7 +21,7 @@ from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.audit import AuditEvent
 from models.cases import Approval, Case, Programme
@@ -118,14 +118,16 @@ class ReportContext:
 
     @cached_property
     def programmes(self) -> list[Programme]:
-        return list(self.session.execute(select(Programme).order_by(Programme.year, Programme.code)).scalars())
+        return list(self.session.execute(
+            select(Programme).order_by(col(Programme.year), col(Programme.code))
+        ).scalars())
 
     @cached_property
     def balances(self) -> dict[str, int]:
         """Every account's balance as at ``as_at``: sealed postings dated before it."""
-        query = (select(LedgerLine.account, LedgerLine.amount_fen)
-                 .join(LedgerPosting, LedgerPosting.id == LedgerLine.posting_id)
-                 .where(LedgerPosting.sealed.is_(True), LedgerPosting.posted_at < self.as_at))  # type: ignore[attr-defined]
+        query = (select(col(LedgerLine.account), col(LedgerLine.amount_fen))
+                 .join(LedgerPosting, col(LedgerPosting.id) == LedgerLine.posting_id)
+                 .where(col(LedgerPosting.sealed).is_(True), col(LedgerPosting.posted_at) < self.as_at))
         totals: dict[str, int] = {}
         for account, amount in self.session.execute(query):
             totals[account] = totals.get(account, 0) + int(amount)
@@ -137,11 +139,12 @@ class ReportContext:
         paid_accounts = {Accounts(p.code, p.year).paid: p.id for p in self.programmes}
         if not paid_accounts:
             return []
-        query = (select(LedgerPosting.posted_at, LedgerLine.amount_fen, LedgerLine.account, LedgerLine.case_id)
-                 .join(LedgerPosting, LedgerPosting.id == LedgerLine.posting_id)
-                 .where(LedgerPosting.sealed.is_(True), LedgerLine.account.in_(paid_accounts),  # type: ignore[attr-defined]
-                        LedgerPosting.posted_at >= self.year_start, LedgerPosting.posted_at < self.as_at)
-                 .order_by(LedgerPosting.id))
+        query = (select(col(LedgerPosting.posted_at), col(LedgerLine.amount_fen), col(LedgerLine.account),
+                        col(LedgerLine.case_id))
+                 .join(LedgerPosting, col(LedgerPosting.id) == LedgerLine.posting_id)
+                 .where(col(LedgerPosting.sealed).is_(True), col(LedgerLine.account).in_(paid_accounts),
+                        col(LedgerPosting.posted_at) >= self.year_start, col(LedgerPosting.posted_at) < self.as_at)
+                 .order_by(col(LedgerPosting.id)))
         return [PaidLine(as_utc(posted_at), int(amount), paid_accounts[account], case_id)  # type: ignore[arg-type]
                 for posted_at, amount, account, case_id in self.session.execute(query)]
 
@@ -152,18 +155,19 @@ class ReportContext:
 
     @cached_property
     def cases(self) -> dict[int, CaseFacts]:
-        query = (select(Case.id, Case.case_number, Case.case_type, Case.category, Unit.code, Case.submitted_at)
-                 .join(Unit, Unit.id == Case.unit_id)
-                 .where(Case.submitted_at < self.as_at))
+        query = (select(col(Case.id), col(Case.case_number), col(Case.case_type), col(Case.category), col(Unit.code),
+                        col(Case.submitted_at))
+                 .join(Unit, col(Unit.id) == Case.unit_id)
+                 .where(col(Case.submitted_at) < self.as_at))
         return {row[0]: CaseFacts(row[0], row[1], CaseType(row[2]), row[3], row[4], as_utc(row[5]))
                 for row in self.session.execute(query)}
 
-    def _status_events(self) -> Iterator[tuple[int, str, str | None, str, datetime, dict]]:  # type: ignore[type-arg]
-        query = (select(AuditEvent.case_id, AuditEvent.action, AuditEvent.from_status, AuditEvent.to_status,
-                        AuditEvent.occurred_at, AuditEvent.payload)
-                 .where(AuditEvent.case_id.is_not(None), AuditEvent.to_status.is_not(None),  # type: ignore[union-attr]
-                        AuditEvent.occurred_at < self.as_at)
-                 .order_by(AuditEvent.seq))
+    def _status_events(self) -> Iterator[tuple[int, str, str | None, str, datetime, dict]]:
+        query = (select(col(AuditEvent.case_id), col(AuditEvent.action), col(AuditEvent.from_status),
+                        col(AuditEvent.to_status), col(AuditEvent.occurred_at), col(AuditEvent.payload))
+                 .where(col(AuditEvent.case_id).is_not(None), col(AuditEvent.to_status).is_not(None),
+                        col(AuditEvent.occurred_at) < self.as_at)
+                 .order_by(col(AuditEvent.seq)))
         for case_id, action, frm, to, occurred_at, payload in self.session.execute(query):
             yield case_id, action, frm, to, as_utc(occurred_at), payload or {}
 
@@ -195,8 +199,8 @@ class ReportContext:
     @cached_property
     def payout_states(self) -> list[PayoutState]:
         """Each payout that existed at ``as_at``, with its status then (prepared until its first move)."""
-        query = (select(Payout.reference, Payout.case_id, Payout.amount_fen, Payout.created_at)
-                 .where(Payout.created_at < self.as_at).order_by(Payout.reference))
+        query = (select(col(Payout.reference), col(Payout.case_id), col(Payout.amount_fen), col(Payout.created_at))
+                 .where(col(Payout.created_at) < self.as_at).order_by(col(Payout.reference)))
         moved = self._states[1]
         states = []
         for reference, case_id, amount_fen, created_at in self.session.execute(query):
@@ -211,8 +215,8 @@ class ReportContext:
     @cached_property
     def approvals_recorded(self) -> dict[int, int]:
         """Per case, the approve decisions recorded before ``as_at`` (a second approver may be awaited)."""
-        query = (select(Approval.case_id).where(Approval.decision == Decision.approve,  # type: ignore[arg-type]
-                                                Approval.decided_at < self.as_at))
+        query = (select(col(Approval.case_id)).where(col(Approval.decision) == Decision.approve,
+                                                     col(Approval.decided_at) < self.as_at))
         counts: dict[int, int] = {}
         for (case_id,) in self.session.execute(query):
             counts[case_id] = counts.get(case_id, 0) + 1

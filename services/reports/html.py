@@ -12,6 +12,7 @@ import unicodedata
 from decimal import Decimal
 from html import escape
 from pathlib import Path
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from models.money import fen_to_yuan, format_fen
@@ -170,7 +171,7 @@ def _stacked(section: Section, chart: StackedBars) -> str:
     left, bar_width, row_height, top = 150, 430, 34, 34
     titles = [section.column(key).title for key in chart.parts]
     body = []
-    x = left
+    x: float = left
     for i, title in enumerate(titles):  # legend
         body.append(f'<rect x="{x}" y="8" width="12" height="12" rx="2" fill="{PALETTE[i % len(PALETTE)]}"/>')
         body.append(_text(x + 17, 18, title, size=12))
@@ -179,7 +180,7 @@ def _stacked(section: Section, chart: StackedBars) -> str:
         y = top + r * row_height
         label = str(row[chart.label])
         body.append(_text(left - 8, y + 17, _fit(label, 20), anchor="end", size=13))
-        values = [int(row[key] or 0) for key in chart.parts]  # type: ignore[call-overload]
+        values = [int(cast(int, row[key] or 0)) for key in chart.parts]  # the parts are yuan columns: integer fen
         whole = sum(values)
         if whole <= 0:
             body.append(f'<rect x="{left}" y="{y + 4}" width="{bar_width}" height="20" rx="3" fill="#f1f3f5"/>')
@@ -223,7 +224,7 @@ def _bars(section: Section, chart: Bars) -> str:
     slots = max(chart.slots or 0, len(rows), 1)
     left, top, plot_height, bottom = 70, 16, 190, 40
     plot_width = WIDTH - left - 10
-    values = [int(row[chart.value] or 0) for row in rows]  # type: ignore[call-overload]
+    values = [int(cast(int, row[chart.value] or 0)) for row in rows]  # a yuan or count column: whole numbers
     ceiling = _nice_ceiling(fen_to_yuan(max(values, default=0)) if kind is ColumnType.yuan else Decimal(max(values, default=0)))
     scale_top = int(ceiling * 100) if kind is ColumnType.yuan else int(ceiling)
     body = []

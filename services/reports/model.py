@@ -26,7 +26,8 @@ Cell = str | int | Decimal | date | None
 
 class ColumnType(StrEnum):
     text = "text"
-    count = "count"  # a whole number of things
+    # The ignore: mypy checks an enum member named like a str method (str.count) as an override of it.
+    count = "count"  # type: ignore[assignment]  # a whole number of things
     yuan = "yuan"  # integer fen in the row, shown as yuan
     percent = "percent"  # a Decimal share, 0.5 = 50 %
     date = "date"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from models.enums import CaseType
 from models.plan import MEASURES as KNOWN_MEASURES
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 SectionBuilder = Callable[["ReportContext"], "Section | None"]
 Measure = Callable[["ReportContext", "str | None"], "int | None"]
 WaitLimit = Callable[["ReportContext"], tuple[int, str]]
+_Builder = TypeVar("_Builder", bound=SectionBuilder)
 
 _KEY = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
 
@@ -43,12 +44,12 @@ MEASURES: dict[str, Measure] = {}
 APPROVAL_WAIT_LIMITS: dict[CaseType, WaitLimit] = {}
 
 
-def register_section(key: str, *, case_type: CaseType | None = None) -> Callable[[SectionBuilder], SectionBuilder]:
+def register_section(key: str, *, case_type: CaseType | None = None) -> Callable[[_Builder], _Builder]:
     """Add a section; ``key`` (lower-case, digits, dashes) names its sheet, CSV file and artifact."""
     if not _KEY.match(key):
         raise ValueError(f"section key {key!r}: use lower-case letters, digits and dashes (it names files and artifacts)")
 
-    def add(build: SectionBuilder) -> SectionBuilder:
+    def add(build: _Builder) -> _Builder:
         if key in SECTIONS:
             raise ValueError(f"section {key!r} is registered already")
         SECTIONS[key] = SectionEntry(key, build, case_type)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import cast
 
 from models.enums import CaseStatus, CaseType
 from models.ledger import Accounts
@@ -128,7 +129,7 @@ def money_by_type(ctx: ReportContext) -> Section:
     groups: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(amounts, 0))
     for row in programme_rows:
         for key in amounts:
-            groups[str(row["case_type"])][key] += int(row[key] or 0)  # type: ignore[call-overload]
+            groups[str(row["case_type"])][key] += int(cast(int, row[key] or 0))  # yuan columns: integer fen
     if groups:
         groups[ALL_TYPES] = {key: sum(g[key] for g in list(groups.values())) for key in amounts}
     rows = tuple((label, *(g[k] for k in amounts), share(g["reserved"] + g["paid_ytd"], g["budget"]))
@@ -238,8 +239,9 @@ def open_case_ageing(ctx: ReportContext) -> Section:
         bucket = next(key for key, low, high in AGE_BUCKETS if age >= low and (high is None or age <= high))
         buckets[facts.case_type][bucket] += 1
         oldest[facts.case_type] = max(oldest.get(facts.case_type, 0), age)
-    rows = tuple((case_type_label(t), *(buckets[t][key] for key, _, _ in AGE_BUCKETS), sum(buckets[t].values()),
-                  oldest[t]) for t in CaseType if t in buckets)
+    rows: tuple[tuple[Cell, ...], ...] = tuple(
+        (case_type_label(t), *(buckets[t][key] for key, _, _ in AGE_BUCKETS), sum(buckets[t].values()), oldest[t])
+        for t in CaseType if t in buckets)
     columns = (Column("case_type", "类型 case type"),
                *(Column(key, f"{low}–{high} 天 days" if high is not None else f"{low}+ 天 days", T.count)
                  for key, low, high in AGE_BUCKETS),
@@ -273,7 +275,7 @@ def approval_waits(ctx: ReportContext) -> Section:
         rows.append((facts.case_number, case_type_label(facts.case_type), facts.category, facts.unit_code,
                      ctx.local(state.since).date(), ctx.days_since(state.since), limit,
                      ctx.approvals_recorded.get(case_id, 0)))
-    rows.sort(key=lambda row: (-int(row[5]), str(row[0])))  # type: ignore[call-overload]
+    rows.sort(key=lambda row: (-int(cast(int, row[5])), str(row[0])))  # row[5]: days waiting
     columns = (Column("case_number", "案件编号 case"), Column("case_type", "类型 case type"),
                Column("category", "类别 category"), Column("unit", "单位 unit"),
                Column("waiting_since", "待审批起 waiting since", T.date),

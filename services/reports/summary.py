@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from models.payouts import PayoutStatus
-from services.reports.model import ColumnType, MonthlyReport, display
+from services.reports.model import Cell, ColumnType, MonthlyReport, display
 from services.reports.sections import ALL_TYPES, OPEN_EXCEPTIONS, PAYOUT_STATUS_LABELS, SIGNED_OFF_BY, VERSION
 
 
@@ -16,7 +17,7 @@ class KeyFigure:
     attention: bool = False  # something a person should look at
 
 
-def _money_total(report: MonthlyReport) -> dict[str, object] | None:
+def _money_total(report: MonthlyReport) -> dict[str, Cell] | None:
     if not report.has("money-by-type"):
         return None
     for row in report.section("money-by-type").row_dicts():
@@ -30,13 +31,13 @@ def key_figures(report: MonthlyReport) -> list[KeyFigure]:
     money = _money_total(report)
     if money is not None:
         figures += [
-            KeyFigure("本月支付 paid this month", display(money["paid_month"], ColumnType.yuan)),  # type: ignore[arg-type]
-            KeyFigure("累计支付 paid year to date", display(money["paid_ytd"], ColumnType.yuan)),  # type: ignore[arg-type]
-            KeyFigure("已预留 reserved", display(money["reserved"], ColumnType.yuan)),  # type: ignore[arg-type]
-            KeyFigure("可用余额 remaining", display(money["remaining"], ColumnType.yuan)),  # type: ignore[arg-type]
+            KeyFigure("本月支付 paid this month", display(money["paid_month"], ColumnType.yuan)),
+            KeyFigure("累计支付 paid year to date", display(money["paid_ytd"], ColumnType.yuan)),
+            KeyFigure("已预留 reserved", display(money["reserved"], ColumnType.yuan)),
+            KeyFigure("可用余额 remaining", display(money["remaining"], ColumnType.yuan)),
         ]
     if report.has("open-case-ageing"):
-        open_cases = sum(int(v or 0) for v in report.section("open-case-ageing").values("open"))  # type: ignore[call-overload]
+        open_cases = sum(int(cast(int, v or 0)) for v in report.section("open-case-ageing").values("open"))  # counts
         figures.append(KeyFigure("未结案件 open cases", f"{open_cases:,}"))
     if report.has("approval-waits"):
         waiting = len(report.section("approval-waits").rows)
@@ -50,7 +51,7 @@ def key_figures(report: MonthlyReport) -> list[KeyFigure]:
         if not rows:
             figures.append(KeyFigure("对账 reconciliation", "not run yet 未对账", report.complete))
         else:
-            open_items = int(rows.get(OPEN_EXCEPTIONS, 0) or 0)  # type: ignore[call-overload]
+            open_items = int(cast(int, rows.get(OPEN_EXCEPTIONS, 0) or 0))  # a count
             signed = rows.get(SIGNED_OFF_BY)
             figures.append(KeyFigure("对账 reconciliation",
                                      f"version {rows.get(VERSION)}: {open_items} open, signed off by {signed}",

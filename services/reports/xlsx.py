@@ -33,7 +33,7 @@ _MAX_WIDTH = 60
 def write_xlsx(report: MonthlyReport, path: Path) -> Path:
     """Write the workbook to ``path`` (replaced whole, never half-written)."""
     workbook = Workbook()
-    workbook.remove(workbook.active)  # type: ignore[arg-type]
+    workbook.remove(workbook.active)
     for section in report.sections:
         _write_sheet(workbook.create_sheet(_sheet_title(section)), section, report)
     workbook.properties.title = report.title
