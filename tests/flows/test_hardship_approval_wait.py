@@ -1,4 +1,5 @@
-"""Waiting days for approval: the run is suspended (its process freed) and survives a restart."""
+"""Waiting days for approval: the run is suspended (its process freed) and survives a restart of the
+serving process and of the Prefect server."""
 
 import os
 import signal
@@ -12,7 +13,7 @@ from prefect import get_client
 from prefect.client.schemas.objects import StateType
 from prefect.deployments import run_deployment
 from prefect.flow_runs import resume_flow_run
-from prefect.settings import PREFECT_API_URL
+from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from flows.hardship import hardship_intake
 from models.enums import CaseStatus
@@ -43,8 +44,31 @@ def _serve(flow_db, tmp_path, name):
     pytest.fail("the runner did not register the deployments")
 
 
+def _prefect_server(home, port, name, tmp_path):
+    """A Prefect server of its own (its SQLite database under ``home``), as `make up` starts one."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1")
+    log = (tmp_path / f"{name}.log").open("w")
+    process = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+                                "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert process.poll() is None, (tmp_path / f"{name}.log").read_text()
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
+                return process
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    pytest.fail("the Prefect server did not start")
+
+
 def _stop(process):
-    os.killpg(process.pid, signal.SIGKILL)  # a crash, not a clean shutdown
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # a crash, not a clean shutdown
+    except ProcessLookupError:
+        pass  # stopped already
     process.wait(30)
 
 
@@ -120,5 +144,36 @@ def test_a_decision_typed_into_the_run_form_goes_through_the_approval_rules(serv
         done = _wait_for(run.id, {StateType.COMPLETED, StateType.FAILED, StateType.CRASHED})
     finally:
         _stop(runner)
+    assert done.state.type == StateType.COMPLETED
+    assert status_of(services_up, number) == CaseStatus.closed
+
+
+def test_a_case_waiting_for_approval_survives_a_crash_of_the_prefect_server_and_of_the_runner(services_up, tmp_path):
+    from sandbox.testing import free_port
+
+    number = hardship_intake(form())
+    home, port = tmp_path / "prefect-home", free_port()
+    server = _prefect_server(home, port, "server-1", tmp_path)
+    try:
+        with temporary_settings({PREFECT_API_URL: f"http://127.0.0.1:{port}/api"}):
+            runner = _serve(services_up, tmp_path, "runner-1")
+            try:
+                run = run_deployment("hardship-case/process", parameters={"case_number": number}, timeout=0)
+                _wait_for_form(run.id)
+            finally:
+                _stop(runner)
+            _stop(server)  # both crash while the case waits
+
+            approvals.approve_case(number, approver="AP1", amount_fen=150000, reason="eligible", engine=services_up)
+            server = _prefect_server(home, port, "server-2", tmp_path)
+            assert wake_case(number, {"decision": "approve", "approver": "AP1", "reason": "eligible",
+                                      "approved_amount_yuan": "1500.00"}) == f"resumed the waiting run hardship-{number}"
+            runner = _serve(services_up, tmp_path, "runner-2")
+            try:
+                done = _wait_for(run.id, {StateType.COMPLETED, StateType.FAILED, StateType.CRASHED})
+            finally:
+                _stop(runner)
+    finally:
+        _stop(server)
     assert done.state.type == StateType.COMPLETED
     assert status_of(services_up, number) == CaseStatus.closed
