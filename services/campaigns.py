@@ -14,10 +14,8 @@ from the policy version in force) → ``record_objection`` while it runs → ``c
 the case and the batch goes on; a case with an objection is held for a person's own decision)
 → ``pay_cases`` → ``finish_if_done``.
 
-Seasonal relief: ``open_seasonal_campaign`` → ``plan_seasonal`` (every household with a
-registered hardship tier, the policy's fixed amount for its tier, the total checked against
-the programme's remaining budget before anything is created) → ``create_seasonal_cases`` →
-then approval and payment as above, without a notice.
+Seasonal relief (``services.seasonal``) creates its cases from the hardship register; they are
+then approved and paid as above, without a notice.
 """
 
 from __future__ import annotations
@@ -46,19 +44,19 @@ from models.campaigns import (
     first_working_day,
     notice_end,
 )
-from models.cases import Approval, Case, HardshipDetail, Programme, VerificationRecord
-from models.enums import CaseStatus, CaseType, MembershipStatus, Role
-from models.hardship import GRANTED_STATUSES, PROGRAMME_BY_CATEGORY
+from models.cases import Approval, Case, HardshipDetail, Programme
+from models.enums import CaseStatus, Role
+from models.hardship import PROGRAMME_BY_CATEGORY
 from models.intake import HardshipApplication
-from models.members import Household, HouseholdMember, Member
+from models.members import Member
 from models.money import format_fen
 from models.org import Staff
 from models.payouts import Payout, PayoutStatus
-from models.policy import HardshipPolicy, Tier, TierAmounts
+from models.policy import HardshipPolicy
 from models.time import utcnow
 from services import approvals, ledger
 from services.audit import append_event
-from services.cases import apply_transition, load_case, open_case, resolve_actor, transition_case
+from services.cases import load_case, resolve_actor, transition_case
 from services.db import transaction
 from services.errors import (
     ConflictError,
@@ -80,17 +78,6 @@ FINISHED = (C.paid, C.closed, C.rejected, C.withdrawn)
 # How far along a case is, in thirds of its way through a campaign (verify, approve, pay), for progress bars.
 PROGRESS_UNITS = {C.submitted: 0, C.verifying: 0, C.needs_information: 3, C.awaiting_approval: 1, C.approved: 2,
                   C.payout_pending: 2, C.paid: 3, C.closed: 3, C.rejected: 3, C.withdrawn: 3}
-
-
-class CampaignBudgetShort(ledger.BudgetExceeded):
-    """Keeps the yearly budget for a whole campaign: nothing is created when the programme cannot
-    pay every household the campaign would include."""
-
-    def __init__(self, programme: str, year: int, remaining_fen: int, needed_fen: int, households: int) -> None:
-        RuleViolation.__init__(self, f"budget of {programme} {year} too small for this campaign: {format_fen(needed_fen)} "
-                                     f"needed for {households} household(s), {format_fen(remaining_fen)} remaining; "
-                                     "raise the budget or wait for funds, then run the campaign again")
-        self.remaining_fen, self.needed_fen = remaining_fen, needed_fen
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -206,14 +193,14 @@ def create_campaign(kind: CampaignKind | str, year: int, *, caseworker: str, app
         return _view(session, campaign)
 
 
-def _programme(session: Session, campaign: Campaign) -> Programme:
+def programme_of(session: Session, campaign: Campaign) -> Programme:
     return ledger.find_programme(session, PROGRAMME_BY_CATEGORY[campaign.kind.category], campaign.year)
 
 
-def _unattached_case(session: Session, campaign: Campaign, member_id: int, facts: dict[str, Any]) -> Case | None:
+def unattached_case(session: Session, campaign: Campaign, member_id: int, facts: dict[str, Any]) -> Case | None:
     """A submitted case of this member and category, in no campaign: left by an attach that
     stopped between storing the case and attaching it. Adopted instead of taking it twice."""
-    programme = _programme(session, campaign)
+    programme = programme_of(session, campaign)
     candidates = session.execute(
         select(Case, HardshipDetail).join(HardshipDetail, col(HardshipDetail.case_id) == Case.id)
         .where(col(Case.applicant_member_id) == member_id, col(Case.category) == campaign.kind.value,
@@ -226,7 +213,7 @@ def _unattached_case(session: Session, campaign: Campaign, member_id: int, facts
     return None
 
 
-def _attach(session: Session, campaign: Campaign, case: Case, household_id: int | None, actor: str) -> CampaignCase:
+def attach_case(session: Session, campaign: Campaign, case: Case, household_id: int | None, actor: str) -> CampaignCase:
     link = CampaignCase(campaign_id=campaign.id, case_id=case.id, member_id=case.applicant_member_id,  # type: ignore[arg-type]
                         household_id=household_id)
     session.add(link)
@@ -296,7 +283,7 @@ def attach_application(code: str, form: HardshipApplication, *,
         if campaign.status != CampaignStatus.open:
             raise RuleViolation(f"campaign {campaign.code} is {campaign.status.value}: applications are attached "
                                 "while it is open, before the notice")
-        orphan = _unattached_case(session, campaign, member.id, {"applied_on": applied_on.isoformat()})
+        orphan = unattached_case(session, campaign, member.id, {"applied_on": applied_on.isoformat()})
         number = orphan.case_number if orphan else None
     if number is None:
         number = intake_hardship(form, engine=engine)
@@ -304,7 +291,7 @@ def attach_application(code: str, form: HardshipApplication, *,
         with transaction(engine) as session:
             campaign = find_campaign(session, code)
             case = load_case(session, number)
-            _attach(session, campaign, case, member.household_id, form.caseworker)
+            attach_case(session, campaign, case, member.household_id, form.caseworker)
     except IntegrityError:
         raise ConflictError(f"case {number} was attached to campaign {code} by someone else at the same moment; "
                             "attach the file again to see where it stands") from None
@@ -718,183 +705,6 @@ def finish_if_done(code: str, *, engine: Engine | None = None) -> CampaignView:
                 _move_campaign(session, campaign, CampaignStatus.done, actor="system",
                                reason="every case of the campaign is paid, rejected or withdrawn")
         return _view(session, campaign)
-
-
-# --- seasonal relief -----------------------------------------------------------------------------
-
-
-def open_seasonal_campaign(kind: CampaignKind | str, year: int, *, caseworker: str, approver: str,
-                           today: date | None = None, engine: Engine | None = None) -> CampaignView:
-    kind = CampaignKind(kind)
-    if not KIND_RULES[kind].from_registered_households:
-        raise InputError("kind", "must be winter_relief or summer_relief")
-    return create_campaign(kind, year, caseworker=caseworker, approver=approver, opened_on=today, engine=engine)
-
-
-@dataclass(frozen=True)
-class SeasonalPlan:
-    """Who a seasonal campaign still has to include, and what it costs; ids only, no names."""
-
-    code: str
-    programme: str
-    year: int
-    policy_version: str
-    household_ids: tuple[int, ...]  # households still without a case in the campaign
-    by_tier: dict[str, tuple[int, int]]  # tier → (households to add, fen each)
-    needed_fen: int  # to add them, plus cases created but not approved yet
-    remaining_fen: int  # the programme's available budget now
-    skipped: dict[str, int]  # why registered households are left out → how many
-
-
-def _tier_amounts(policy: HardshipPolicy, campaign: Campaign) -> tuple[str, TierAmounts]:
-    version = policy.version_on(campaign.opened_on)
-    amounts: TierAmounts = getattr(version.categories, campaign.kind.value)
-    return version.version, amounts
-
-
-def plan_seasonal(code: str, *, policy: HardshipPolicy | None = None, engine: Engine | None = None) -> SeasonalPlan:
-    """Every household with a registered hardship tier, through its 'self' member, at the
-    policy's fixed amount for its tier (the version in force on the day the campaign opened)."""
-    from services.verification import current_policy
-
-    policy = policy or current_policy()
-    with transaction(engine) as session:
-        campaign = find_campaign(session, code)
-        if not KIND_RULES[campaign.kind].from_registered_households:
-            raise RuleViolation(f"campaign {campaign.code} takes applications, not the household register")
-        version_id, amounts = _tier_amounts(policy, campaign)
-        programme = _programme(session, campaign)
-        accounts = ledger.accounts_for(programme)
-        attached = set(session.execute(select(col(CampaignCase.household_id)).where(
-            col(CampaignCase.campaign_id) == campaign.id)).scalars())
-        aided = set(session.execute(
-            select(col(HardshipDetail.household_id)).join(Case, col(Case.id) == HardshipDetail.case_id)
-            .where(col(Case.category) == campaign.kind.value, col(Case.programme_id) == programme.id,
-                   col(Case.status).in_(GRANTED_STATUSES),
-                   ~exists().where(col(CampaignCase.case_id) == Case.id,
-                                   col(CampaignCase.campaign_id) == campaign.id))).scalars())
-        rows = session.execute(
-            select(col(Household.id), col(Household.hardship_tier), col(Member.status), col(Member.bank_account_enc))
-            .outerjoin(HouseholdMember, and_(col(HouseholdMember.household_id) == Household.id,
-                                             col(HouseholdMember.relation) == "self",
-                                             col(HouseholdMember.member_id).is_not(None)))
-            .outerjoin(Member, col(Member.id) == HouseholdMember.member_id)
-            .where(col(Household.hardship_tier).is_not(None)).order_by(col(Household.id))).all()
-        unapproved = session.execute(
-            select(func.coalesce(func.sum(Case.requested_fen), 0))
-            .join(CampaignCase, col(CampaignCase.case_id) == Case.id)
-            .where(col(CampaignCase.campaign_id) == campaign.id,
-                   col(Case.status).in_((C.submitted, C.verifying, C.awaiting_approval)))).scalar_one()
-        remaining = ledger.balance(session, accounts.available)
-    skipped: Counter[str] = Counter()
-    to_add: list[int] = []
-    by_tier: dict[str, list[int]] = {}
-    seen: set[int] = set()
-    for household_id, tier, member_status, account in rows:
-        if household_id in seen:
-            continue  # two 'self' members in one household: the first one counts
-        seen.add(household_id)
-        if household_id in attached:
-            continue
-        reason = _left_out_because(tier, member_status, account, household_id in aided, campaign.kind.value)
-        if reason:
-            skipped[reason] += 1
-            continue
-        to_add.append(household_id)
-        amount = amounts.for_tier(Tier(tier))
-        by_tier.setdefault(tier, [0, amount])[0] += 1
-    needed = int(unapproved) + sum(count * amount for count, amount in by_tier.values())
-    return SeasonalPlan(campaign.code, programme.code, programme.year, version_id, tuple(to_add),
-                        {tier: (count, amount) for tier, (count, amount) in sorted(by_tier.items())},
-                        needed, remaining, dict(skipped))
-
-
-def _left_out_because(tier: str | None, member_status: Any, account: str | None, aided: bool, kind: str) -> str | None:
-    if tier not in {t.value for t in Tier}:
-        return "registered tier unknown to the policy"
-    if member_status is None:
-        return "no union member registered as 'self' of the household"
-    if MembershipStatus(member_status) != MembershipStatus.active:
-        return "the household's member is not active"
-    if not account:
-        return "no bank account on file"
-    if aided:
-        return f"already received {kind} this year"
-    return None
-
-
-def check_budget(plan: SeasonalPlan) -> None:
-    """Refuse the whole campaign, before anything is created, when the budget cannot pay it."""
-    if plan.needed_fen > plan.remaining_fen:
-        households = sum(count for count, _ in plan.by_tier.values())
-        raise CampaignBudgetShort(plan.programme, plan.year, plan.remaining_fen, plan.needed_fen, households)
-
-
-def create_seasonal_cases(code: str, household_ids: list[int], *, policy: HardshipPolicy | None = None,
-                          engine: Engine | None = None) -> dict[str, int]:
-    """One case per household, for its 'self' member, at the fixed amount for its tier; the
-    register is the verification, recorded as a report under the policy version used."""
-    from services.verification import current_policy
-
-    policy = policy or current_policy()
-    counts: Counter[str] = Counter()
-    for household_id in household_ids:
-        counts[_create_seasonal_case(code, household_id, policy, engine)] += 1
-    return dict(counts)
-
-
-def _create_seasonal_case(code: str, household_id: int, policy: HardshipPolicy, engine: Engine | None) -> str:
-    with transaction(engine) as session:
-        campaign = find_campaign(session, code)
-        if campaign.status != CampaignStatus.open:
-            return f"campaign {campaign.status.value}"
-        if session.execute(select(col(CampaignCase.id)).where(col(CampaignCase.campaign_id) == campaign.id,
-                                                              col(CampaignCase.household_id) == household_id)).first():
-            return "created earlier"
-        household = session.get(Household, household_id)
-        member = session.execute(select(Member).join(HouseholdMember, col(HouseholdMember.member_id) == Member.id)
-                                 .where(col(HouseholdMember.household_id) == household_id,
-                                        col(HouseholdMember.relation) == "self")
-                                 .order_by(col(HouseholdMember.id))).scalars().first()
-        if household is None or member is None or household.hardship_tier not in {t.value for t in Tier}:
-            return "not in the register any more"
-        tier = Tier(household.hardship_tier)
-        version_id, amounts = _tier_amounts(policy, campaign)
-        amount = amounts.for_tier(tier)
-        orphan = _unattached_case(session, campaign, member.id, {"campaign": campaign.code})
-        number = orphan.case_number if orphan else None
-        caseworker, member_number, opened_on, year = campaign.caseworker, member.member_number, campaign.opened_on, campaign.year
-    if number is None:
-        facts: dict[str, Any] = {
-            "applied_on": opened_on.isoformat(), "category": campaign.kind.value, "campaign": code,
-            "registered_hardship_file": True, "household_monthly_incomes_fen": [], "documents": []}
-        number = open_case(case_type=CaseType.hardship, category=campaign.kind.value,
-                           applicant_member_number=member_number, requested_fen=amount, submitted_by=caseworker,
-                           programme_code=PROGRAMME_BY_CATEGORY[campaign.kind.category], local_year=year,
-                           reason=f"campaign {code}: registered {tier.value} household", engine=engine,
-                           # case_id is set by open_case once the case row exists (see services/intake.py).
-                           details=HardshipDetail(  # type: ignore[call-arg]
-                               household_id=household_id, tier_claimed=tier.value, reason=f"campaign {code}",
-                               facts=facts)).case_number
-    try:
-        with transaction(engine) as session:
-            campaign = find_campaign(session, code)
-            case = load_case(session, number)
-            _attach(session, campaign, case, household_id, "system")
-            results = [{"rule": "registered_hardship_household", "passed": True,
-                        "reason": f"the household is registered in the {tier.value} tier"},
-                       {"rule": "category_cap", "passed": True,
-                        "reason": f"the fixed {campaign.kind.value} amount for the {tier.value} tier is {format_fen(amount)}"}]
-            fingerprint = policy.version(version_id).fingerprint()
-            session.add(VerificationRecord(case_id=case.id, policy_version=version_id,  # type: ignore[arg-type]
-                                           policy_fingerprint=fingerprint, passed=True, results=results,
-                                           missing_documents=[]))
-            apply_transition(session, case, C.verifying, actor="system", reason=f"campaign {code}")
-            apply_transition(session, case, C.awaiting_approval, actor="system",
-                             reason=f"registered {tier.value} hardship household", payload={"policy_version": version_id})
-    except IntegrityError:
-        return "created by another run"
-    return "created"
 
 
 # --- reporting -----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from models.enums import CaseStatus
-from services import campaigns, payment_provider, registry_client
+from services import campaigns, payment_provider, registry_client, seasonal
 from services.settings import get_settings
 from tasks.retry import retry_on_transient
 
@@ -92,22 +92,22 @@ def finish_campaign_task(code: str) -> campaigns.CampaignView:
       retry_condition_fn=retry_on_transient)
 def open_seasonal_task(kind: str, year: int, caseworker: str, approver: str,
                        today: date | None) -> campaigns.CampaignView:
-    return campaigns.open_seasonal_campaign(kind, year, caseworker=caseworker, approver=approver, today=today)
+    return seasonal.open_seasonal_campaign(kind, year, caseworker=caseworker, approver=approver, today=today)
 
 
 @task(name="plan-seasonal", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2,
       retry_condition_fn=retry_on_transient)
-def plan_seasonal_task(code: str) -> campaigns.SeasonalPlan:
+def plan_seasonal_task(code: str) -> seasonal.SeasonalPlan:
     """Who is still to be included and what it costs; refused whole when the budget is short."""
-    plan = campaigns.plan_seasonal(code)
-    campaigns.check_budget(plan)
+    plan = seasonal.plan_seasonal(code)
+    seasonal.check_budget(plan)
     return plan
 
 
 @task(name="create-seasonal-chunk", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10],
       retry_condition_fn=retry_on_transient)
 def create_seasonal_chunk_task(code: str, household_ids: list[int]) -> dict[str, int]:
-    return campaigns.create_seasonal_cases(code, household_ids)
+    return seasonal.create_seasonal_cases(code, household_ids)
 
 
 @task(name="cases-ready", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2,

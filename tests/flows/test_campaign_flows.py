@@ -18,7 +18,7 @@ from flows.campaigns import seasonal_relief, student_aid_campaign
 from models.cases import Case
 from models.enums import CaseStatus, CaseType
 from models.members import Household, HouseholdMember, Member
-from services import approvals, campaigns, ledger
+from services import approvals, campaigns, ledger, seasonal
 from services.db import transaction
 from services.errors import NotFound
 from services.settings import get_settings
@@ -183,7 +183,7 @@ def test_winter_relief_is_refused_whole_when_the_budget_is_short(services_up):
     ledger.add_programme("HA-WINTER", "Winter warmth", CaseType.hardship, 2026, 300000, engine=services_up)
     state = seasonal_relief("winter_relief", 2026, "CW1", "AP1", today=date(2026, 12, 1), return_state=True)
     assert state.is_failed()
-    with pytest.raises(campaigns.CampaignBudgetShort, match="¥3,300.00 needed for 3 household"):
+    with pytest.raises(seasonal.CampaignBudgetShort, match="¥3,300.00 needed for 3 household"):
         state.result()
     with transaction(services_up) as s:
         assert s.execute(select(func.count()).select_from(Case)).scalar_one() == 0

@@ -19,7 +19,7 @@ from models.cases import Case, VerificationRecord
 from models.enums import CaseStatus, CaseType, MembershipStatus
 from models.members import Household, Member
 from models.payouts import Payout
-from services import approvals, campaigns, households, ledger, member_import
+from services import approvals, campaigns, households, ledger, member_import, seasonal
 from services.audit import verify_chain
 from services.cases import load_case
 from services.db import transaction
@@ -394,14 +394,14 @@ def register(engine, tmp_path):
 
 def winter(engine, budget_fen: int):
     ledger.add_programme("HA-WINTER", "Winter warmth", CaseType.hardship, 2026, budget_fen, engine=engine)
-    campaigns.open_seasonal_campaign("winter_relief", 2026, caseworker="CW1", approver="AP1",
+    seasonal.open_seasonal_campaign("winter_relief", 2026, caseworker="CW1", approver="AP1",
                                      today=date(2026, 12, 1), engine=engine)
-    return campaigns.plan_seasonal("winter-relief-2026", engine=engine)
+    return seasonal.plan_seasonal("winter-relief-2026", engine=engine)
 
 
 def pay_seasonal(engine, plan, provider) -> dict:
-    campaigns.check_budget(plan)
-    created = campaigns.create_seasonal_cases("winter-relief-2026", list(plan.household_ids), engine=engine)
+    seasonal.check_budget(plan)
+    created = seasonal.create_seasonal_cases("winter-relief-2026", list(plan.household_ids), engine=engine)
     campaigns.mark_cases_ready("winter-relief-2026", engine=engine)
     numbers = campaigns.case_numbers("winter-relief-2026", (CaseStatus.awaiting_approval,), engine=engine)
     approved = campaigns.approve_cases("winter-relief-2026", numbers, engine=engine)
@@ -432,8 +432,8 @@ def test_winter_relief_pays_each_registered_household_the_fixed_amount_for_its_t
 
 def test_winter_relief_is_refused_whole_when_the_budget_is_short_and_nothing_is_created(register):
     plan = winter(register, 300000)
-    with pytest.raises(campaigns.CampaignBudgetShort) as refused:
-        campaigns.check_budget(plan)
+    with pytest.raises(seasonal.CampaignBudgetShort) as refused:
+        seasonal.check_budget(plan)
     assert "¥3,300.00 needed for 3 household(s), ¥3,000.00 remaining" in str(refused.value)
     assert isinstance(refused.value, ledger.BudgetExceeded)
     with transaction(register) as s:
@@ -444,9 +444,9 @@ def test_running_the_seasonal_steps_twice_creates_and_pays_each_household_once(r
     plan = winter(register, 1_000_000)
     provider = FakeProvider()
     pay_seasonal(register, plan, provider)
-    again = campaigns.plan_seasonal("winter-relief-2026", engine=register)
+    again = seasonal.plan_seasonal("winter-relief-2026", engine=register)
     assert again.household_ids == () and again.needed_fen == 0
-    assert campaigns.create_seasonal_cases("winter-relief-2026", list(plan.household_ids), engine=register) == {
+    assert seasonal.create_seasonal_cases("winter-relief-2026", list(plan.household_ids), engine=register) == {
         "campaign done": 3}
     assert campaigns.pay_cases(campaigns.case_numbers("winter-relief-2026", engine=register), provider,
                                engine=register) == {"not payable": 3}
@@ -466,7 +466,7 @@ def test_a_household_left_without_its_campaign_link_by_an_interrupted_run_is_ado
                        engine=register, details=HardshipDetail(household_id=household.id, tier_claimed="deep",
                                                                facts={"campaign": "winter-relief-2026",
                                                                       "applied_on": "2026-12-01"}))
-    campaigns.create_seasonal_cases("winter-relief-2026", list(plan.household_ids), engine=register)
+    seasonal.create_seasonal_cases("winter-relief-2026", list(plan.household_ids), engine=register)
     with transaction(register) as s:
         assert s.execute(select(func.count()).select_from(Case)).scalar_one() == 3
         assert s.execute(select(Case.status).where(Case.id == orphan.id)).scalar_one() == CaseStatus.awaiting_approval
@@ -474,9 +474,9 @@ def test_a_household_left_without_its_campaign_link_by_an_interrupted_run_is_ado
 
 def test_summer_relief_amounts_follow_the_summer_table(register):
     ledger.add_programme("HA-SUMMER", "Summer cooling", CaseType.hardship, 2026, 1_000_000, engine=register)
-    campaigns.open_seasonal_campaign("summer_relief", 2026, caseworker="CW1", approver="AP1",
+    seasonal.open_seasonal_campaign("summer_relief", 2026, caseworker="CW1", approver="AP1",
                                      today=date(2026, 7, 1), engine=register)
-    plan = campaigns.plan_seasonal("summer-relief-2026", engine=register)
+    plan = seasonal.plan_seasonal("summer-relief-2026", engine=register)
     assert plan.by_tier == {"accident": (1, 30000), "deep": (1, 50000), "relative": (1, 30000)}
 
 
@@ -486,7 +486,7 @@ def test_a_household_already_given_winter_relief_this_year_is_left_out(register,
     # A second campaign of the same kind and year (another code) finds every household aided.
     campaigns.create_campaign("winter_relief", 2026, caseworker="CW1", approver="AP1", code="winter-relief-2026-b",
                               opened_on=date(2026, 12, 20), engine=register)
-    second = campaigns.plan_seasonal("winter-relief-2026-b", engine=register)
+    second = seasonal.plan_seasonal("winter-relief-2026-b", engine=register)
     assert second.household_ids == ()
     assert second.skipped == {"already received winter_relief this year": 3, "the household's member is not active": 1}
 
