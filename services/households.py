@@ -18,8 +18,9 @@ Rules kept:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
@@ -31,7 +32,7 @@ from models.org import Staff, Unit
 from models.policy import Tier
 from services.audit import append_event
 from services.db import transaction
-from services.errors import InputError, NotFound, RuleViolation
+from services.errors import FieldProblem, InputError, NotFound, RuleViolation
 from services.settings import local_today
 
 REGISTER_ROLES = frozenset({Role.caseworker, Role.supervisor})
@@ -168,3 +169,49 @@ def list_register(*, tier: Tier | None = None, unit_code: str | None = None, inc
         return [RegisterEntry(household.household_number, code, Tier(household.hardship_tier) if household.hardship_tier
                               else None, household.registered_on, selves.get(household.id), int(count or 0))
                 for household, code, count in session.execute(query).all()]
+
+
+REGISTER_COLUMNS = ("household_number", "tier", "reason")
+REGISTER_OPTIONAL = ("since", "case")
+
+
+@dataclass
+class RegisterImport:
+    changed: list[str] = field(default_factory=list)  # what was done, a line per household
+    unchanged: int = 0  # already registered at that tier (a file imported twice)
+    problems: list[FieldProblem] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+def import_register(path: Path, *, actor: str, engine: Engine | None = None) -> RegisterImport:
+    """Carry a register over from a file (CSV or JSON): columns household_number, tier, reason,
+    and optionally since (YYYY-MM-DD) and case. Each row is registered on its own with the same
+    rules as ``register``; a bad row is reported by row and field and the others go on. Importing
+    the same file again changes nothing."""
+    from services.member_import import read_rows
+
+    rows, unknown = read_rows(path, REGISTER_COLUMNS, REGISTER_OPTIONAL, json_key="households")
+    report = RegisterImport(ignored_columns=unknown)
+    for number, row in enumerate(rows, start=2 if path.suffix.lower() == ".csv" else 1):
+        household = str(row.get("household_number") or "").strip()
+        since = str(row.get("since") or "").strip()
+        try:
+            if not household:
+                raise InputError("household_number", "is required")
+            try:
+                registered_on = date.fromisoformat(since) if since else None
+            except ValueError:
+                raise InputError("since", "must be a date as YYYY-MM-DD") from None
+            said = register(household, str(row.get("tier") or "").strip(), actor=actor,
+                            reason=str(row.get("reason") or ""), case_number=str(row.get("case") or "").strip() or None,
+                            registered_on=registered_on, engine=engine)
+        except InputError as exc:
+            report.problems.append(FieldProblem(exc.problem_detail.field, exc.problem_detail.problem, number))
+        except (RuleViolation, NotFound) as exc:
+            report.problems.append(FieldProblem("refused", str(exc), number))
+        else:
+            if "already registered" in said:
+                report.unchanged += 1
+            else:
+                report.changed.append(said)
+    return report

@@ -80,8 +80,10 @@ class MemberRow:
         return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
-def read_rows(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    """Rows as dicts (CSV or JSON by extension) and the columns we do not know."""
+def read_rows(path: Path, required: tuple[str, ...] = REQUIRED, optional: tuple[str, ...] = OPTIONAL,
+              json_key: str = "members") -> tuple[list[dict[str, Any]], list[str]]:
+    """Rows as dicts (CSV or JSON by extension) and the columns we do not know. JSON is a list of
+    objects, or an object with the list under ``json_key``."""
     if not path.is_file():
         raise InputError("file", "does not exist or is not a file")
     raw = path.read_bytes()
@@ -96,9 +98,9 @@ def read_rows(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
         except json.JSONDecodeError as exc:
             raise InputError("file", f"is not valid JSON (line {exc.lineno})") from None
         if isinstance(data, dict):
-            data = data.get("members")
+            data = data.get(json_key)
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-            raise InputError("file", "JSON must be a list of member objects or {\"members\": [...]}")
+            raise InputError("file", f"JSON must be a list of objects or {{\"{json_key}\": [...]}}")
         rows = [{str(k).strip(): v for k, v in r.items()} for r in data]
     elif suffix == ".csv":
         reader = csv.DictReader(io.StringIO(text))
@@ -108,10 +110,10 @@ def read_rows(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     else:
         raise InputError("file", "must end in .csv or .json")
     columns = {c for r in rows for c in r}
-    missing = [c for c in REQUIRED if c not in columns]
+    missing = [c for c in required if c not in columns]
     if rows and missing:
         raise InputError("file", f"missing column(s): {', '.join(missing)}")
-    unknown = sorted(columns - set(REQUIRED) - set(OPTIONAL))
+    unknown = sorted(columns - set(required) - set(optional))
     return rows, unknown
 
 

@@ -605,6 +605,27 @@ def households_register(
                                    registered_on=registered_on))
 
 
+@households_app.command("import")
+@handled
+def households_import(
+    file: Annotated[Path, typer.Argument(help="CSV or JSON: household_number, tier, reason[, since, case]")],
+    staff: Annotated[str, typer.Option("--as", help="caseworker's or supervisor's staff number")],
+) -> None:
+    """Carry a paper register over; each row audited like `households register`."""
+    from services import households
+
+    report = households.import_register(file, actor=staff)
+    for line in report.changed:
+        typer.echo(line)
+    typer.echo(f"{len(report.changed)} household(s) changed, {report.unchanged} already registered")
+    if report.ignored_columns:
+        typer.echo(f"ignored column(s): {', '.join(report.ignored_columns)}")
+    if report.problems:
+        for problem in report.problems:
+            typer.echo(f"  {problem}", err=True)
+        fail(f"{len(report.problems)} row(s) not imported; correct them and import the file again")
+
+
 @households_app.command("leave")
 @handled
 def households_leave(

@@ -80,3 +80,16 @@ def test_seasonal_relief_is_started_through_its_deployment_and_names_the_kinds(c
     assert bad.exit_code == 1 and "kind: must be winter_relief or summer_relief" in bad.output
     down = cli("campaigns", "seasonal", "winter_relief", "2026", "--caseworker", "CW1", "--approver", "AP1")
     assert down.exit_code == 1 and "Prefect could not be reached" in down.output
+
+
+def test_a_register_file_is_imported_and_bad_rows_are_named(cli, tmp_path):
+    members_in_households(cli, tmp_path)
+    path = tmp_path / "register.csv"
+    path.write_text("household_number,tier,reason\nH001,deep,paper file 17\nH002,deepest,paper file 18\n",
+                    encoding="utf-8")
+    result = cli("households", "import", str(path), "--as", "CW1")
+    assert result.exit_code == 1
+    assert "1 household(s) changed, 0 already registered" in result.output
+    assert "row 3: tier: must be one of deep, relative, accident" in result.output
+    assert "1 row(s) not imported" in result.output
+    assert [e["household"] for e in json.loads(cli("households", "list", "--json").output)] == ["H001"]

@@ -132,3 +132,22 @@ def test_verification_takes_a_registered_file_from_the_register_on_the_applicati
     assert verify_hardship(on_the_day, registry_for(world), engine=world).status == CaseStatus.awaiting_approval
     with transaction(world) as s:
         assert s.get(HardshipDetail, load_case(s, on_the_day).id).household_id is not None
+
+
+def test_a_paper_register_is_carried_over_from_a_file_row_by_row(world, tmp_path):
+    path = tmp_path / "register.csv"
+    path.write_text("household_number,tier,reason,since,remark\n"
+                    "H001,deep,paper file 2025-017,2025-03-01,\n"
+                    "H002,poorest,paper file 2025-018,,\n"
+                    "H999,deep,paper file 2025-019,,\n"
+                    "H002,relative,paper file 2025-018,1 March,\n", encoding="utf-8")
+    report = households.import_register(path, actor="CW1", engine=world)
+    assert report.changed == ["household H001 registered as deep from 2025-03-01"]
+    assert [str(p) for p in report.problems] == [
+        "row 3: tier: must be one of deep, relative, accident",
+        "row 4: refused: household H999 does not exist",
+        "row 5: since: must be a date as YYYY-MM-DD"]
+    assert report.ignored_columns == ["remark"]
+    again = households.import_register(path, actor="CW1", engine=world)
+    assert (again.changed, again.unchanged) == ([], 1)
+    assert len(events(world, "household_registered")) == 1
