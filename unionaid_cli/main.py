@@ -23,7 +23,7 @@ from models.time import as_utc
 from services import audit as audit_service
 from services import member_import, migrate, org
 from services.db import get_engine, transaction
-from services.errors import InputError, NotFound, PermanentError
+from services.errors import FieldProblem, InputError, NotFound, PermanentError
 from services.masking import install_masking
 from services.settings import get_settings
 from unionaid_cli.errors import fail, handled
@@ -43,6 +43,14 @@ for sub, name in ((db_app, "db"), (units_app, "units"), (staff_app, "staff"), (m
     app.add_typer(sub, name=name)
 
 console = Console()
+
+
+def _fail_on_problems(problems: list[FieldProblem], what: str) -> None:
+    """List a file's problems by row and field (never their values), then exit 1."""
+    if problems:
+        for problem in problems:
+            typer.echo(f"  {problem}", err=True)
+        fail(f"{len(problems)} {what}")
 
 
 @app.callback()
@@ -620,10 +628,7 @@ def households_import(
     typer.echo(f"{len(report.changed)} household(s) changed, {report.unchanged} already registered")
     if report.ignored_columns:
         typer.echo(f"ignored column(s): {', '.join(report.ignored_columns)}")
-    if report.problems:
-        for problem in report.problems:
-            typer.echo(f"  {problem}", err=True)
-        fail(f"{len(report.problems)} row(s) not imported; correct them and import the file again")
+    _fail_on_problems(report.problems, "row(s) not imported; correct them and import the file again")
 
 
 @households_app.command("leave")
@@ -733,10 +738,7 @@ def campaigns_attach(
         raise InputError("file", "does not exist or is not a file")
     report = campaigns.attach_applications(code, file)
     typer.echo(f"campaign {code}: {len(report.attached)} attached, {len(report.already)} attached before")
-    if report.problems:
-        for problem in report.problems:
-            typer.echo(f"  {problem}", err=True)
-        fail(f"{len(report.problems)} application(s) not attached; correct them and attach the file again")
+    _fail_on_problems(report.problems, "application(s) not attached; correct them and attach the file again")
 
 
 @campaigns_app.command("object")
