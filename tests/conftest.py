@@ -34,8 +34,14 @@ PG_URL = os.environ.get("UNIONAID_TEST_DATABASE_URL", "")
 REQUIRE_PG = os.environ.get("UNIONAID_REQUIRE_POSTGRES") == "1"
 
 
+_OWNER_PID = os.getpid()
+
+
 def pytest_sessionfinish(session, exitstatus):  # type: ignore[no-untyped-def]
-    shutil.rmtree(_DATA_DIR, ignore_errors=True)
+    # Under mutation testing (make mutate) each mutant's session runs in a process forked from
+    # the one that set this directory up, two at a time: only a plain run may remove it.
+    if os.getpid() == _OWNER_PID and "MUTANT_UNDER_TEST" not in os.environ:
+        shutil.rmtree(_DATA_DIR, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
