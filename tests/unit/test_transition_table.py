@@ -58,3 +58,103 @@ def test_final_states_allow_no_further_moves():
 def test_mediation_adds_its_own_moves_without_changing_hardship():
     assert find_transition(CaseType.mediation, CaseStatus.verifying, CaseStatus.accepted) is not None
     assert find_transition(CaseType.hardship, CaseStatus.verifying, CaseStatus.accepted) is None
+
+
+# The whole table, written out again by hand: a changed role, action, flag or a lost row shows
+# here (mutmut cannot mutate the module-level table itself; see docs/testing.md).
+CW, AP, MD, FI, SU = "caseworker", "approver", "mediator", "finance", "supervisor"
+SHARED_ROWS = {
+    ("submitted", "verifying"): ("start_verification", {CW}, True, False, False),
+    ("verifying", "needs_information"): ("request_information", {CW}, True, False, False),
+    ("needs_information", "verifying"): ("information_received", {CW}, True, False, False),
+    ("verifying", "awaiting_approval"): ("verification_passed", {CW}, True, False, False),
+    ("verifying", "rejected"): ("verification_failed", {CW, AP}, True, False, False),
+    ("awaiting_approval", "approved"): ("approve", {AP}, False, True, False),
+    ("awaiting_approval", "rejected"): ("reject", {AP}, False, True, False),
+    ("approved", "payout_pending"): ("release_payout", {FI}, True, False, False),
+    ("payout_pending", "paid"): ("payout_succeeded", {FI}, True, False, False),
+    ("payout_pending", "approved"): ("payout_failed", {FI}, True, False, False),
+    ("paid", "closed"): ("close", {CW, SU}, True, False, True),
+    ("rejected", "closed"): ("close", {CW, SU}, True, False, True),
+    **{(frm, "withdrawn"): ("withdraw", {CW, SU}, False, False, True)
+       for frm in ("submitted", "verifying", "needs_information", "awaiting_approval", "approved")},
+}
+MEDIATION_ROWS = {
+    ("verifying", "accepted"): ("accept_mediation", {MD, CW}, False, False, False),
+    ("accepted", "in_mediation"): ("open_session", {MD}, False, False, False),
+    ("in_mediation", "agreement_reached"): ("record_agreement", {MD}, False, False, False),
+    ("in_mediation", "mediation_failed"): ("record_failure", {MD}, False, False, False),
+    ("accepted", "referred_to_arbitration"): ("mediation_deadline_passed", {MD}, True, False, False),
+    ("in_mediation", "referred_to_arbitration"): ("mediation_deadline_passed", {MD}, True, False, False),
+    ("mediation_failed", "referred_to_arbitration"): ("refer_to_arbitration", {MD}, True, False, False),
+    ("agreement_reached", "closed"): ("close", {MD, SU}, True, False, True),
+    ("referred_to_arbitration", "closed"): ("close", {MD, SU}, True, False, True),
+}
+
+
+def _rows(case_type):
+    return {(r.from_status.value, r.to_status.value): (r.action, {role.value for role in r.roles}, r.system,
+                                                       r.not_by_submitter, r.terminal)
+            for r in BY_TYPE[case_type]}
+
+
+@pytest.mark.parametrize("case_type,expected", [
+    (CaseType.hardship, SHARED_ROWS),
+    (CaseType.insurance, SHARED_ROWS),
+    (CaseType.mediation, {**SHARED_ROWS, **MEDIATION_ROWS}),
+])
+def test_the_table_holds_exactly_the_moves_the_lifecycle_describes(case_type, expected):
+    assert _rows(case_type) == expected
+    assert len(BY_TYPE[case_type]) == len(expected), "a move is listed twice"
+
+
+def test_a_row_built_for_the_table_carries_every_flag_it_was_given():
+    from models.transitions import _t
+
+    row = _t(CaseStatus.awaiting_approval, CaseStatus.approved, "approve", Role.approver, Role.supervisor,
+             system=True, four_eyes=True)
+    assert (row.from_status, row.to_status, row.action) == (CaseStatus.awaiting_approval, CaseStatus.approved, "approve")
+    assert row.roles == frozenset({Role.approver, Role.supervisor})
+    assert (row.system, row.not_by_submitter, row.terminal) == (True, True, False)
+    plain = _t(CaseStatus.submitted, CaseStatus.verifying, "start", Role.caseworker)
+    assert (plain.system, plain.not_by_submitter, plain.terminal) == (False, False, False)
+
+
+@pytest.mark.parametrize("to,terminal", [(CaseStatus.closed, True), (CaseStatus.withdrawn, True),
+                                         (CaseStatus.rejected, False), (CaseStatus.paid, False)])
+def test_only_a_move_to_closed_or_withdrawn_finishes_the_case(to, terminal):
+    from models.transitions import _t
+
+    assert _t(CaseStatus.approved, to, "x", Role.caseworker).terminal is terminal
+
+
+def test_a_refused_move_lists_exactly_the_moves_possible_from_there():
+    why = refusal_reason(None, CaseType.hardship, CaseStatus.verifying, ALL_ROLES, False)
+    assert why == ("no such move for a hardship case (from verifying: awaiting_approval, needs_information, "
+                   "rejected, withdrawn)")
+    why = refusal_reason(None, CaseType.mediation, CaseStatus.in_mediation, ALL_ROLES, False)
+    assert why == ("no such move for a mediation case (from in_mediation: agreement_reached, mediation_failed, "
+                   "referred_to_arbitration)")
+    assert refusal_reason(None, CaseType.hardship, CaseStatus.closed, ALL_ROLES, False) == (
+        "no such move for a hardship case (from closed: none, it is final)")
+
+
+def test_each_refusal_names_the_move_and_what_it_needs():
+    approve = find_transition(CaseType.hardship, CaseStatus.awaiting_approval, CaseStatus.approved)
+    close = find_transition(CaseType.hardship, CaseStatus.paid, CaseStatus.closed)
+    assert refusal_reason(approve, CaseType.hardship, CaseStatus.awaiting_approval, None, False) == (
+        "'approve' must be done by a person, not by the system")
+    assert refusal_reason(close, CaseType.hardship, CaseStatus.paid, frozenset({Role.finance}), False) == (
+        "'close' needs the role caseworker or supervisor")
+    assert refusal_reason(approve, CaseType.hardship, CaseStatus.awaiting_approval, frozenset({Role.approver}),
+                          True) == "four-eyes rule: the person who submitted the case may not 'approve' it"
+    assert refusal_reason(close, CaseType.hardship, CaseStatus.paid, frozenset({Role.caseworker}), True) is None
+    assert refusal_reason(close, CaseType.hardship, CaseStatus.paid, None, True) is None
+
+
+def test_moves_from_a_status_are_those_of_the_case_type_only():
+    from models.transitions import moves_from
+
+    assert {m.to_status for m in moves_from(CaseType.hardship, CaseStatus.in_mediation)} == set()
+    assert {m.to_status for m in moves_from(CaseType.mediation, CaseStatus.accepted)} == {
+        CaseStatus.in_mediation, CaseStatus.referred_to_arbitration}
