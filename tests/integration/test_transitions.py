@@ -5,9 +5,10 @@ from sqlalchemy import func, select
 
 from models.audit import AuditEvent
 from models.cases import Approval, Case
-from models.enums import CaseStatus
-from services import approvals
-from services.cases import transition_case
+from models.enums import CaseStatus, Decision
+from models.ledger import LedgerLine, LedgerPosting
+from services import approvals, ledger
+from services.cases import apply_transition, load_case, transition_case
 from services.db import transaction
 from services.errors import FourEyesViolation, InputError, RuleViolation, StaleCase, TransitionRefused
 from tests import factories
@@ -96,12 +97,85 @@ def test_a_stale_version_is_refused_as_a_conflict(ready):
                         expected_version=1, engine=ready)
 
 
+def _read_copy(engine, case_number):
+    """The case as a caller read it: a copy that stays as it was when its transaction ended."""
+    with transaction(engine) as s:
+        return load_case(s, case_number)
+
+
+def _move_copy(engine, copy, to_status, **kwargs):
+    """Act on a copy read earlier, in a transaction of its own (as a slow caller would)."""
+    with transaction(engine) as s:
+        s.add(copy)
+        return apply_transition(s, copy, to_status, reason="acting on what I read", **kwargs)
+
+
+def _written(engine, case_number):
+    """Everything a move could have written: the case row, its events and the ledger."""
+    with transaction(engine) as s:
+        case = load_case(s, case_number)
+        return {
+            "case": (case.status, case.version, case.approved_fen, case.closed_at),
+            "events": s.execute(select(func.count()).select_from(AuditEvent)).scalar_one(),
+            "postings": s.execute(select(func.count()).select_from(LedgerPosting)).scalar_one(),
+            "lines": s.execute(select(func.count()).select_from(LedgerLine)).scalar_one(),
+        }
+
+
+def _reserved(engine):
+    return {row.programme: row.reserved_fen for row in ledger.funds(engine)}
+
+
+def test_a_caller_holding_a_stale_copy_cannot_withdraw_a_case_whose_payout_has_begun(ready):
+    case = factories.awaiting_approval(ready)
+    approvals.approve_case(case.case_number, approver="AP1", amount_fen=150000, reason="ok", engine=ready)
+    stale = _read_copy(ready, case.case_number)  # approved, version 4
+    transition_case(case.case_number, CaseStatus.payout_pending, actor="FI1", reason="payout prepared", engine=ready)
+    before = _written(ready, case.case_number)
+
+    with pytest.raises(StaleCase, match=rf"case {case.case_number} was changed by someone else "
+                                        r"\(expected approved at version 4\)"):
+        _move_copy(ready, stale, CaseStatus.withdrawn, actor="CW1")
+
+    # No withdrawal event, no release of the reservation the pending payout still needs.
+    assert _written(ready, case.case_number) == before
+    assert before["case"][:2] == (CaseStatus.payout_pending, 5)
+    assert _reserved(ready)["HA-LIVING"] == 150000
+
+
+def test_a_stale_copy_with_its_own_version_as_expected_version_is_still_refused(ready):
+    case = factories.awaiting_approval(ready)
+    stale = _read_copy(ready, case.case_number)  # awaiting_approval, version 3
+    approvals.approve_case(case.case_number, approver="AP1", amount_fen=150000, reason="ok", engine=ready)
+    before = _written(ready, case.case_number)
+
+    with pytest.raises(StaleCase, match="expected awaiting_approval at version 3"):
+        _move_copy(ready, stale, CaseStatus.rejected, actor="AP1", expected_version=3)
+
+    # The approval stands with its reservation; no rejection was recorded over it.
+    assert _written(ready, case.case_number) == before
+    assert before["case"][:3] == (CaseStatus.approved, 4, 150000)
+    assert _reserved(ready)["HA-LIVING"] == 150000
+    assert [e.action for e in _events(ready, case.case_number)][-1] == "approve"
+
+
+def test_a_fresh_copy_with_the_current_version_moves_the_case(ready):
+    case = factories.awaiting_approval(ready)
+    fresh = _read_copy(ready, case.case_number)
+    moved = _move_copy(ready, fresh, CaseStatus.withdrawn, actor="CW1", expected_version=3)
+    assert (moved.status, moved.version) == (CaseStatus.withdrawn, 4)
+    assert [e.to_status for e in _events(ready, case.case_number)][-1] == "withdrawn"
+
+
 def test_a_rejection_is_recorded_as_a_decision(ready):
     case = factories.awaiting_approval(ready)
-    approvals.reject_case(case.case_number, approver="AP1", reason="income above the line", engine=ready)
+    rejected = approvals.reject_case(case.case_number, approver="AP1", reason="income above the line", engine=ready)
+    assert rejected.status == CaseStatus.rejected
     with transaction(ready) as s:
-        decisions = s.execute(select(func.count()).select_from(Approval).where(Approval.case_id == case.id)).scalar_one()
-    assert decisions == 1
+        decisions = s.execute(select(Approval).where(Approval.case_id == case.id)).scalars().all()
+    assert [(d.decision, d.reason, d.amount_fen) for d in decisions] == [(Decision.reject, "income above the line", None)]
+    assert [(e.action, e.actor, e.reason) for e in _events(ready, case.case_number)][-1] == \
+        ("reject", "AP1", "income above the line")
 
 
 def test_an_inactive_or_unknown_staff_member_cannot_act(ready):
