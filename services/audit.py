@@ -81,9 +81,15 @@ def verify_chain(session: Session, batch_size: int = 2000) -> ChainReport:
             return ChainReport(count, False, event.seq, "its contents do not match its hash (the row was altered)")
         prev_hash, expected_seq, count = event.hash, expected_seq + 1, count + 1
     head = session.get(AuditHead, 1)
-    if head is not None and (head.seq != count or head.hash != prev_hash):
-        return ChainReport(count, False, count + 1 if head.seq > count else head.seq,
+    if head is not None and head.seq > count:
+        return ChainReport(count, False, count + 1,
                            f"the chain head says {head.seq} events but {count} are stored (rows were removed at the end)")
+    if head is not None and head.seq < count:
+        return ChainReport(count, False, head.seq + 1,
+                           f"the chain head says {head.seq} events but {count} are stored (rows were added after it)")
+    if head is not None and head.hash != prev_hash:
+        return ChainReport(count, False, count,
+                           f"the chain head's hash is not the hash of event {count} (the trail was rewritten)")
     return ChainReport(count, True)
 
 
