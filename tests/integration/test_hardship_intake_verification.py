@@ -1,7 +1,6 @@
 """Hardship intake and verification against a real database and the sample policy."""
 
 from dataclasses import dataclass
-from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -114,18 +113,34 @@ def test_missing_documents_ask_for_information_and_the_case_continues_when_they_
     assert verify_hardship(number, registry_for(world), engine=world).status == CaseStatus.awaiting_approval
 
 
+def failed_rules(engine, number):
+    """The rules the stored verification report names as failed, and those its audit event names."""
+    from models.audit import AuditEvent
+
+    with transaction(engine) as s:
+        case = load_case(s, number)
+        record = s.execute(select(VerificationRecord).where(VerificationRecord.case_id == case.id)).scalar_one()
+        event = s.execute(select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.to_status == "rejected")
+                          ).scalar_one()
+    return [r["rule"] for r in record.results if not r["passed"]], event.payload["failed_rules"]
+
+
 def test_income_above_the_line_is_rejected_with_the_rule_that_failed(world):
     number = intake_hardship(application(household=[{"name": "A", "relation": "self",
                                                       "monthly_income_yuan": "5000"}]), engine=world)
     outcome = verify_hardship(number, registry_for(world), engine=world)
     assert outcome.status == CaseStatus.rejected and not outcome.passed
+    assert failed_rules(world, number) == (["per_capita_income"], ["per_capita_income"])
+    assert "| per_capita_income | **failed** |" in outcome.markdown
 
 
 def test_a_suspended_membership_or_a_mismatched_registry_id_fails_verification(world):
     first = intake_hardship(application(), engine=world)
     assert verify_hardship(first, registry_for(world, MembershipStatus.suspended), engine=world).status == CaseStatus.rejected
+    assert failed_rules(world, first) == (["membership_active"], ["membership_active"])
     second = intake_hardship(application(), engine=world)
     assert verify_hardship(second, registry_for(world, tamper=True), engine=world).status == CaseStatus.rejected
+    assert failed_rules(world, second) == (["resident_id_matches_registry"], ["resident_id_matches_registry"])
 
 
 def test_a_second_case_of_the_same_category_in_the_same_year_is_refused_as_double_aid(world):
@@ -161,12 +176,25 @@ def test_a_large_amount_needs_two_different_district_approvers(world):
         assert len(s.execute(select(Approval)).scalars().all()) == 2
 
 
-def test_a_policy_version_recorded_at_first_verification_is_kept(world):
-    number = intake_hardship(application(applied_on="2025-12-30", documents_provided=LIVING_DOCS[:2]), engine=world)
+def test_an_application_received_at_the_end_of_a_year_is_a_case_of_that_year_throughout(world):
+    """The year is the local (Asia/Shanghai) date the application was received: the case number,
+    the programme budget it draws on and the policy version all follow it, also when it is
+    verified and approved in the new year."""
+    from models.cases import Programme
+
+    number = intake_hardship(application(applied_on="2025-12-31", documents_provided=LIVING_DOCS[:2]), engine=world)
     verify_hardship(number, registry_for(world), engine=world)
     add_documents(number, LIVING_DOCS, actor="CW1", engine=world)
-    verify_hardship(number, registry_for(world), engine=world)
+    assert verify_hardship(number, registry_for(world), engine=world).status == CaseStatus.awaiting_approval
+    approvals.approve_case(number, approver="AP1", amount_fen=150000, reason="ok", engine=world)
     with transaction(world) as s:
-        versions = {r.policy_version for r in s.execute(select(VerificationRecord)).scalars()}
-    assert versions == {"2025.1"}
-    assert date(2025, 12, 30).year == 2025
+        case = load_case(s, number)
+        programme = s.get(Programme, case.programme_id)
+        versions = [r.policy_version for r in s.execute(select(VerificationRecord)
+                                                        .order_by(VerificationRecord.id)).scalars()]
+    assert number == "HA-2025-000001"
+    assert (programme.code, programme.year) == ("HA-LIVING", 2025)
+    assert versions == ["2025.1", "2025.1"]
+    funds = {(row.programme, row.year): row.reserved_fen for row in ledger.funds(world)}
+    assert (funds[("HA-LIVING", 2025)], funds[("HA-LIVING", 2026)]) == (150000, 0)
+    assert intake_hardship(application(applied_on="2026-01-01"), engine=world) == "HA-2026-000001"
