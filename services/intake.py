@@ -7,6 +7,7 @@ needs is kept as facts on the case (incomes, documents, tier facts), without nam
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -23,10 +24,12 @@ from models.money import parse_yuan
 from models.time import utcnow
 from services import pii
 from services.audit import append_event
-from services.cases import load_case, open_case, transition_case
+from services.cases import load_case, open_case, resolve_actor, transition_case
 from services.db import transaction
 from services.errors import InputError, NotFound, RuleViolation
 from services.settings import get_settings
+
+DOCUMENT_KIND = re.compile(r"[a-z][a-z0-9_]{0,39}")  # the policy file's document kinds (models/policy.py)
 
 
 def _fen(value: Any, field: str) -> int:
@@ -88,11 +91,19 @@ def intake_hardship(form: HardshipApplication, *, engine: Engine | None = None) 
 
 
 def add_documents(case_number: str, kinds: list[str], *, actor: str, engine: Engine | None = None) -> CaseStatus:
-    """Staff record documents received. A case waiting for information goes back to verification."""
+    """Staff record documents received. A case waiting for information goes back to verification.
+
+    Rules kept: kinds are the policy's lower_snake_case names (what verification compares with the
+    required ones), and only an existing, active staff member records them.
+    """
     cleaned = sorted({k.strip() for k in kinds if k.strip()})
     if not cleaned:
         raise InputError("documents", "name at least one document kind, e.g. income_proof")
+    if any(not DOCUMENT_KIND.fullmatch(kind) for kind in cleaned):
+        raise InputError("documents", "each kind must be a lower_snake_case name of at most 40 characters, "
+                                      "e.g. income_proof")
     with transaction(engine) as session:
+        resolve_actor(session, actor)
         case = load_case(session, case_number)
         detail = session.get(HardshipDetail, case.id)
         if detail is None:
