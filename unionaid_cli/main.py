@@ -86,11 +86,15 @@ def db_upgrade() -> None:
 def units_add(
     code: str,
     name: str,
-    level: Annotated[UnitLevel, typer.Option(help="grassroots or district")] = UnitLevel.grassroots,
+    level: Annotated[str, typer.Option(help="grassroots or district")] = UnitLevel.grassroots.value,
     parent: Annotated[Optional[str], typer.Option(help="code of the parent unit")] = None,
 ) -> None:
     """Add a union unit."""
-    unit = org.add_unit(code, name, level, parent)
+    try:
+        unit_level = UnitLevel(level.strip().lower())
+    except ValueError:  # one `error:` line naming the field, like every other bad input
+        raise InputError("level", "must be grassroots or district") from None
+    unit = org.add_unit(code, name, unit_level, parent)
     typer.echo(f"unit {unit.code} added")
 
 
