@@ -21,7 +21,6 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from flows.labels import case_run_name, tag_current_run
-from models.audit import AuditEvent
 from models.cases import Approval, Case
 from models.enums import CaseStatus
 from models.intake import HardshipApplication, Yuan
@@ -145,9 +144,7 @@ def _await_decision(case_number: str) -> bool:
             return False
         approvals_so_far = session.execute(select(func.count()).select_from(Approval)
                                            .where(col(Approval.case_id) == case.id)).scalar_one()
-        refusals = session.execute(select(func.count()).select_from(AuditEvent)
-                                   .where(col(AuditEvent.case_id) == case.id,
-                                          col(AuditEvent.action) == "decision_refused")).scalar_one()
+        refusals = approvals.count_refused_decisions(session, case)
         summary = _summary(case)
         key = f"approval-v{case.version}-a{approvals_so_far}-r{refusals}"
     decision = suspend_flow_run(wait_for_input=ApprovalDecision.with_initial_data(description=summary),
@@ -164,17 +161,8 @@ def _await_decision(case_number: str) -> bool:
             approvals.reject_case(case_number, approver=decision.approver, reason=decision.reason)
     except UnionaidError as exc:
         get_run_logger().warning("decision on %s refused: %s", case_number, exc)
-        _record_refusal(case_number, decision.approver, str(exc))
+        approvals.record_refused_decision(case_number, approver=decision.approver, refusal=str(exc))
     return True
-
-
-def _record_refusal(case_number: str, approver: str, why: str) -> None:
-    from services.audit import append_event
-
-    with transaction() as session:
-        case = load_case(session, case_number)
-        append_event(session, actor=approver[:40], action="decision_refused", case_id=case.id, case_number=case_number,
-                     from_status=case.status.value, to_status=case.status.value, reason=why[:1900])
 
 
 def _summary(case: Case) -> str:

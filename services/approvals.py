@@ -2,15 +2,17 @@
 
 Rules kept here: the approved amount is at most the requested amount; an approver's personal
 limit is respected; the four-eyes rule and roles come from the transition table. The decision
-row, the amount and the status change commit together with their audit event.
+row, the amount and the status change commit together with their audit event. A decision that
+is refused is audited too (``record_refused_decision``), and changes nothing else.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
 from models.approval_routing import approver_refusal, route_for
+from models.audit import AuditEvent
 from models.cases import Approval, Case
 from models.enums import CaseStatus, CaseType, Decision
 from models.money import format_fen
@@ -21,6 +23,7 @@ from services.audit import append_event
 from services.cases import apply_transition, authorize, load_case
 from services.db import transaction
 from services.errors import InputError, NotFound, RuleViolation
+from services.masking import mask_text
 
 
 def _approver(session: Session, staff_number: str) -> tuple[Staff, Unit]:
@@ -114,3 +117,27 @@ def reject_case(case_number: str, *, approver: str, reason: str, expected_versio
 
         return apply_transition(session, case, CaseStatus.rejected, actor=approver, reason=reason,
                                 expected_version=expected_version, effects=record)
+
+
+REFUSED_DECISION = "decision_refused"
+
+
+def record_refused_decision(case_number: str, *, approver: str, refusal: str,
+                            engine: Engine | None = None) -> AuditEvent:
+    """Audit a decision the rules refused (four-eyes, a limit, an unknown approver): one
+    ``decision_refused`` event naming who tried and why it was refused; the case is unchanged.
+
+    ``approver`` is what the person typed, so it is masked like the refusal: neither may carry
+    personal data into the trail."""
+    with transaction(engine) as session:
+        case = load_case(session, case_number)
+        return append_event(session, actor=mask_text(approver)[:40], action=REFUSED_DECISION, case_id=case.id,
+                            case_number=case.case_number, from_status=case.status.value,
+                            to_status=case.status.value, reason=mask_text(refusal)[:1900])
+
+
+def count_refused_decisions(session: Session, case: Case) -> int:
+    """How many decisions on ``case`` were refused so far (a waiting run asks again after each)."""
+    return session.execute(select(func.count()).select_from(AuditEvent)
+                           .where(col(AuditEvent.case_id) == case.id,
+                                  col(AuditEvent.action) == REFUSED_DECISION)).scalar_one()

@@ -103,6 +103,24 @@ def _wait_for_form(run_id, timeout=120):
     pytest.fail(f"the run's input form did not appear in {timeout} s")
 
 
+def _wait_for_refusal(engine, case_number, timeout=60):
+    """The refusal the run audits before it waits again (services.approvals.record_refused_decision)."""
+    from sqlalchemy import select
+
+    from models.audit import AuditEvent
+    from services.db import transaction
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with transaction(engine) as s:
+            found = s.execute(select(AuditEvent).where(AuditEvent.case_number == case_number,
+                                                       AuditEvent.action == "decision_refused")).scalars().all()
+        if found:
+            return found
+        time.sleep(0.5)
+    pytest.fail(f"the run did not audit the refused decision on {case_number} in {timeout} s")
+
+
 def test_a_suspended_case_survives_a_restart_and_the_cli_decision_wakes_it(services_up, tmp_path):
     number = hardship_intake(form())
     assert status_of(services_up, number) == CaseStatus.awaiting_approval
@@ -136,7 +154,8 @@ def test_a_decision_typed_into_the_run_form_goes_through_the_approval_rules(serv
         # The submitter tries to approve their own case from the form: refused, the run waits again.
         resume_flow_run(run.id, run_input={"decision": "approve", "approver": "CW2", "reason": "mine",
                                            "approved_amount_yuan": "1500"})
-        time.sleep(2)
+        [refused] = _wait_for_refusal(services_up, number)
+        assert refused.actor == "CW2" and "four-eyes rule" in refused.reason
         _wait_for_form(run.id)
         assert status_of(services_up, number) == CaseStatus.awaiting_approval
         resume_flow_run(run.id, run_input={"decision": "approve", "approver": "AP1", "reason": "eligible",
