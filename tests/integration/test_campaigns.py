@@ -224,6 +224,12 @@ def test_only_cases_that_passed_verification_are_listed_in_the_notice(world, tmp
     through_notice(world)
     view = campaigns.campaign_view("student-aid-2026", engine=world)
     assert view.cases == {"awaiting_approval": 1, "needs_information": 1, "rejected": 1}
+    with transaction(world) as s:
+        failed = {status.value: [r["rule"] for r in record.results if not r["passed"]]
+                  for status, record in s.execute(select(Case.status, VerificationRecord)
+                                                  .join(VerificationRecord, VerificationRecord.case_id == Case.id))}
+    assert failed == {"awaiting_approval": [], "needs_information": ["required_documents"],
+                      "rejected": ["per_capita_income"]}
     assert len(campaigns.case_numbers("student-aid-2026", batch_only=True, engine=world)) == 1
     batch(world, FakeProvider())
     view = campaigns.campaign_view("student-aid-2026", engine=world)
