@@ -1,28 +1,83 @@
-from deployments.registry import DEPLOYMENTS, TIMEZONE, build_deployments
+"""The deployments ``python -m deployments`` serves, checked against what the README promises:
+names, the flow behind each, and when the scheduled ones run (Asia/Shanghai).
+
+The expectation below is written out by hand, not derived from ``deployments/registry.py``; the
+fire times are computed by Prefect's own server-side schedule model, as its scheduler would."""
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+from prefect.server.schemas.schedules import CronSchedule as ServerCronSchedule
+
+from deployments.registry import build_deployments
+
+# deployment → (flow's entrypoint, schedule (cron, timezone) or None)
+EXPECTED = {
+    "case-transition/by-hand": ("flows/case_transition.py:move_case", None),
+    "hardship-intake/intake": ("flows/hardship.py:hardship_intake", None),
+    "hardship-case/process": ("flows/hardship.py:process_hardship_case", None),
+    "student-aid-campaign/daily": ("flows/campaigns.py:student_aid_campaign", ("0 9 * * *", "Asia/Shanghai")),
+    "seasonal-relief/seasonal": ("flows/campaigns.py:seasonal_relief", None),
+    "payout/one-case": ("flows/payout.py:pay_case_flow", None),
+    "pay-approved/batch": ("flows/payout.py:pay_approved_cases", None),
+    "resolve-payouts/every-5-minutes": ("flows/payout.py:resolve_open_payouts", ("*/5 * * * *", "Asia/Shanghai")),
+    "reconcile/monthly": ("flows/reconciliation.py:reconcile_flow", ("0 3 1 * *", "Asia/Shanghai")),
+    "audit-verify/nightly": ("flows/audit_verify.py:verify_audit_trail", ("30 2 * * *", "Asia/Shanghai")),
+}
 
 
-def test_every_deployment_is_built_with_its_schedule_in_shanghai_time():
-    built = {d.name: d for d in build_deployments()}
-    assert set(built) == {spec.name for spec in DEPLOYMENTS}
-    nightly = built["nightly"]
-    schedule = nightly.schedules[0].schedule
-    assert (schedule.cron, schedule.timezone) == ("30 2 * * *", TIMEZONE)
+@pytest.fixture(scope="module")
+def built():
+    return {f"{d.flow_name}/{d.name}": d for d in build_deployments()}
 
 
-def test_reconciliation_runs_at_three_on_the_first_of_each_month_in_shanghai():
-    built = {d.name: d for d in build_deployments()}
-    schedule = built["monthly"].schedules[0].schedule
-    assert (schedule.cron, schedule.timezone) == ("0 3 1 * *", TIMEZONE)
+def _schedules(deployment):
+    return [(s.schedule.cron, s.schedule.timezone) for s in deployment.schedules or [] if s.active]
 
 
-def test_the_payout_resolver_runs_every_five_minutes():
-    built = {d.name: d for d in build_deployments()}
-    assert built["every-5-minutes"].schedules[0].schedule.cron == "*/5 * * * *"
+def test_every_deployment_the_readme_names_is_served_with_its_flow_and_nothing_else(built):
+    assert {name: d.entrypoint for name, d in built.items()} == {name: flow for name, (flow, _) in EXPECTED.items()}
 
 
-def test_the_hand_move_deployment_has_a_documented_run_form():
-    built = {d.name: d for d in build_deployments()}
-    schema = built["by-hand"]._parameter_openapi_schema.model_dump()
+def test_each_deployment_has_the_schedule_the_readme_states_and_the_others_have_none(built):
+    assert {name: _schedules(d) for name, d in built.items()} == {
+        name: [schedule] if schedule else [] for name, (_, schedule) in EXPECTED.items()
+    }
+
+
+def _next_runs(deployment, after, n=3):
+    [schedule] = deployment.schedules
+    as_the_server_sees_it = ServerCronSchedule.model_validate(schedule.schedule.model_dump())
+    return [d.astimezone(UTC) for d in asyncio.run(as_the_server_sees_it.get_dates(n, start=after))]
+
+
+def utc(*parts):
+    return datetime(*parts, tzinfo=UTC)
+
+
+def test_the_student_aid_campaign_runs_every_day_at_nine_in_shanghai(built):
+    assert _next_runs(built["student-aid-campaign/daily"], utc(2026, 9, 20, 12, 0)) == [
+        utc(2026, 9, 21, 1, 0), utc(2026, 9, 22, 1, 0), utc(2026, 9, 23, 1, 0)]  # 09:00 +08:00
+
+
+def test_reconciliation_runs_at_three_on_the_first_of_each_month_in_shanghai(built):
+    assert _next_runs(built["reconcile/monthly"], utc(2026, 10, 15, 12, 0)) == [
+        utc(2026, 10, 31, 19, 0), utc(2026, 11, 30, 19, 0), utc(2026, 12, 31, 19, 0)]  # 1 Nov, 1 Dec, 1 Jan 03:00
+
+
+def test_the_audit_chain_is_verified_every_night_at_half_past_two_in_shanghai(built):
+    assert _next_runs(built["audit-verify/nightly"], utc(2026, 10, 15, 12, 0)) == [
+        utc(2026, 10, 15, 18, 30), utc(2026, 10, 16, 18, 30), utc(2026, 10, 17, 18, 30)]  # 02:30 the next day
+
+
+def test_the_payout_resolver_runs_every_five_minutes(built):
+    assert _next_runs(built["resolve-payouts/every-5-minutes"], utc(2026, 10, 15, 12, 2)) == [
+        utc(2026, 10, 15, 12, 5), utc(2026, 10, 15, 12, 10), utc(2026, 10, 15, 12, 15)]
+
+
+def test_the_hand_move_deployment_has_a_documented_run_form(built):
+    schema = built["case-transition/by-hand"]._parameter_openapi_schema.model_dump()
     form = schema["definitions"]["CaseMove"]
     assert form["properties"]["case_number"]["title"] == "Case number 案件编号"
     assert form["properties"]["reason"]["description"].startswith("why")
