@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from flows.hardship import hardship_intake, process_hardship_case
 from models.audit import AuditEvent
-from models.cases import Case
+from models.cases import Case, VerificationRecord
 from models.enums import CaseStatus
 from models.intake import parse_application
 from services import approvals
@@ -67,11 +67,11 @@ def test_the_submitter_cannot_approve_and_an_approver_over_their_limit_is_refuse
     number = hardship_intake(form())
     with pytest.raises(FourEyesViolation):
         approvals.approve_case(number, approver="CW2", amount_fen=150000, reason="mine", engine=services_up)
-    bigger = hardship_intake(form(applicant_member_number="M0002", resident_id=resident_id(seq=2),
+    bigger = hardship_intake(form(caseworker="CW1", applicant_member_number="M0002", resident_id=resident_id(seq=2),
                                   category="medical_relief",
                                   documents_provided=DOCS + ["diagnosis", "medical_invoices"],
                                   requested_amount_yuan="4000"))
-    with pytest.raises(RuleViolation):
+    with pytest.raises(RuleViolation, match="approval limit: CW2 may approve up to ¥3,000.00, not ¥4,000.00"):
         approvals.approve_case(bigger, approver="CW2", amount_fen=400000, reason="too much", engine=services_up)
 
 
@@ -81,6 +81,10 @@ def test_a_second_application_in_the_same_category_and_year_is_rejected_as_doubl
     assert process_hardship_case(first) == "closed"
     second = hardship_intake(form(applied_on="2026-10-08"))
     assert status_of(services_up, second) == CaseStatus.rejected
+    with transaction(services_up) as s:
+        record = s.execute(select(VerificationRecord).join(Case, Case.id == VerificationRecord.case_id)
+                           .where(Case.case_number == second)).scalar_one()
+    assert [r["rule"] for r in record.results if not r["passed"]] == ["no_double_aid"]
 
 
 def test_the_intake_run_keeps_no_resident_id_in_its_parameters(services_up):
