@@ -122,7 +122,8 @@ def test_no_version_is_in_force_after_the_last_one_ended(tmp_path):
 
 def test_a_recorded_version_is_found_again_by_its_id(sample):
     assert sample.version("2025.1").subsistence_line_monthly_fen == 132_000
-    with pytest.raises(InputError):
+    assert sample.version("2026.1") is sample.versions[1]  # by id, whatever the dates say
+    with pytest.raises(InputError, match="^version: no policy version has this id$"):
         sample.version("1999.1")
 
 
