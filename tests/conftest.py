@@ -12,6 +12,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 _DATA_DIR = Path(tempfile.mkdtemp(prefix="unionaid-tests-"))
@@ -70,6 +71,32 @@ def postgres_problem() -> str | None:
     return _postgres_available()
 
 
+def require_postgres(problem: str | None) -> None:
+    """Skip a PostgreSQL variant with the reason, or fail it when CI requires PostgreSQL."""
+    if problem:
+        if REQUIRE_PG:
+            pytest.fail(problem)
+        pytest.skip(problem)
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A schema of its own in the test PostgreSQL, dropped afterwards. Yields a URL that selects
+    it (``?options=-csearch_path=...``, which psycopg passes to the server), so the services and
+    any subprocess given the URL as ``UNIONAID_DATABASE_URL`` land in the same schema."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path,
            postgres_problem: str | None) -> Iterator[Engine]:
@@ -81,23 +108,35 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
         yield eng
         eng.dispose()
         return
-    if postgres_problem:
-        if REQUIRE_PG:
-            pytest.fail(postgres_problem)
-        pytest.skip(postgres_problem)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    eng = create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"}, pool_size=20, max_overflow=20)
-    try:
-        upgrade(eng)
-        yield eng
-    finally:
-        eng.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    require_postgres(postgres_problem)
+    with postgres_schema() as url:
+        eng = create_engine(url, pool_size=20, max_overflow=20)
+        try:
+            upgrade(eng)
+            yield eng
+        finally:
+            eng.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path,
+                 postgres_problem: str | None) -> Iterator[str]:
+    """A freshly migrated database of each kind, as the URL the services read from
+    ``UNIONAID_DATABASE_URL`` (for tests of the CLI and of flows, in this process or in others).
+    Whoever opens engines on it disposes of them before the test ends."""
+    if request.param == "sqlite":
+        path = tmp_path / "unionaid.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    require_postgres(postgres_problem)
+    with postgres_schema() as url:
+        eng = make_engine(url)
+        try:
+            upgrade(eng)
+        finally:
+            eng.dispose()
+        yield url
 
 
 @pytest.fixture

@@ -1,8 +1,7 @@
-"""Flows run against a real (temporary) Prefect server and a real SQLite database."""
+"""Flows run against a real (temporary) Prefect server and a real database: SQLite, and
+PostgreSQL when ``UNIONAID_TEST_DATABASE_URL`` is set (each test in its own schema)."""
 
 from __future__ import annotations
-
-import shutil
 
 import pytest
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
@@ -26,15 +25,14 @@ def prefect_server():
 
 
 @pytest.fixture
-def flow_db(prefect_server, sqlite_template, tmp_path, monkeypatch):
-    """Point the services' default engine at a fresh copy of the migrated database."""
-    path = tmp_path / "flows.db"
-    shutil.copy(sqlite_template, path)
-    monkeypatch.setenv("UNIONAID_DATABASE_URL", f"sqlite:///{path}")
+def flow_db(prefect_server, database_url, monkeypatch):
+    """Point the services' default engine at a fresh migrated database of each kind (flows,
+    their tasks and any process a test starts find it through ``UNIONAID_DATABASE_URL``)."""
+    monkeypatch.setenv("UNIONAID_DATABASE_URL", database_url)
     get_settings.cache_clear()
     db_module._engine_for.cache_clear()
     yield db_module.get_engine()
-    db_module.get_engine().dispose()
+    db_module.get_engine().dispose()  # before the PostgreSQL schema is dropped
     get_settings.cache_clear()
     db_module._engine_for.cache_clear()
 

@@ -57,7 +57,8 @@ def test_the_audit_flow_passes_on_an_intact_trail_and_fails_on_a_tampered_one(wo
 
     assert verify_audit_trail(return_state=True).is_completed()
     with world.begin() as conn:
-        conn.execute(text("DROP TRIGGER audit_event_no_update"))
+        conn.execute(text("DROP TRIGGER audit_event_no_change ON audit_event" if conn.dialect.name == "postgresql"
+                          else "DROP TRIGGER audit_event_no_update"))
         conn.execute(text("UPDATE audit_event SET reason = 'x' WHERE seq = 2"))
     state = verify_audit_trail(return_state=True)
     assert state.is_failed()

@@ -4,33 +4,50 @@ import json
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
 from services import db as db_module
+from services.db import make_engine
 from services.settings import REPO_ROOT, get_settings
 from tests import factories
 from tests.factories import resident_id
 from unionaid_cli.main import app
 
 
-@pytest.fixture
-def cli(sqlite_engine, monkeypatch, tmp_path):
-    monkeypatch.setenv("UNIONAID_DATABASE_URL", str(sqlite_engine.url))
+@contextmanager
+def cli_on(database_url, monkeypatch, tmp_path):
+    """``invoke(*args)`` runs the command line in this process on the database at ``database_url``
+    (as ``UNIONAID_DATABASE_URL``, so a process a test starts finds it too); ``invoke.engine`` is
+    an engine on the same database for the test's own set-up and checks."""
+    monkeypatch.setenv("UNIONAID_DATABASE_URL", database_url)
     monkeypatch.setenv("UNIONAID_DATA_DIR", str(tmp_path / "data"))
     get_settings.cache_clear()
     db_module._engine_for.cache_clear()
+    engine = make_engine(database_url)
     runner = CliRunner()
 
     def invoke(*args):
         return runner.invoke(app, list(args), catch_exceptions=False)
 
-    invoke.engine = sqlite_engine
-    yield invoke
-    get_settings.cache_clear()
-    db_module._engine_for.cache_clear()
+    invoke.engine = engine
+    try:
+        yield invoke
+    finally:
+        engine.dispose()
+        db_module._engine_for(database_url).dispose()  # the CLI's own engine, before the schema goes
+        get_settings.cache_clear()
+        db_module._engine_for.cache_clear()
+
+
+@pytest.fixture
+def cli(database_url, monkeypatch, tmp_path):
+    """The command line on a fresh database of each kind: ``cli(*args)``, ``cli.engine``."""
+    with cli_on(database_url, monkeypatch, tmp_path) as invoke:
+        yield invoke
 
 
 def _one_line_error(result, *fragments):
@@ -90,7 +107,8 @@ def test_audit_verify_says_intact_then_names_a_tampered_row_and_exits_1(cli, tmp
     ok = cli("audit", "verify")
     assert ok.exit_code == 0 and "chain intact" in ok.output
     with cli.engine.begin() as conn:
-        conn.execute(text("DROP TRIGGER audit_event_no_update"))
+        conn.execute(text("DROP TRIGGER audit_event_no_change ON audit_event" if conn.dialect.name == "postgresql"
+                          else "DROP TRIGGER audit_event_no_update"))
         conn.execute(text("UPDATE audit_event SET actor = 'intruder' WHERE seq = 4"))
     _one_line_error(cli("audit", "verify"), "sequence 4")
 

@@ -5,37 +5,24 @@ import json
 import pytest
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from sqlalchemy import select
-from typer.testing import CliRunner
 
 from models.cases import Case
 from models.enums import CaseStatus
-from services import db as db_module
-from services.settings import get_settings
 from tests import factories
 from tests.factories import resident_id
-from unionaid_cli.main import app
+from tests.integration.test_cli import cli_on
 
 DOCS = ["application_form", "resident_id", "membership_proof", "household_register", "income_proof"]
 
 
 @pytest.fixture
-def cli(sqlite_engine, monkeypatch, tmp_path):
-    monkeypatch.setenv("UNIONAID_DATABASE_URL", str(sqlite_engine.url))
-    monkeypatch.setenv("UNIONAID_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    db_module._engine_for.cache_clear()
-    factories.world(sqlite_engine, tmp_path)
-    runner = CliRunner()
-
-    def invoke(*args):
-        return runner.invoke(app, list(args), catch_exceptions=False)
-
-    invoke.engine = sqlite_engine
-    # No Prefect here (even when another test's server is up): waking a run must degrade politely.
-    with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:9/api"}):
-        yield invoke
-    get_settings.cache_clear()
-    db_module._engine_for.cache_clear()
+def cli(database_url, monkeypatch, tmp_path):
+    """The command line on a seeded database of each kind, with no Prefect server to talk to."""
+    with cli_on(database_url, monkeypatch, tmp_path) as invoke:
+        factories.world(invoke.engine, tmp_path)
+        # No Prefect here (even when another test's server is up): waking a run must degrade politely.
+        with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:9/api"}):
+            yield invoke
 
 
 def application(**changes):
