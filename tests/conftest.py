@@ -3,22 +3,45 @@
 Every database test runs on SQLite, and also on PostgreSQL when ``UNIONAID_TEST_DATABASE_URL``
 points at one (each test gets its own schema, dropped afterwards). With
 ``UNIONAID_REQUIRE_POSTGRES=1`` (CI), an unreachable PostgreSQL fails the run instead of skipping.
+
+Nothing a test does reaches a fixed port or a shared home: the data directory and the Prefect
+home are this session's own, and the payment provider, the registry and the Prefect server are
+configured to addresses that refuse connections (a port this session holds without listening),
+so a test that forgets to start its own sandbox fails at once instead of talking to whatever
+answers on 127.0.0.1:4301, 4302 or 4200. Subprocesses inherit all of it.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+
+def _refusing_port() -> socket.socket:
+    """A port bound and never listened on: connecting to it is refused at once, and while this
+    session holds it no other process can take it (so nothing ever answers there)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
 _DATA_DIR = Path(tempfile.mkdtemp(prefix="unionaid-tests-"))
+_NOWHERE = _refusing_port()
+NOWHERE_URL = f"http://127.0.0.1:{_NOWHERE.getsockname()[1]}"
 os.environ["UNIONAID_ENVIRONMENT"] = "test"
 os.environ["UNIONAID_DATA_DIR"] = str(_DATA_DIR)
-os.environ.pop("UNIONAID_DATABASE_URL", None)
+# Empty, not unset: a developer's .env in the checkout must not point tests at a real database.
+os.environ["UNIONAID_DATABASE_URL"] = ""
+# Not the defaults 4301, 4302 and 4200 that `make up` (or anything else) may be listening on.
+os.environ["UNIONAID_PAYMENT_URL"] = NOWHERE_URL
+os.environ["UNIONAID_REGISTRY_URL"] = NOWHERE_URL
+os.environ["UNIONAID_PREFECT_PORT"] = str(_NOWHERE.getsockname()[1])
 os.environ["PREFECT_HOME"] = str(_DATA_DIR / "prefect")
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["DO_NOT_TRACK"] = "1"

@@ -6,14 +6,18 @@ import subprocess
 import sys
 from contextlib import contextmanager
 
+import httpx
 import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
+from sandbox import payment
+from sandbox.testing import running_server
 from services import db as db_module
 from services.db import make_engine
 from services.settings import REPO_ROOT, get_settings
 from tests import factories
+from tests.conftest import NOWHERE_URL
 from tests.factories import resident_id
 from unionaid_cli.main import app
 
@@ -125,20 +129,32 @@ def test_an_unmigrated_database_gets_a_hint_not_a_traceback(monkeypatch, tmp_pat
     _one_line_error(result, "db upgrade")
 
 
-def test_the_installed_command_runs_the_demo_end_to_end(tmp_path):
-    env = {**os.environ, "UNIONAID_DATA_DIR": str(tmp_path), "UNIONAID_ENVIRONMENT": "development"}
-    env.pop("UNIONAID_DATABASE_URL", None)
-    demo = subprocess.run([sys.executable, "-m", "unionaid_cli.main", "demo"], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
-    assert demo.returncode == 0, demo.stderr
-    assert "chain intact" in demo.stdout and "four-eyes" in demo.stdout
-    assert "household H001 registered as deep" in demo.stdout
-    verify = subprocess.run([sys.executable, "-m", "unionaid_cli.main", "audit", "verify"], cwd=REPO_ROOT, env=env,
-                            capture_output=True, text=True, timeout=60)
-    assert verify.returncode == 0 and "chain intact" in verify.stdout
-    bad = subprocess.run([sys.executable, "-m", "unionaid_cli.main", "cases", "list", "--status", "nonsense"],
-                         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60)
-    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+def test_the_installed_command_runs_the_demo_end_to_end(database_url, tmp_path):
+    """`unionaid demo` in its own process, on its own database, data directory and Prefect home.
+    It pays through the provider the settings name (here a sandbox of this test's, on a free port)
+    and, when the configured registry does not answer, starts a registry sandbox of its own."""
+    settings = get_settings()
+    provider = payment.create_app(":memory:", merchant_id=settings.payment_merchant_id,
+                                  secret=settings.payment_secret.get_secret_value())
+    with running_server(provider) as payment_url:
+        env = {**os.environ, "UNIONAID_DATA_DIR": str(tmp_path), "UNIONAID_ENVIRONMENT": "development",
+               "UNIONAID_DATABASE_URL": database_url, "UNIONAID_PAYMENT_URL": payment_url,
+               "UNIONAID_REGISTRY_URL": NOWHERE_URL, "PREFECT_HOME": str(tmp_path / "prefect")}
+
+        def unionaid(*args, timeout=60):
+            return subprocess.run([sys.executable, "-m", "unionaid_cli.main", *args], cwd=REPO_ROOT, env=env,
+                                  capture_output=True, text=True, timeout=timeout)
+
+        demo = unionaid("demo", timeout=180)
+        assert demo.returncode == 0, demo.stderr
+        assert "chain intact" in demo.stdout and "four-eyes" in demo.stdout
+        assert "household H001 registered as deep" in demo.stdout
+        paid = httpx.get(f"{payment_url}/sandbox/transfers").json()
+        assert sorted(t["status"] for t in paid) == ["succeeded", "succeeded"], paid  # living and medical relief
+        verify = unionaid("audit", "verify")
+        assert verify.returncode == 0 and "chain intact" in verify.stdout
+        bad = unionaid("cases", "list", "--status", "nonsense")
+        assert bad.returncode == 2 and "Traceback" not in bad.stderr
 
 
 def test_funds_shows_budget_reserved_paid_and_remaining(cli, tmp_path):

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from models.cases import Case
 from models.enums import CaseStatus
 from tests import factories
+from tests.conftest import NOWHERE_URL
 from tests.factories import resident_id
 from tests.integration.test_cli import cli_on
 
@@ -21,7 +22,7 @@ def cli(database_url, monkeypatch, tmp_path):
     with cli_on(database_url, monkeypatch, tmp_path) as invoke:
         factories.world(invoke.engine, tmp_path)
         # No Prefect here (even when another test's server is up): waking a run must degrade politely.
-        with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:9/api"}):
+        with temporary_settings({PREFECT_API_URL: NOWHERE_URL + "/api"}):
             yield invoke
 
 

@@ -22,8 +22,10 @@ def free_port() -> int:
 
 def test_children_die_with_a_killed_up(tmp_path):
     port = free_port()
+    # Everything `up` reads is named here, even the database (a .env in the checkout is not asked).
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "UNIONAID_"))}
-    env.update(UNIONAID_DATA_DIR=str(tmp_path), UNIONAID_PREFECT_PORT=str(port),
+    env.update(UNIONAID_DATA_DIR=str(tmp_path), UNIONAID_DATABASE_URL=f"sqlite:///{tmp_path / 'unionaid.db'}",
+               UNIONAID_PREFECT_PORT=str(port),
                UNIONAID_PAYMENT_URL=f"http://127.0.0.1:{free_port()}", UNIONAID_REGISTRY_URL=f"http://127.0.0.1:{free_port()}")
     log = tmp_path / "up.log"
     with log.open("w") as out:
@@ -54,7 +56,8 @@ def test_children_die_with_a_killed_up(tmp_path):
 def test_up_serves_every_deployment_and_ctrl_c_stops_everything(tmp_path):
     prefect, pay, reg = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "UNIONAID_"))}
-    env.update(UNIONAID_DATA_DIR=str(tmp_path), UNIONAID_PREFECT_PORT=str(prefect),
+    env.update(UNIONAID_DATA_DIR=str(tmp_path), UNIONAID_DATABASE_URL=f"sqlite:///{tmp_path / 'unionaid.db'}",
+               UNIONAID_PREFECT_PORT=str(prefect),
                UNIONAID_PAYMENT_URL=f"http://127.0.0.1:{pay}", UNIONAID_REGISTRY_URL=f"http://127.0.0.1:{reg}")
     log = tmp_path / "up.log"
     with log.open("w") as out:
