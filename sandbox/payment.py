@@ -259,6 +259,17 @@ class PaymentSandbox:
             "by_reference": by_reference,
         }
 
+    def create_request_log(self, reference: str | None = None) -> list[dict[str, Any]]:
+        """Every create request in the order it arrived: which reference, what came of it
+        (``created``, ``repeat``, ``conflict`` or ``fault_<kind>``, with ``+<fault>`` for a fault
+        after the commit) and when."""
+        query = select(create_requests).order_by(create_requests.c.id)
+        if reference is not None:
+            query = query.where(create_requests.c.reference == reference)
+        with self.engine.connect() as conn:
+            return [{"seq": row.id, "reference": row.reference, "outcome": row.outcome, "at": _iso(row.at)}
+                    for row in conn.execute(query)]
+
     def reset(self) -> None:
         with self.engine.begin() as conn:
             for table in (transfers, create_requests, nonces):
@@ -469,6 +480,9 @@ def create_app(
     async def count(request: Request) -> Response:
         return JSONResponse(sandbox.counts(request.query_params.get("reference")))
 
+    async def list_create_requests(request: Request) -> Response:
+        return JSONResponse(sandbox.create_request_log(request.query_params.get("reference")))
+
     async def list_transfers(request: Request) -> Response:
         now = sandbox.clock()
         return JSONResponse([transfer_json(row, now) for row in sandbox.all_transfers()])
@@ -489,6 +503,7 @@ def create_app(
             Route("/sandbox/reset", reset, methods=["POST"]),
             Route("/sandbox/transfers/count", count, methods=["GET"]),
             Route("/sandbox/transfers", list_transfers, methods=["GET"]),
+            Route("/sandbox/create-requests", list_create_requests, methods=["GET"]),
         ],
         lifespan=lifespan,
     )

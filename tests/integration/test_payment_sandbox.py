@@ -214,6 +214,30 @@ def test_a_5xx_before_commit_is_unknown_and_resending_the_identical_request_pays
     assert payment_sandbox.counts("HA-2026-0022")["transfers"] == 1
 
 
+def test_the_create_request_log_lists_every_request_in_order_with_its_outcome(
+    provider: HttpPaymentProvider, payment_sandbox: PaymentSandboxRun
+) -> None:
+    payment_sandbox.set_faults(share_5xx=1.0)
+    with pytest.raises(OutcomeUnknown):
+        pay(provider, "HA-2026-0030-P1")
+    payment_sandbox.set_faults(share_5xx=0.0, share_lost_response=1.0)
+    with pytest.raises(OutcomeUnknown):
+        pay(provider, "HA-2026-0030-P1")
+    payment_sandbox.set_faults(share_lost_response=0.0)
+    pay(provider, "HA-2026-0030-P1")
+    pay(provider, "HA-2026-0031-P1")
+    with pytest.raises(PermanentError):
+        pay(provider, "HA-2026-0031-P1", amount_fen=1)
+
+    log = payment_sandbox.admin.get("/sandbox/create-requests").json()
+    assert [(r["reference"], r["outcome"]) for r in log] == [
+        ("HA-2026-0030-P1", "fault_5xx"), ("HA-2026-0030-P1", "created+lost_response"),
+        ("HA-2026-0030-P1", "repeat"), ("HA-2026-0031-P1", "created"), ("HA-2026-0031-P1", "conflict")]
+    assert [r["seq"] for r in log] == sorted(r["seq"] for r in log)
+    one = payment_sandbox.admin.get("/sandbox/create-requests", params={"reference": "HA-2026-0031-P1"}).json()
+    assert [r["outcome"] for r in one] == ["created", "conflict"]
+
+
 def test_429_is_retryable_and_nothing_is_paid(
     provider: HttpPaymentProvider, payment_sandbox: PaymentSandboxRun
 ) -> None:
