@@ -1,0 +1,111 @@
+"""The resolver's paths one by one, against the real sandbox: a request that never arrived is
+sent again with the same reference, a provider that cannot answer leaves the payout open with
+the error noted, and only open payouts old enough are picked up."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from models.ledger import LedgerPosting
+from models.payouts import Payout, PayoutStatus
+from services import approvals, ledger, payouts
+from services.cases import load_case
+from services.db import transaction
+from services.errors import OutcomeUnknown, RetryableError
+from tests import factories
+from tests.integration.test_payouts import approved, provider_for, sandbox, sandbox_url, transfers_for  # noqa: F401
+
+
+class RequestLostOnTheWay:
+    """A provider link that drops the create request before it leaves: the outcome is unknown
+    to us, and the provider never saw it."""
+
+    def create_transfer(self, *args, **kwargs):
+        raise OutcomeUnknown("connection reset before the request was sent")
+
+    def query_transfer(self, reference):
+        raise AssertionError("not asked")
+
+
+class ProviderCannotAnswer:
+    """A provider that is down for queries."""
+
+    def __init__(self, message="provider busy, try later"):
+        self.message = message
+        self.queries = []
+
+    def query_transfer(self, reference):
+        self.queries.append(reference)
+        raise RetryableError(self.message)
+
+
+def _payout(engine, payout_id):
+    with transaction(engine) as s:
+        return s.get(Payout, payout_id)
+
+
+def test_a_request_that_never_reached_the_provider_is_sent_again_and_pays_once(approved, sandbox):
+    engine, number = approved
+    view = payouts.pay_case(number, RequestLostOnTheWay(), engine=engine)
+    assert view.status == PayoutStatus.unknown
+    assert transfers_for(sandbox, view.reference)["create_requests"] == 0
+    assert payouts.resolve_payout(view.id, provider_for(sandbox), engine=engine) == PayoutStatus.succeeded
+    counts = transfers_for(sandbox, view.reference)
+    assert (counts["transfers"], counts["create_requests"]) == (1, 1)
+    assert _payout(engine, view.id).reference == f"{number}-P1"
+
+
+def test_a_provider_that_cannot_answer_leaves_the_payout_open_with_the_error_noted(approved, sandbox):
+    engine, number = approved
+    view = payouts.pay_case(number, RequestLostOnTheWay(), engine=engine)
+    down = ProviderCannotAnswer("x" * 500)
+    assert payouts.resolve_payout(view.id, down, engine=engine) == PayoutStatus.unknown
+    assert down.queries == [view.reference]
+    stored = _payout(engine, view.id)
+    assert stored.status == PayoutStatus.unknown and stored.last_error == "x" * 400
+    assert payouts.open_payout_ids(engine) == [view.id]
+    assert payouts.resolve_payout(view.id, provider_for(sandbox), engine=engine) == PayoutStatus.succeeded
+    assert _payout(engine, view.id).last_error is None
+
+
+def test_an_error_noted_on_one_payout_touches_no_other(engine, tmp_path, sandbox):
+    factories.world(engine, tmp_path)
+    numbers = []
+    for _ in range(2):
+        case = factories.awaiting_approval(engine, requested_fen=100000)
+        approvals.approve_case(case.case_number, approver="AP1", amount_fen=100000, reason="ok", engine=engine)
+        numbers.append(case.case_number)
+    first, second = (payouts.pay_case(n, RequestLostOnTheWay(), engine=engine) for n in numbers)
+    payouts.resolve_payout(first.id, ProviderCannotAnswer("down"), engine=engine)
+    assert _payout(engine, first.id).last_error == "down"
+    assert _payout(engine, second.id).last_error == "connection reset before the request was sent"
+
+
+def test_only_open_payouts_not_touched_for_a_while_are_picked_up_in_id_order(approved, sandbox):
+    engine, number = approved
+    paid = payouts.pay_case(number, provider_for(sandbox), engine=engine)
+    assert paid.status == PayoutStatus.succeeded
+    assert payouts.open_payout_ids(engine) == []  # a finished payout is never picked up
+    with transaction(engine) as s:  # make it look open again, twice over, to see the order and the age filter
+        s.execute(update(Payout).where(Payout.id == paid.id).values(status=PayoutStatus.unknown))
+    assert payouts.open_payout_ids(engine) == [paid.id]
+    assert payouts.open_payout_ids(engine, older_than=timedelta(minutes=5)) == []
+    with transaction(engine) as s:
+        s.execute(update(Payout).where(Payout.id == paid.id)
+                  .values(updated_at=Payout.updated_at - timedelta(minutes=10)))  # type: ignore[operator]
+    assert payouts.open_payout_ids(engine, older_than=timedelta(minutes=5)) == [paid.id]
+
+
+@pytest.mark.parametrize("reserved_first", [False, True])
+def test_releasing_a_case_with_nothing_reserved_returns_nothing_and_posts_nothing(approved, reserved_first):
+    engine, number = approved
+    if not reserved_first:  # a case never approved holds nothing
+        number = factories.hardship_case(engine, member="M0002").case_number
+    with transaction(engine) as s:
+        case = load_case(s, number)
+        if reserved_first:  # approval reserved 1,500 yuan; give it back first
+            assert ledger.release(s, case, key="release:test-1") == 150000
+        postings = s.execute(select(func.count()).select_from(LedgerPosting)).scalar_one()
+        assert ledger.release(s, case, key="release:test-2") == 0
+        assert s.execute(select(func.count()).select_from(LedgerPosting)).scalar_one() == postings
