@@ -401,6 +401,6 @@ def load_policy(path: str | Path) -> HardshipPolicy:
 def _specific_problem(error: dict[str, Any], loc: tuple[str | int, ...]) -> str | None:
     if error["type"] == "greater_than":
         return f"must be more than {error['ctx']['gt']}"
-    if error["type"] in ("date_type", "date_parsing"):
+    if error["type"] == "date_type":  # policy models are strict: a quoted or malformed date is this error
         return "must be a TOML date without quotes, e.g. 2026-01-01"
     return None

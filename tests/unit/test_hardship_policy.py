@@ -206,7 +206,13 @@ def test_a_recorded_version_is_found_again_by_its_id(sample):
             "effective_from = 2025-01-01",
             'effective_from = "2025-01-01"',
             "versions[2025.1].effective_from",
-            "TOML date",
+            "must be a TOML date without quotes, e.g. 2026-01-01",
+        ),
+        (
+            "effective_from = 2025-01-01",
+            "effective_from = 2025-01-01T09:00:00",
+            "versions[2025.1].effective_from",
+            "must be a TOML date without quotes, e.g. 2026-01-01",
         ),
         (
             "effective_from = 2025-01-01",

@@ -129,3 +129,18 @@ def test_school_fees_that_are_not_whole_fen_are_refused_naming_the_field(values,
     with pytest.raises(InputError) as refused:
         SchoolFees(**values)
     assert (refused.value.field, refused.value.problem_detail.problem) == (field, problem)
+
+
+def test_earlier_aid_takes_the_category_by_name_and_refuses_a_bad_one_naming_the_field():
+    from models.hardship_rules import PriorAid
+    from models.policy import Category
+
+    aid = PriorAid("winter_relief", 150_000, 2026)
+    assert aid.category is Category.winter_relief
+    with pytest.raises(InputError) as refused:
+        PriorAid("holiday_bonus", 1, 2026)
+    assert refused.value.field == "prior_aid.category"
+    assert refused.value.problem_detail.problem.startswith("must be one of: living_relief, medical_relief")
+    with pytest.raises(InputError) as refused:
+        PriorAid("winter_relief", -1, 2026)
+    assert (refused.value.field, refused.value.problem_detail.problem) == ("prior_aid.amount_fen", "must not be negative")
