@@ -1,0 +1,98 @@
+"""`unionaid approve` and `unionaid reject` wake the run that waits for the case: the hardship-case
+run is really suspended on the test Prefect server (served by a runner process, as `make up`
+serves it), the decision comes through the command line, and the same run carries the case on."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from prefect import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+from prefect.client.schemas.objects import StateType
+from prefect.deployments import run_deployment
+from prefect.settings import PREFECT_API_URL
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from flows.hardship import hardship_intake
+from models.cases import Case
+from models.enums import CaseStatus
+from services.db import transaction
+from services.settings import get_settings
+from tests.flows.test_hardship_approval_wait import _serve, _stop, _wait_for, _wait_for_form
+from tests.flows.test_hardship_flows import form
+from unionaid_cli.main import app
+
+FINISHED = {StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED}
+
+
+def unionaid(*args: str):
+    """The command line in this process, talking to the test Prefect server."""
+    api = PREFECT_API_URL.value()
+    assert api, "the Prefect test server is not up"
+    return CliRunner().invoke(app, list(args), env={"PREFECT_API_URL": api}, catch_exceptions=False)
+
+
+def runs_of(case_number: str) -> set:
+    with get_client(sync_client=True) as client:
+        return {r.id for r in client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(name=FlowRunFilterName(like_=case_number)), limit=50)}
+
+
+def case_row(engine, number: str) -> Case:
+    with transaction(engine) as s:
+        return s.execute(select(Case).where(Case.case_number == number)).scalar_one()
+
+
+def transfers(reference: str) -> int:
+    return httpx.get(f"{get_settings().payment_url}/sandbox/transfers/count",
+                     params={"reference": reference}).json()["transfers"]
+
+
+@pytest.fixture
+def suspended(services_up, tmp_path):
+    """A case waiting for approval in a suspended deployment run (its input form stored), and the
+    runner that serves the deployments still up to carry the run on once it is resumed."""
+    number = hardship_intake(form())
+    assert case_row(services_up, number).status == CaseStatus.awaiting_approval
+    runner = _serve(services_up, tmp_path, "runner")
+    try:
+        run = run_deployment("hardship-case/process", parameters={"case_number": number}, timeout=0)
+        waiting = _wait_for_form(run.id)
+        assert waiting.state.name == "Suspended"
+        yield number, run.id
+    finally:
+        _stop(runner)
+
+
+def test_unionaid_approve_resumes_the_waiting_run_which_pays_and_closes_the_case(services_up, suspended):
+    number, run_id = suspended
+    before = runs_of(number)
+    result = unionaid("approve", number, "--as", "AP1", "--reason", "income verified", "--amount", "1500")
+    assert result.exit_code == 0, result.output
+    assert f"{number}: approved for ¥1,500.00" in result.output
+    assert f"resumed the waiting run hardship-{number}" in result.output
+
+    done = _wait_for(run_id, FINISHED, timeout=180)
+    assert done.state.type == StateType.COMPLETED, done.state.message
+    case = case_row(services_up, number)
+    assert (case.status, case.paid_fen) == (CaseStatus.closed, 150000)
+    assert transfers(f"{number}-P1") == 1
+    assert runs_of(number) == before  # the same run carried it on: no fresh one was started
+
+
+def test_unionaid_reject_resumes_the_waiting_run_which_ends_with_the_case_rejected_and_nothing_paid(services_up,
+                                                                                                     suspended):
+    number, run_id = suspended
+    before = runs_of(number)
+    result = unionaid("reject", number, "--as", "AP1", "--reason", "household owns a second flat")
+    assert result.exit_code == 0, result.output
+    assert f"{number}: rejected" in result.output
+    assert f"resumed the waiting run hardship-{number}" in result.output
+
+    done = _wait_for(run_id, FINISHED, timeout=180)
+    assert done.state.type == StateType.COMPLETED, done.state.message
+    case = case_row(services_up, number)
+    assert (case.status, case.paid_fen) == (CaseStatus.rejected, 0)
+    assert transfers(f"{number}-P1") == 0
+    assert runs_of(number) == before
