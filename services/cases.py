@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col
 
@@ -218,10 +218,6 @@ def load_case(session: Session, case_number: str) -> Case:
     if case is None:
         raise NotFound(f"case {case_number} does not exist")
     return case
-
-
-def count_cases(session: Session) -> int:
-    return session.execute(select(func.count()).select_from(Case)).scalar_one()
 
 
 def unit_code(session: Session, unit_id: int) -> str:
