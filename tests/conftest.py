@@ -69,12 +69,18 @@ def pytest_sessionfinish(session, exitstatus):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One migrated SQLite file; each test gets a copy (fast, and still the real migrations)."""
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
-    engine.dispose()
+def sqlite_template() -> Path:
+    """One migrated SQLite file; each test gets a copy (fast, and still the real migrations).
+
+    It lives in this process's data directory, so the sessions mutation testing forks from this
+    process (one per mutant) copy it instead of migrating again."""
+    path = _DATA_DIR / "template.db"
+    if not path.exists():
+        building = path.with_suffix(f".{os.getpid()}.building")
+        engine = make_engine(f"sqlite:///{building}")
+        upgrade(engine)
+        engine.dispose()
+        building.replace(path)
     return path
 
 
