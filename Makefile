@@ -20,8 +20,9 @@ install: $(STAMP)
 up: install
 	$(VENV)/bin/unionaid up
 
+# The 25 slowest tests are listed at the end (CI's log shows where the time goes).
 test: install
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest --durations=25
 
 lint: install
 	$(VENV)/bin/ruff check .
