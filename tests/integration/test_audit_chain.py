@@ -195,3 +195,35 @@ def test_a_row_appended_without_moving_the_chain_head_is_found(trail):
     report = _verify(trail)
     assert (report.intact, report.broken_at) == (False, last + 1)
     assert report.what == f"the chain head says {last} events but {last + 1} are stored (rows were added after it)"
+
+
+def test_a_broken_chain_is_reported_with_the_events_that_verified_before_the_break(trail):
+    _drop_triggers(trail)
+    with trail.begin() as conn:
+        conn.execute(text("DELETE FROM audit_event WHERE seq = 2"))
+    report = _verify(trail)
+    assert (report.events, report.broken_at, report.what) == (1, 2, "event 2 is missing (next stored is 3)")
+    assert str(report) == "chain broken at sequence 2: event 2 is missing (next stored is 3)"
+
+
+def test_an_altered_row_is_reported_after_the_rows_before_it_verified(trail):
+    _drop_triggers(trail)
+    with trail.begin() as conn:
+        conn.execute(text("UPDATE audit_event SET actor = 'someone' WHERE seq = 3"))
+    report = _verify(trail)
+    assert (report.events, report.broken_at, report.what) == (
+        2, 3, "its contents do not match its hash (the row was altered)")
+
+
+def test_a_rechained_row_is_reported_after_the_rows_before_it_verified(trail):
+    _drop_triggers(trail)
+    _forge(trail, 2, reason="forged")
+    report = _verify(trail)
+    assert (report.events, report.broken_at, report.what) == (
+        2, 3, "its previous-hash does not match the event before it")
+
+
+def test_the_chain_verifies_the_same_in_batches_of_any_size(trail):
+    with transaction(trail) as s:
+        whole = verify_chain(s)
+        assert [verify_chain(s, batch_size=size) for size in (1, 2, 3)] == [whole] * 3

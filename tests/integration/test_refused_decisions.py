@@ -126,3 +126,21 @@ def test_a_refusal_on_a_case_that_does_not_exist_writes_nothing(ready):
         approvals.record_refused_decision("HA-2026-999999", approver="AP1", refusal="x", engine=ready)
     with transaction(ready) as s:
         assert s.execute(select(func.count()).select_from(AuditEvent)).scalar_one() == events
+
+
+def test_a_long_approver_entry_and_refusal_are_cut_to_what_the_trail_holds(ready):
+    case = factories.awaiting_approval(ready)
+    event = approvals.record_refused_decision(case.case_number, approver="A" * 60, refusal="r" * 2500, engine=ready)
+    [stored] = _refused_events(ready, case.case_number)
+    assert (stored.actor, stored.reason) == ("A" * 40, "r" * 1900)
+    assert stored.seq == event.seq
+
+
+def test_refusals_are_counted_per_case(ready):
+    first, second = factories.awaiting_approval(ready), factories.awaiting_approval(ready)
+    for _ in range(2):
+        approvals.record_refused_decision(first.case_number, approver="CW1", refusal="four-eyes", engine=ready)
+    approvals.record_refused_decision(second.case_number, approver="CW1", refusal="four-eyes", engine=ready)
+    with transaction(ready) as s:
+        assert approvals.count_refused_decisions(s, load_case(s, first.case_number)) == 2
+        assert approvals.count_refused_decisions(s, load_case(s, second.case_number)) == 1
