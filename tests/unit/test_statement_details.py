@@ -149,3 +149,21 @@ def test_count_changes_lists_each_outcome_whose_count_moved_with_before_and_afte
         "duplicate": [1, 0], "ours_only": [0, 2]}
     assert count_changes({}, {}) == {}
     assert list(count_changes({"b": 1, "a": 1}, {})) == ["a", "b"]
+
+
+def test_each_kind_of_discrepancy_carries_both_sides_as_found():
+    found, _ = run([ours("A", 100, "succeeded"), ours("B", 100, "failed"), ours("D", 300, "succeeded")],
+                   [theirs("A", 120), theirs("B", 100, "succeeded"), theirs("C", 200)])
+    t = "2026-03-10T02:00:00+00:00"
+    assert found == [
+        Discrepancy(C.amount_mismatch, "A", 100, 120, "succeeded", "succeeded", "sbx-A", t, 1, 1, "", Severity.critical),
+        Discrepancy(C.status_mismatch, "B", 100, 100, "failed", "succeeded", "sbx-B", t, 1, 1, "", Severity.critical),
+        Discrepancy(C.provider_only, "C", None, 200, None, "succeeded", "sbx-C", t, 0, 1, "", Severity.critical),
+        Discrepancy(C.ours_only, "D", 300, None, "succeeded", None, None, None, 1, 0, "", Severity.normal),
+    ]
+
+
+def test_matching_without_a_tally_still_yields_every_discrepancy():
+    from models.reconciliation import match_statement
+
+    assert [d.reference for d in match_statement([ours("A", 1)], [theirs("A", 2), theirs("B")])] == ["A", "B"]
