@@ -222,4 +222,6 @@ def load_case(session: Session, case_number: str) -> Case:
 
 def unit_code(session: Session, unit_id: int) -> str:
     unit = session.get(Unit, unit_id)
-    return unit.code if unit else "?"
+    if unit is None:
+        raise NotFound(f"unit {unit_id} does not exist")
+    return unit.code

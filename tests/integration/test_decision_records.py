@@ -86,3 +86,13 @@ def test_an_unknown_payout_outcome_is_in_the_trail_with_the_error_cut_to_length(
             "payout_outcome_unknown", "submitted", "unknown", "e" * 400)
         assert last.payload == {"reference": view.reference, "attempt": 1, "amount_fen": 100000}
         assert s.get(Payout, view.id).last_error == "e" * 400
+
+
+def test_a_cases_unit_is_named_by_its_code_for_the_run_tags(waiting):
+    engine, case = waiting
+    from services.cases import unit_code
+
+    with transaction(engine) as s:
+        assert unit_code(s, case.unit_id) == "G001"
+        with pytest.raises(NotFound, match="unit 999999 does not exist"):
+            unit_code(s, 999999)
