@@ -27,6 +27,7 @@ from services.db import transaction
 from services.payment_provider import STATEMENT_COLUMNS
 from services.settings import Settings, get_settings
 from tests import factories
+from tests.conftest import NOWHERE_URL
 from tests.factories import bank_card, resident_id
 from tests.integration.test_cli import _one_line_error, cli  # noqa: F401 - the fixture
 from unionaid_cli import main
@@ -51,7 +52,7 @@ def money(cli, payment_url, monkeypatch, tmp_path):  # noqa: F811 - cli is the i
     monkeypatch.setattr(main.console, "_width", 250)
     get_settings.cache_clear()
     factories.world(cli.engine, tmp_path)
-    with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:9/api"}):
+    with temporary_settings({PREFECT_API_URL: NOWHERE_URL + "/api"}):
         yield cli
     get_settings.cache_clear()
 
