@@ -19,7 +19,7 @@ import tomllib
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path.cwd()  # the checkout mutmut ran in (make mutate runs from its root)
 KILLED_CODES = {1, 3, 24, -24, 36, 37, 152, 255, -9, -11}
 SURVIVED_CODES = {0}
 NO_TEST_CODES = {5, 33}
@@ -59,34 +59,33 @@ def main() -> int:
     failing, rows, against = [], [], []
     for module in modules():
         meta = ROOT / "mutants" / f"{module}.meta"
-        if not meta.exists():
-            rows.append((module, 0, 0, 0, 0, 0, None))
-            failing.append(module)
-            continue
-        codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
+        codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"] if meta.exists() else {}
         counts: Counter[str] = Counter()
         for name, code in codes.items():
             kind = classify(code)
             if kind == "survived" and name in known_equivalent:
                 kind = "equivalent"
             counts[kind] += 1
-            if kind not in ("killed", "equivalent"):
+            if kind in ("survived", "no tests", "suspicious"):
                 against.append(f"{kind:>11}  {name}")
-        counted = sum(counts.values()) - counts["equivalent"]
-        score = 100.0 * counts["killed"] / counted if counted else 100.0
-        rows.append((module, sum(counts.values()), counts["killed"], counts["equivalent"],
-                     counts["survived"], counts["no tests"] + counts["not checked"] + counts["suspicious"], score))
-        if score < args.min:
+        checked = sum(counts.values()) - counts["not checked"]
+        counted = checked - counts["equivalent"]
+        score = 100.0 * counts["killed"] / counted if counted else None
+        rows.append((module, sum(counts.values()), checked, counts["killed"], counts["equivalent"], counts["survived"],
+                     counts["no tests"] + counts["suspicious"], score))
+        if score is None or score < args.min or counts["not checked"]:
             failing.append(module)
-    print(f"{'module':<30} {'mutants':>7} {'killed':>7} {'equiv.':>7} {'survived':>8} {'other':>6} {'score':>7}")
-    for module, total, killed, equivalent, survived, other, score in rows:
-        shown = "no run" if score is None else f"{score:6.1f}%"
-        print(f"{module:<30} {total:>7} {killed:>7} {equivalent:>7} {survived:>8} {other:>6} {shown:>7}")
+    print(f"{'module':<28} {'mutants':>7} {'checked':>7} {'killed':>6} {'equiv.':>6} {'survived':>8} "
+          f"{'no test':>7} {'score':>7}")
+    for module, total, checked, killed, equivalent, survived, other, score in rows:
+        shown = "-" if score is None else f"{score:6.1f}%"
+        print(f"{module:<28} {total:>7} {checked:>7} {killed:>6} {equivalent:>6} {survived:>8} {other:>7} {shown:>7}")
+    print("\nscore = killed / (checked - equivalent); a module not fully checked does not pass")
     if args.survivors and against:
         print("\nCounting against the score (mutmut show NAME prints the change):")
         print("\n".join(against))
     if failing:
-        print(f"\nbelow {args.min:g}%: {', '.join(failing)}")
+        print(f"\nnot yet at {args.min:g}% over every mutant: {', '.join(failing)}")
         return 1
     print(f"\nevery module at or above {args.min:g}%")
     return 0
