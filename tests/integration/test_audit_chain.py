@@ -227,3 +227,14 @@ def test_the_chain_verifies_the_same_in_batches_of_any_size(trail):
     with transaction(trail) as s:
         whole = verify_chain(s)
         assert [verify_chain(s, batch_size=size) for size in (1, 2, 3)] == [whole] * 3
+
+
+def test_rows_removed_at_the_end_are_reported_from_the_first_missing_sequence(trail):
+    last = _last_seq(trail)
+    _drop_triggers(trail)
+    with trail.begin() as conn:
+        conn.execute(text(f"DELETE FROM audit_event WHERE seq >= {last - 1}"))
+    report = _verify(trail)
+    assert (report.intact, report.events, report.broken_at) == (False, last - 2, last - 1)
+    assert report.what == (f"the chain head says {last} events but {last - 2} are stored "
+                           "(rows were removed at the end)")

@@ -167,3 +167,18 @@ def test_matching_without_a_tally_still_yields_every_discrepancy():
     from models.reconciliation import match_statement
 
     assert [d.reference for d in match_statement([ours("A", 1)], [theirs("A", 2), theirs("B")])] == ["A", "B"]
+
+
+def test_a_refused_digest_order_names_both_keys():
+    digest = ResultDigest()
+    digest.add(Discrepancy(C.status_mismatch, "B"))
+    with pytest.raises(UnsortedInput) as refused:
+        digest.add(Discrepancy(C.amount_mismatch, "A"))
+    order = list(C).index
+    assert str(refused.value) == (f"discrepancy records are not sorted by reference: \"('A', {order(C.amount_mismatch)})\" "
+                                  f"came after \"('B', {order(C.status_mismatch)})\"")
+
+
+def test_an_outcome_counted_zero_on_one_side_and_absent_on_the_other_did_not_change():
+    assert count_changes({"matched": 0}, {}) == {}
+    assert count_changes({}, {"matched": 0}) == {}
