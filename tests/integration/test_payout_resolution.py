@@ -109,3 +109,31 @@ def test_releasing_a_case_with_nothing_reserved_returns_nothing_and_posts_nothin
         postings = s.execute(select(func.count()).select_from(LedgerPosting)).scalar_one()
         assert ledger.release(s, case, key="release:test-2") == 0
         assert s.execute(select(func.count()).select_from(LedgerPosting)).scalar_one() == postings
+
+
+def test_funds_are_listed_by_year_then_programme_and_filtered_by_year(engine, tmp_path):
+    factories.world(engine, tmp_path)  # HA-LIVING, 2026
+    from models.enums import CaseType
+
+    ledger.add_programme("HA-AAA", "Earlier code", CaseType.hardship, 2026, 5000, engine=engine)
+    ledger.add_programme("HA-ZZZ", "Older year", CaseType.hardship, 2025, 7000, engine=engine)
+    rows = ledger.funds(engine=engine)
+    assert [(r.year, r.programme) for r in rows] == [(2025, "HA-ZZZ"), (2026, "HA-AAA"), (2026, "HA-LIVING")]
+    assert [(r.programme, r.budget_fen, r.remaining_fen) for r in ledger.funds(engine=engine, year=2025)] == [
+        ("HA-ZZZ", 7000, 7000)]
+
+
+def test_a_release_is_posted_as_a_release(approved):
+    engine, number = approved
+    with transaction(engine) as s:
+        assert ledger.release(s, load_case(s, number), key="release:kind") == 150000
+        assert s.execute(select(LedgerPosting.kind).where(LedgerPosting.idempotency_key == "release:kind")).scalar_one() \
+            == "release"
+
+
+def test_noting_an_error_on_a_payout_marks_when_it_was_last_touched(approved, sandbox):
+    engine, number = approved
+    view = payouts.pay_case(number, RequestLostOnTheWay(), engine=engine)
+    before = _payout(engine, view.id).updated_at
+    payouts.resolve_payout(view.id, ProviderCannotAnswer(), engine=engine)
+    assert _payout(engine, view.id).updated_at > before
