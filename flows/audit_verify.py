@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
-from services.errors import AuditChainBroken
+from models.errors import AuditChainBroken
 from services.masking import install_masking
 from tasks.audit import verify_audit_chain
 

@@ -29,8 +29,8 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from models.campaigns import CampaignKind, CampaignStatus, artifact_key, check_code, chunks, default_code
 from models.enums import CaseStatus
+from models.errors import InputError, NotFound
 from services import campaigns
-from services.errors import InputError, NotFound
 from services.masking import install_masking
 from tasks.campaigns import (
     approve_chunk_task,

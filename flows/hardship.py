@@ -23,13 +23,13 @@ from sqlmodel import col
 from flows.labels import case_run_name, tag_current_run
 from models.cases import Approval, Case
 from models.enums import CaseStatus
+from models.errors import InputError, UnionaidError
 from models.intake import HardshipApplication, Yuan
 from models.money import format_fen, parse_yuan
 from services import approvals
 from services.campaigns import campaign_of
 from services.cases import load_case, transition_case
 from services.db import transaction
-from services.errors import InputError, UnionaidError
 from services.masking import install_masking
 from tasks.cases import load_case_label
 from tasks.hardship import intake_task, verify_task

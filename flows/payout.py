@@ -16,8 +16,8 @@ from prefect.artifacts import create_markdown_artifact, create_progress_artifact
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.labels import case_run_name, tag_current_run
+from models.errors import PermanentError
 from models.payouts import PayoutStatus
-from services.errors import PermanentError
 from services.masking import install_masking
 from tasks.cases import load_case_label
 from tasks.payouts import list_approved_cases, list_open_payouts, pay_case_task, resolve_payout_task

@@ -37,9 +37,9 @@ from sqlalchemy import CheckConstraint, Column, DateTime, UniqueConstraint, fals
 from sqlmodel import Field, SQLModel
 
 from models.columns import enum_field
+from models.errors import InputError, RuleViolation
 from models.policy import Category
 from models.time import utcnow
-from services.errors import InputError, RuleViolation
 
 T = TypeVar("T")
 

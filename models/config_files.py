@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from services.errors import FieldProblem, InputError, ValidationFailed
+from models.errors import FieldProblem, InputError, ValidationFailed
 
 Loc = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)

@@ -34,9 +34,9 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import TypeVar, cast
 
+from models.errors import InputError
 from models.money import format_fen
 from models.policy import Category, Cause, Comparison, PolicyVersion, StudentLevel, Tier
-from services.errors import InputError
 
 PER_CAPITA_INCOME = "per_capita_income"
 MONTHS_BELOW_LINE = "months_below_line"

@@ -18,7 +18,7 @@ from datetime import date
 from stdnum import luhn
 from stdnum.cn import ric
 
-from services.errors import InputError
+from models.errors import InputError
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 

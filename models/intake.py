@@ -14,8 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
 
+from models.errors import FieldProblem, ValidationFailed
 from models.policy import Category, Cause, StudentLevel, Tier
-from services.errors import FieldProblem, ValidationFailed
 
 YUAN_PATTERN = r"^\d{1,10}(\.\d{1,2})?$"
 # Shown to the run form as text with a pattern (a plain input box, not a number/text toggle);

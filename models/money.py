@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from services.errors import InputError
+from models.errors import InputError
 
 FEN_PER_YUAN = 100
 

@@ -55,8 +55,8 @@ from pydantic import (
 )
 
 from models.config_files import KeyProblem, read_toml, validate
+from models.errors import InputError
 from models.money import parse_yuan
-from services.errors import InputError
 
 
 class Tier(StrEnum):

@@ -15,6 +15,7 @@ from models.approval_routing import approver_refusal, route_for
 from models.audit import AuditEvent
 from models.cases import Approval, Case
 from models.enums import CaseStatus, CaseType, Decision
+from models.errors import InputError, NotFound, RuleViolation
 from models.money import format_fen
 from models.org import Staff, Unit
 from models.policy import ApprovalThresholds
@@ -22,7 +23,6 @@ from services import ledger
 from services.audit import append_event
 from services.cases import apply_transition, authorize, load_case
 from services.db import transaction
-from services.errors import InputError, NotFound, RuleViolation
 from services.masking import mask_text
 
 

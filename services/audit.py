@@ -14,8 +14,8 @@ from sqlalchemy import select, update
 from sqlmodel import Session, col
 
 from models.audit import GENESIS_HASH, AuditEvent, AuditHead, canonical_encoding, chain_hash, event_hash
+from models.errors import NotFound
 from models.time import utcnow
-from services.errors import NotFound
 from services.masking import mask_text
 
 

@@ -46,6 +46,15 @@ from models.campaigns import (
 )
 from models.cases import Approval, Case, HardshipDetail, Programme
 from models.enums import CaseStatus, Role
+from models.errors import (
+    ConflictError,
+    FieldProblem,
+    InputError,
+    NotFound,
+    PermanentError,
+    RetryableError,
+    RuleViolation,
+)
 from models.hardship import PROGRAMME_BY_CATEGORY
 from models.intake import HardshipApplication
 from models.members import Member
@@ -58,15 +67,6 @@ from services import approvals, ledger
 from services.audit import append_event
 from services.cases import load_case, resolve_actor, transition_case
 from services.db import transaction
-from services.errors import (
-    ConflictError,
-    FieldProblem,
-    InputError,
-    NotFound,
-    PermanentError,
-    RetryableError,
-    RuleViolation,
-)
 from services.payment_provider import PaymentProvider
 from services.payouts import pay_case, resolve_payout
 from services.registry_client import MembershipRegistry

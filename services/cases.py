@@ -18,6 +18,7 @@ from sqlmodel import Session, SQLModel, col
 
 from models.cases import Case, CaseNumberCounter
 from models.enums import CaseStatus, CaseType, MembershipStatus, Role
+from models.errors import FourEyesViolation, InputError, NotFound, RuleViolation, StaleCase, TransitionRefused
 from models.members import Member
 from models.org import Staff, Unit
 from models.time import utcnow
@@ -25,7 +26,6 @@ from models.transitions import SYSTEM_ACTOR, Transition, find_transition, refusa
 from services import ledger
 from services.audit import append_event
 from services.db import transaction
-from services.errors import FourEyesViolation, InputError, NotFound, RuleViolation, StaleCase, TransitionRefused
 from services.settings import get_settings
 
 Effects = Callable[[Session, Case], None]

@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from models.cases import Case, MediationDetail
 from models.enums import CaseStatus, CaseType, UnitLevel
+from models.errors import UnionaidError
 from models.money import format_fen, parse_yuan
 from models.org import Unit
 from models.time import utcnow
@@ -20,7 +21,6 @@ from services import approvals, ledger, member_import, org
 from services.audit import verify_chain
 from services.cases import open_case, transition_case
 from services.db import get_engine, transaction
-from services.errors import UnionaidError
 from services.migrate import upgrade
 from services.settings import REPO_ROOT, get_settings
 

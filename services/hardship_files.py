@@ -13,8 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from models.errors import FieldProblem, InputError, ValidationFailed
 from models.intake import HardshipApplication, parse_application
-from services.errors import FieldProblem, InputError, ValidationFailed
 
 LIST_FIELDS = ("causes", "documents_provided")
 

@@ -27,12 +27,12 @@ from sqlmodel import Session, col
 
 from models.cases import Case, HardshipDetail, VerificationRecord
 from models.enums import CaseType, Role, UnitLevel
+from models.errors import FieldProblem, InputError, NotFound, RuleViolation
 from models.members import Household, HouseholdMember, Member
 from models.org import Staff, Unit
 from models.policy import Tier
 from services.audit import append_event
 from services.db import transaction
-from services.errors import FieldProblem, InputError, NotFound, RuleViolation
 from services.settings import local_today
 
 REGISTER_ROLES = frozenset({Role.caseworker, Role.supervisor})

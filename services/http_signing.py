@@ -9,7 +9,7 @@ GET). The server refuses a timestamp more than ``REPLAY_WINDOW_S`` away from its
 it has already seen, so a captured request cannot be played again.
 
 **Translation.** :func:`exchange` is the only place where httpx exceptions and HTTP statuses
-become our errors (``services.errors``)::
+become our errors (``models.errors``)::
 
     what happened                                      moves money      read-only
     connect error, connect or pool timeout             RetryableError   RetryableError
@@ -40,7 +40,7 @@ from typing import TypeVar
 
 import httpx
 
-from services.errors import (
+from models.errors import (
     ConfigurationError,
     OutcomeUnknown,
     PermanentError,

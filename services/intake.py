@@ -16,6 +16,7 @@ from sqlmodel import col
 
 from models.cases import HardshipDetail
 from models.enums import CaseStatus, CaseType
+from models.errors import InputError, NotFound, RuleViolation
 from models.hardship import PROGRAMME_BY_CATEGORY
 from models.identifiers import parse_resident_id
 from models.intake import HardshipApplication
@@ -26,7 +27,6 @@ from services import pii
 from services.audit import append_event
 from services.cases import load_case, open_case, resolve_actor, transition_case
 from services.db import transaction
-from services.errors import InputError, NotFound, RuleViolation
 from services.settings import get_settings
 
 DOCUMENT_KIND = re.compile(r"[a-z][a-z0-9_]{0,39}")  # the policy file's document kinds (models/policy.py)

@@ -15,11 +15,11 @@ from sqlmodel import Session, col
 
 from models.cases import Case, Programme
 from models.enums import CaseStatus, CaseType
+from models.errors import InputError, NotFound, RuleViolation
 from models.ledger import Accounts, LedgerLine, LedgerPosting, check_balanced
 from models.money import format_fen
 from services.audit import append_event
 from services.db import transaction
-from services.errors import InputError, NotFound, RuleViolation
 
 
 class BudgetExceeded(RuleViolation):

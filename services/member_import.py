@@ -20,6 +20,7 @@ from sqlalchemy import Engine, select
 from sqlmodel import col
 
 from models.enums import MembershipStatus
+from models.errors import FieldProblem, InputError
 from models.identifiers import mask_bank_card, mask_mobile, normalize_bank_card, normalize_mobile, parse_resident_id
 from models.members import Household, HouseholdMember, Member
 from models.money import parse_yuan
@@ -28,7 +29,6 @@ from models.time import utcnow
 from services import pii
 from services.audit import append_event
 from services.db import transaction
-from services.errors import FieldProblem, InputError
 
 REQUIRED = ("member_number", "name", "resident_id", "unit_code", "join_date")
 OPTIONAL = ("mobile", "status", "household_number", "relation", "monthly_income", "bank_card")

@@ -6,10 +6,10 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
 from models.enums import Role, UnitLevel
+from models.errors import FieldProblem, InputError, NotFound, ValidationFailed
 from models.org import Staff, Unit
 from services.audit import append_event
 from services.db import transaction
-from services.errors import FieldProblem, InputError, NotFound, ValidationFailed
 
 
 def add_unit(code: str, name: str, level: UnitLevel, parent_code: str | None = None, *, actor: str = "system",

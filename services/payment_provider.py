@@ -41,9 +41,9 @@ from urllib.parse import quote
 import httpx
 from pydantic import AwareDatetime, BaseModel, ConfigDict, StrictInt
 
+from models.errors import InputError
 from models.identifiers import mask_bank_card, normalize_bank_card
 from models.money import FEN_PER_YUAN, fen_to_yuan
-from services.errors import InputError
 from services.http_signing import (
     MERCHANT_HEADER,
     Call,

@@ -26,6 +26,7 @@ from sqlmodel import Session, col
 
 from models.cases import Case
 from models.enums import CaseStatus
+from models.errors import ConflictError, OutcomeUnknown, PermanentError, RetryableError, RuleViolation
 from models.members import Member
 from models.payouts import OPEN_STATUSES, PAYOUT_TRANSITIONS, Payout, PayoutStatus, payout_reference
 from models.time import utcnow
@@ -33,7 +34,6 @@ from services import ledger, pii
 from services.audit import append_event
 from services.cases import apply_transition, load_case
 from services.db import transaction
-from services.errors import ConflictError, OutcomeUnknown, PermanentError, RetryableError, RuleViolation
 from services.payment_provider import PaymentProvider, Transfer
 
 S = PayoutStatus

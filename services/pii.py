@@ -8,8 +8,8 @@ from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from models.errors import ConfigurationError
 from models.identifiers import keyed_hash
-from services.errors import ConfigurationError
 from services.settings import get_settings
 
 

@@ -58,6 +58,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from models.enums import Role
+from models.errors import ConflictError, InputError, NotFound, RuleViolation
 from models.org import Staff
 from models.payouts import Payout
 from models.reconciliation import (
@@ -75,7 +76,6 @@ from models.reconciliation import (
 from models.time import utcnow
 from services.audit import append_event
 from services.db import is_postgres, transaction
-from services.errors import ConflictError, InputError, NotFound, RuleViolation
 from services.masking import mask_text
 from services.payment_provider import STATEMENT_COLUMNS, PaymentProvider, fen_from_yuan_text
 from services.settings import get_settings

@@ -21,7 +21,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.errors import InputError
+from models.errors import InputError
 from services.http_signing import (
     Call,
     SignedHttpService,

@@ -23,6 +23,7 @@ from sqlmodel import col
 from models.campaigns import KIND_RULES, Campaign, CampaignCase, CampaignKind, CampaignStatus
 from models.cases import Case, HardshipDetail, VerificationRecord
 from models.enums import CaseStatus, CaseType, MembershipStatus
+from models.errors import InputError, RuleViolation
 from models.hardship import GRANTED_STATUSES, PROGRAMME_BY_CATEGORY
 from models.members import Household, HouseholdMember, Member
 from models.money import format_fen
@@ -38,7 +39,6 @@ from services.campaigns import (
 )
 from services.cases import apply_transition, load_case, open_case
 from services.db import transaction
-from services.errors import InputError, RuleViolation
 
 C = CaseStatus
 

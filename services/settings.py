@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.errors import ConfigurationError
+from models.errors import ConfigurationError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER_PREFIX = "dev-only-"

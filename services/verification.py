@@ -21,6 +21,7 @@ from sqlmodel import Session, col
 
 from models.cases import Case, HardshipDetail, VerificationRecord
 from models.enums import CaseStatus
+from models.errors import NotFound, RuleViolation
 from models.hardship import GRANTED_STATUSES
 from models.hardship_rules import (
     REQUIRED_DOCUMENTS,
@@ -38,7 +39,6 @@ from models.policy import HardshipPolicy, PolicyVersion, load_policy
 from services import households
 from services.cases import apply_transition, load_case
 from services.db import transaction
-from services.errors import NotFound, RuleViolation
 from services.registry_client import MembershipRegistry
 from services.settings import get_settings
 

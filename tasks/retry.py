@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
-from services.errors import RetryableError
+from models.errors import RetryableError
 
 
 def retry_on_transient(task: Any, task_run: Any, state: Any) -> bool:

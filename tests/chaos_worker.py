@@ -35,9 +35,9 @@ from sqlalchemy import Engine, select
 
 from models.cases import Case
 from models.enums import CaseStatus
+from models.errors import UnionaidError
 from models.payouts import Payout, PayoutStatus
 from services.db import make_engine, transaction
-from services.errors import UnionaidError
 from services.payment_provider import HttpPaymentProvider, PaymentProvider, Transfer
 from services.payouts import pay_case
 from services.settings import get_settings

@@ -12,7 +12,7 @@ from typing import Any, NoReturn, TypeVar
 import typer
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from services.errors import AuditChainBroken, UnionaidError, ValidationFailed
+from models.errors import AuditChainBroken, UnionaidError, ValidationFailed
 from services.masking import mask_text
 from services.settings import get_settings
 

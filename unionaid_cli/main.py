@@ -16,6 +16,7 @@ from sqlmodel import col
 from models.audit import AuditEvent
 from models.cases import Case
 from models.enums import CaseStatus, CaseType, UnitLevel
+from models.errors import FieldProblem, InputError, NotFound, PermanentError
 from models.members import Member
 from models.money import fen_to_yuan, format_fen, parse_yuan
 from models.org import Staff, Unit
@@ -23,7 +24,6 @@ from models.time import as_utc
 from services import audit as audit_service
 from services import member_import, migrate, org
 from services.db import get_engine, transaction
-from services.errors import FieldProblem, InputError, NotFound, PermanentError
 from services.masking import install_masking
 from services.settings import get_settings
 from unionaid_cli.errors import fail, handled

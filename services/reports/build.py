@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
+from models.errors import InputError
 from models.plan import Plan, load_plan
 from models.reconciliation import month_bounds
 from models.time import utcnow
 from services.db import is_postgres, transaction
-from services.errors import InputError
 from services.reconciliation import latest_run
 from services.reports.context import ReportContext
 from services.reports.model import MonthlyReport

@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 from flows.campaigns import seasonal_relief, student_aid_campaign
 from models.cases import Case
 from models.enums import CaseStatus, CaseType
+from models.errors import NotFound
 from models.members import Household, HouseholdMember, Member
 from services import approvals, campaigns, ledger, seasonal
 from services.db import transaction
-from services.errors import NotFound
 from services.settings import get_settings
 from tests.factories import resident_id
 

@@ -7,11 +7,11 @@ from flows.hardship import hardship_intake, process_hardship_case
 from models.audit import AuditEvent
 from models.cases import Case, VerificationRecord
 from models.enums import CaseStatus
+from models.errors import FourEyesViolation, RuleViolation
 from models.intake import parse_application
 from services import approvals
 from services.audit import verify_chain
 from services.db import transaction
-from services.errors import FourEyesViolation, RuleViolation
 from services.intake import add_documents
 from tests.factories import resident_id
 

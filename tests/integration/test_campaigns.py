@@ -17,13 +17,13 @@ from models.audit import AuditEvent
 from models.campaigns import CampaignCase, CampaignStatus, ObjectionStatus
 from models.cases import Case, VerificationRecord
 from models.enums import CaseStatus, CaseType, MembershipStatus
+from models.errors import InputError, NotFound, RuleViolation
 from models.members import Household, Member
 from models.payouts import Payout
 from services import approvals, campaigns, households, ledger, member_import, seasonal
 from services.audit import verify_chain
 from services.cases import load_case
 from services.db import transaction
-from services.errors import InputError, NotFound, RuleViolation
 from services.payment_provider import Transfer
 from services.registry_client import RegistryMember
 from tests import factories

@@ -7,10 +7,10 @@ from sqlalchemy import func, select
 
 from models.audit import AuditEvent
 from models.enums import CaseStatus
+from models.errors import ConflictError, TransitionRefused
 from services.audit import verify_chain
 from services.cases import transition_case
 from services.db import transaction
-from services.errors import ConflictError, TransitionRefused
 from tests import factories
 
 WORKERS = 12

@@ -7,12 +7,12 @@ from sqlalchemy import func, select
 from models.audit import AuditEvent
 from models.cases import Approval
 from models.enums import CaseStatus
+from models.errors import InputError, NotFound, OutcomeUnknown, StaleCase
 from models.payouts import Payout
 from services import approvals, payouts
 from services.audit import case_history
 from services.cases import load_case
 from services.db import transaction
-from services.errors import InputError, NotFound, OutcomeUnknown, StaleCase
 from tests import factories
 from tests.integration.test_payout_resolution import RequestLostOnTheWay
 

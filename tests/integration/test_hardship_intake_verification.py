@@ -7,11 +7,11 @@ from sqlalchemy import select
 
 from models.cases import Approval, VerificationRecord
 from models.enums import CaseStatus, MembershipStatus
+from models.errors import InputError, RuleViolation, ValidationFailed
 from models.intake import parse_application
 from services import approvals, ledger
 from services.cases import load_case
 from services.db import transaction
-from services.errors import InputError, RuleViolation, ValidationFailed
 from services.intake import add_documents, intake_hardship
 from services.registry_client import RegistryMember
 from services.verification import verify_hardship

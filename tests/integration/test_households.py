@@ -8,11 +8,11 @@ from sqlalchemy import select
 from models.audit import AuditEvent
 from models.cases import HardshipDetail
 from models.enums import CaseStatus, Role
+from models.errors import InputError, NotFound, RuleViolation
 from models.policy import Tier
 from services import households, member_import, org
 from services.cases import load_case
 from services.db import transaction
-from services.errors import InputError, NotFound, RuleViolation
 from services.intake import intake_hardship
 from services.settings import local_today
 from services.verification import verify_hardship

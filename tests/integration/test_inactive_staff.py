@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from models.audit import AuditEvent
 from models.cases import Approval, Case
 from models.enums import CaseStatus, CaseType
+from models.errors import RuleViolation
 from models.intake import parse_application
 from models.ledger import LedgerLine
 from models.members import Household
@@ -17,7 +18,6 @@ from models.org import Staff
 from services import approvals, households, member_import
 from services.cases import open_case, transition_case
 from services.db import transaction
-from services.errors import RuleViolation
 from services.intake import intake_hardship
 from tests import factories
 from tests.factories import bank_card, resident_id

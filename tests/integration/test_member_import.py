@@ -5,9 +5,9 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from models.errors import InputError
 from models.members import Household, Member
 from services.db import transaction
-from services.errors import InputError
 from services.member_import import import_members
 from tests import factories
 from tests.factories import resident_id

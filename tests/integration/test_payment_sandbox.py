@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from models.errors import OutcomeUnknown, PermanentError, RetryableError
 from sandbox.payment import Faults, create_app
 from sandbox.testing import running_server
-from services.errors import OutcomeUnknown, PermanentError, RetryableError
 from services.payment_provider import HttpPaymentProvider, Transfer, parse_statement
 from tests.integration.conftest_sandbox import (  # noqa: F401  (fixtures register by import)
     HANG_MS,

@@ -7,12 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from models.errors import OutcomeUnknown, RetryableError
 from models.ledger import LedgerPosting
 from models.payouts import Payout, PayoutStatus
 from services import approvals, ledger, payouts
 from services.cases import load_case
 from services.db import transaction
-from services.errors import OutcomeUnknown, RetryableError
 from tests import factories
 from tests.integration.test_payouts import approved, provider_for, sandbox, sandbox_url, transfers_for  # noqa: F401
 

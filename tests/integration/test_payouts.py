@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from models.cases import Case
 from models.enums import CaseStatus
+from models.errors import OutcomeUnknown
 from models.ledger import Accounts
 from models.payouts import Payout, PayoutStatus
 from sandbox import payment
@@ -15,7 +16,6 @@ from sandbox.testing import running_server
 from services import approvals, ledger, payouts
 from services.cases import transition_case
 from services.db import transaction
-from services.errors import OutcomeUnknown
 from services.payment_provider import HttpPaymentProvider
 from tests import factories
 

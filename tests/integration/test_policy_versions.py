@@ -16,11 +16,11 @@ from sqlalchemy import select
 
 from models.cases import VerificationRecord
 from models.enums import CaseStatus
+from models.errors import RuleViolation
 from models.policy import load_policy
 from services import approvals
 from services.cases import load_case
 from services.db import transaction
-from services.errors import RuleViolation
 from services.intake import add_documents, intake_hardship
 from services.settings import get_settings
 from services.verification import verify_hardship

@@ -20,6 +20,7 @@ from sqlalchemy.exc import DatabaseError
 
 from models.audit import AuditEvent
 from models.enums import CaseStatus
+from models.errors import ConflictError, InputError, NotFound, RuleViolation
 from models.payouts import Payout, PayoutStatus
 from models.reconciliation import ExceptionStatus, ReconciliationException, ReconciliationRun, Severity
 from sandbox import payment
@@ -28,7 +29,6 @@ from services import approvals, payouts
 from services.audit import verify_chain
 from services.cases import transition_case
 from services.db import transaction
-from services.errors import ConflictError, InputError, NotFound, RuleViolation
 from services.migrate import alembic_config
 from services.payment_provider import STATEMENT_COLUMNS, HttpPaymentProvider, yuan_text
 from services.reconciliation import latest_run, list_exceptions, reconcile_month, resolve_exception, sign_off

@@ -9,12 +9,12 @@ from sqlalchemy import func, select
 
 from models.audit import AuditEvent
 from models.cases import Approval
+from models.errors import FourEyesViolation, NotFound, RuleViolation, UnionaidError
 from models.ledger import LedgerLine
 from services import approvals
 from services.audit import verify_chain
 from services.cases import load_case
 from services.db import transaction
-from services.errors import FourEyesViolation, NotFound, RuleViolation, UnionaidError
 from tests import factories
 from tests.factories import resident_id
 

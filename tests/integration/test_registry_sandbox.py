@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from models.errors import PermanentError, RetryableError
 from models.identifiers import keyed_hash
 from sandbox.registry import load_members
-from services.errors import PermanentError, RetryableError
 from services.registry_client import RegistryMember
 from tests.integration.conftest_sandbox import (  # noqa: F401  (fixtures register by import)
     MEMBERS,

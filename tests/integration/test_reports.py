@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 
 from models.cases import Case
 from models.enums import CaseStatus, CaseType, UnitLevel
+from models.errors import InputError
 from models.ledger import Accounts, LedgerLine, LedgerPosting, check_balanced
 from models.payouts import Payout, PayoutStatus
 from models.plan import load_plan
@@ -35,7 +36,6 @@ from sandbox.testing import running_server
 from services import approvals, ledger, member_import, org, payouts
 from services.cases import open_case, transition_case
 from services.db import transaction
-from services.errors import InputError
 from services.payment_provider import STATEMENT_COLUMNS, HttpPaymentProvider, yuan_text
 from services.reconciliation import reconcile_month, sign_off
 from services.reports import (

@@ -6,11 +6,11 @@ from sqlalchemy import func, select
 from models.audit import AuditEvent
 from models.cases import Approval, Case
 from models.enums import CaseStatus, Decision
+from models.errors import FourEyesViolation, InputError, RuleViolation, StaleCase, TransitionRefused
 from models.ledger import LedgerLine, LedgerPosting
 from services import approvals, ledger
 from services.cases import apply_transition, load_case, transition_case
 from services.db import transaction
-from services.errors import FourEyesViolation, InputError, RuleViolation, StaleCase, TransitionRefused
 from tests import factories
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from models.errors import InputError, ValidationFailed
 from models.policy import Category, Cause, Comparison, HardshipPolicy, StudentLevel, Tier, load_policy
-from services.errors import InputError, ValidationFailed
 
 SAMPLE = Path(__file__).resolve().parents[2] / "config" / "policy" / "hardship-sample.toml"
 SAMPLE_TEXT = SAMPLE.read_text(encoding="utf-8")

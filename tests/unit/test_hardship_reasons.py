@@ -6,6 +6,7 @@ figures. The test policy is the one of test_hardship_rules: a 低保 line of 1,0
 
 import pytest
 
+from models.errors import InputError
 from models.hardship_rules import (
     SchoolFees,
     check_accident_hardship,
@@ -18,7 +19,6 @@ from models.hardship_rules import (
     check_tier_eligibility,
 )
 from models.policy import Cause, Tier
-from services.errors import InputError
 from tests.unit.test_hardship_rules import POLICY, application, household, make_version
 
 RELATIVE_NEEDS = "the relative tier needs one of: serious illness, schooling costs, disability or single parent"

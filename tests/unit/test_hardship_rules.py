@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from models.errors import InputError
 from models.hardship_rules import (
     ACCIDENT_HARDSHIP,
     CATEGORY_CAP,
@@ -43,7 +44,6 @@ from models.hardship_rules import (
     tier_rules,
 )
 from models.policy import Category, Cause, HardshipPolicy, PolicyVersion, StudentLevel, Tier
-from services.errors import InputError
 
 LINE = 100_000  # fen: 1,000 yuan
 APPLIED = date(2026, 3, 2)

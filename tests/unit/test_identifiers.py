@@ -1,5 +1,6 @@
 import pytest
 
+from models.errors import InputError
 from models.identifiers import (
     convert_15_to_18,
     mask_bank_card,
@@ -8,7 +9,6 @@ from models.identifiers import (
     normalize_mobile,
     parse_resident_id,
 )
-from services.errors import InputError
 
 
 @pytest.mark.parametrize("number", ["11010519491231002X", "440524188001010014"])

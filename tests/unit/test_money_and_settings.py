@@ -1,7 +1,7 @@
 import pytest
 
+from models.errors import ConfigurationError, InputError
 from models.money import format_fen, parse_yuan
-from services.errors import ConfigurationError, InputError
 from services.settings import Settings
 
 

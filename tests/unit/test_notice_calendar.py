@@ -16,7 +16,7 @@ from models.campaigns import (
     first_working_day,
     notice_end,
 )
-from services.errors import InputError
+from models.errors import InputError
 
 S = CampaignStatus
 

@@ -12,8 +12,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from models.identifiers import mask_bank_card
-from services.errors import (
+from models.errors import (
     ConfigurationError,
     ExternalServiceError,
     InputError,
@@ -21,6 +20,7 @@ from services.errors import (
     PermanentError,
     RetryableError,
 )
+from models.identifiers import mask_bank_card
 from services.payment_provider import (
     HttpPaymentProvider,
     fen_from_yuan_text,

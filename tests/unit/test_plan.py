@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from models.errors import InputError, ValidationFailed
 from models.plan import INSURANCE_PRODUCTS, MEASURES, Plan, load_plan
-from services.errors import InputError, ValidationFailed
 from services.settings import get_settings
 
 SAMPLE = Path(__file__).resolve().parents[2] / "config" / "plan" / "2026-sample.toml"

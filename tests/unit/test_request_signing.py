@@ -9,7 +9,7 @@ import json
 import httpx
 import pytest
 
-from services.errors import PermanentError
+from models.errors import PermanentError
 from services.http_signing import (
     REPLAY_WINDOW_S,
     sign,
