@@ -16,9 +16,7 @@ guarded update with its audit event (``services.campaigns``).
 - done: every case of the batch is finished (paid and closed, rejected or withdrawn).
 
 Rules kept here (pure, no I/O):
-- ``notice_end``: the notice lasts N working days of the Chinese statutory calendar — weekends
-  and public holidays off, the adjusted working Saturdays and Sundays (调休) on. A date the
-  installed calendar does not cover is refused, never guessed.
+- The notice lasts N working days of the Chinese statutory calendar (``models.working_days``).
 - A case joins a campaign once (UNIQUE case), and one application per applicant and per
   household joins a campaign (no double aid in a year).
 """
@@ -28,16 +26,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TypeVar
 
-import chinese_calendar
 from sqlalchemy import CheckConstraint, Column, DateTime, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from models.columns import enum_field
-from models.errors import InputError, RuleViolation
+from models.errors import InputError
 from models.policy import Category
 from models.time import utcnow
 
@@ -129,48 +126,6 @@ def chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
         raise ValueError("chunk size must be at least 1")
     for start in range(0, len(items), size):
         yield list(items[start:start + size])
-
-
-# --- the Chinese statutory working-day calendar ---------------------------------------------
-
-
-class CalendarNotCovered(RuleViolation):
-    """Keeps notice periods lawful: working days are counted only on dates whose statutory
-    holidays are known; the State Council publishes each year's calendar in the autumn before."""
-
-    def __init__(self, day: date) -> None:
-        super().__init__(f"the statutory holiday calendar for {day.year} is not known to this installation; "
-                         "upgrade the chinese-calendar package once the State Council has published it")
-
-
-def is_working_day(day: date) -> bool:
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
-        raise CalendarNotCovered(day) from None
-
-
-def first_working_day(day: date) -> date:
-    """``day`` itself when it is a working day, else the next working day."""
-    while not is_working_day(day):
-        day += timedelta(days=1)
-    return day
-
-
-def notice_end(start: date, working_days: int) -> date:
-    """The last day of a notice that starts on ``start`` and lasts ``working_days`` working days.
-
-    ``start`` counts as the first day when it is a working day; otherwise counting starts on the
-    next working day. The end is itself a working day and the notice includes it."""
-    if working_days < 1:
-        raise InputError("working_days", "must be at least 1")
-    day = first_working_day(start)
-    counted = 1
-    while counted < working_days:
-        day += timedelta(days=1)
-        if is_working_day(day):
-            counted += 1
-    return day
 
 
 # --- tables ----------------------------------------------------------------------------------

@@ -41,8 +41,6 @@ from models.campaigns import (
     campaign_move_refusal,
     check_code,
     default_code,
-    first_working_day,
-    notice_end,
 )
 from models.cases import Approval, Case, HardshipDetail, Programme
 from models.enums import CaseStatus, Role
@@ -63,6 +61,7 @@ from models.org import Staff
 from models.payouts import Payout, PayoutStatus
 from models.policy import HardshipPolicy
 from models.time import utcnow
+from models.working_days import first_working_day, notice_end
 from services import approvals, ledger
 from services.audit import append_event
 from services.cases import load_case, resolve_actor, transition_case

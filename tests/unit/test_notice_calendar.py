@@ -5,7 +5,6 @@ from datetime import date
 import pytest
 
 from models.campaigns import (
-    CalendarNotCovered,
     CampaignKind,
     CampaignStatus,
     artifact_key,
@@ -13,10 +12,9 @@ from models.campaigns import (
     check_code,
     chunks,
     default_code,
-    first_working_day,
-    notice_end,
 )
 from models.errors import InputError
+from models.working_days import CalendarNotCovered, first_working_day, notice_end
 
 S = CampaignStatus
 

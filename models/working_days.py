@@ -1,0 +1,53 @@
+"""The Chinese statutory working-day calendar: one module for the whole engine.
+
+Working days are weekdays that are not public holidays, plus the adjusted working Saturdays and
+Sundays (调休), as published each year by the State Council and packaged by chinese-calendar. A
+date the installed calendar does not cover is refused (``CalendarNotCovered``), never guessed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import chinese_calendar
+
+from models.errors import InputError, RuleViolation
+
+
+class CalendarNotCovered(RuleViolation):
+    """Keeps notice periods lawful: working days are counted only on dates whose statutory
+    holidays are known; the State Council publishes each year's calendar in the autumn before."""
+
+    def __init__(self, day: date) -> None:
+        super().__init__(f"the statutory holiday calendar for {day.year} is not known to this installation; "
+                         "upgrade the chinese-calendar package once the State Council has published it")
+
+
+def is_working_day(day: date) -> bool:
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        raise CalendarNotCovered(day) from None
+
+
+def first_working_day(day: date) -> date:
+    """``day`` itself when it is a working day, else the next working day."""
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def notice_end(start: date, working_days: int) -> date:
+    """The last day of a notice that starts on ``start`` and lasts ``working_days`` working days.
+
+    ``start`` counts as the first day when it is a working day; otherwise counting starts on the
+    next working day. The end is itself a working day and the notice includes it."""
+    if working_days < 1:
+        raise InputError("working_days", "must be at least 1")
+    day = first_working_day(start)
+    counted = 1
+    while counted < working_days:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            counted += 1
+    return day
