@@ -5,14 +5,16 @@ the error noted, and only open payouts old enough are picked up."""
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
+from models.enums import CaseStatus
 from models.errors import OutcomeUnknown, RetryableError
 from models.ledger import LedgerPosting
 from models.payouts import Payout, PayoutStatus
 from services import approvals, ledger, payouts
 from services.cases import load_case
 from services.db import transaction
+from services.payment_provider import Transfer
 from tests import factories
 from tests.integration.test_payouts import approved, provider_for, sandbox, sandbox_url, transfers_for  # noqa: F401
 
@@ -137,3 +139,42 @@ def test_noting_an_error_on_a_payout_marks_when_it_was_last_touched(approved, sa
     before = _payout(engine, view.id).updated_at
     payouts.resolve_payout(view.id, ProviderCannotAnswer(), engine=engine)
     assert _payout(engine, view.id).updated_at > before
+
+
+class AnotherWorkerRecordsFirst:
+    """Another worker's answer committed between our read of the payout and our guarded update:
+    on PostgreSQL (read committed) our UPDATE then sees their row. The row is changed on our own
+    connection just before our UPDATE runs, so the race happens the same way on both databases."""
+
+    def __init__(self, engine, payout_id, status):
+        self.engine, self.payout_id, self.status, self.fired = engine, payout_id, status, False
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._before)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._before)
+
+    def _before(self, conn, cursor, statement, parameters, context, executemany):
+        sql = " ".join(statement.split()).upper()
+        if not self.fired and sql.startswith("UPDATE PAYOUT SET") and "STATUS=" in sql.replace(" ", ""):
+            self.fired = True
+            cursor.execute(f"UPDATE payout SET status = '{self.status.value}' WHERE id = {int(self.payout_id)}")
+
+
+@pytest.mark.parametrize("answer", ["succeeded", "failed"])
+def test_an_answer_another_worker_recorded_first_is_reported_and_nothing_is_posted_twice(approved, sandbox, answer):
+    engine, number = approved
+    view = payouts.pay_case(number, RequestLostOnTheWay(), engine=engine)
+    with transaction(engine) as s:
+        postings = s.execute(select(func.count()).select_from(LedgerPosting)).scalar_one()
+    theirs = PayoutStatus(answer)
+    transfer = Transfer(view.reference, "PRV-1", answer, view.amount_fen, "account closed" if answer == "failed" else None,
+                        None)
+    with AnotherWorkerRecordsFirst(engine, view.id, theirs) as race:
+        assert payouts.apply_provider_view(view.id, transfer, engine=engine) == theirs
+    assert race.fired
+    with transaction(engine) as s:
+        assert s.execute(select(func.count()).select_from(LedgerPosting)).scalar_one() == postings
+        assert load_case(s, number).status == CaseStatus.payout_pending  # the other worker moves the case
