@@ -77,6 +77,11 @@ def add_staff(staff_number: str, name: str, unit_code: str, roles: list[Role], a
         return staff
 
 
+def list_units(engine: Engine | None = None) -> list[Unit]:
+    with transaction(engine) as session:
+        return list(session.execute(select(Unit).order_by(Unit.code)).scalars())
+
+
 def list_staff(engine: Engine | None = None) -> list[tuple[Staff, Unit]]:
     with transaction(engine) as session:
         rows = session.execute(select(Staff, Unit).join(Unit, col(Unit.id) == Staff.unit_id)
