@@ -1,0 +1,38 @@
+"""The audit trail: ``audit verify`` and ``audit show``; the history table ``cases show`` prints too."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from models.audit import AuditEvent
+from services import audit_queries
+from unionaid_cli.shared import console, fail, handled, local_time
+
+audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
+
+
+def print_history(history: list[AuditEvent]) -> None:
+    table = Table("seq", "time", "actor", "action", "from", "to", "reason")
+    for e in history:
+        table.add_row(str(e.seq), local_time(e.occurred_at), e.actor, e.action, e.from_status or "", e.to_status or "",
+                      e.reason)
+    console.print(table)
+
+
+@audit_app.command("verify")
+@handled
+def audit_verify() -> None:
+    """Walk the whole audit chain; exit 1 when it is broken."""
+    report = audit_queries.verify_audit_chain()
+    if report.intact:
+        typer.echo(str(report))
+    else:
+        fail(str(report))
+
+
+@audit_app.command("show")
+@handled
+def audit_show(case_number: str) -> None:
+    """A case's audit history."""
+    print_history(audit_queries.case_audit_history(case_number))

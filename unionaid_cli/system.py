@@ -1,0 +1,39 @@
+"""Running the system: ``up``, ``demo`` and ``db upgrade``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from services import migrate
+from services.db import get_engine
+from unionaid_cli.shared import handled
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+
+
+@handled
+def up(
+    no_demo: Annotated[bool, typer.Option("--no-demo", help="do not seed demo data into an empty database")] = False,
+) -> None:
+    """Start everything locally: database, Prefect server and UI, served deployments, sandboxes."""
+    from services.stack import run_stack
+
+    raise typer.Exit(run_stack(seed_demo=not no_demo))
+
+
+@handled
+def demo() -> None:
+    """A scripted walk-through on demo data; prints each case's final state and exits."""
+    from services.demo import run_demo
+
+    run_demo(echo=typer.echo)
+
+
+@db_app.command("upgrade")
+@handled
+def db_upgrade() -> None:
+    """Bring the database schema up to date (Alembic)."""
+    migrate.upgrade(get_engine())
+    typer.echo(f"database schema at {migrate.current_revision(get_engine())}")
