@@ -238,3 +238,25 @@ def test_rows_removed_at_the_end_are_reported_from_the_first_missing_sequence(tr
     assert (report.intact, report.events, report.broken_at) == (False, last - 2, last - 1)
     assert report.what == (f"the chain head says {last} events but {last - 2} are stored "
                            "(rows were removed at the end)")
+
+
+def test_history_and_verification_read_rows_in_sequence_order_whatever_order_they_are_stored_in(trail):
+    """Rows taken out and put back unchanged (as a restore might) are stored last: PostgreSQL then
+    returns them last from a plain scan or an index on another column. SQLite keeps rows in key
+    order, so there this pins only the result."""
+    from services.audit import case_history
+
+    with transaction(trail) as s:
+        number = s.execute(select(AuditEvent.case_number).where(AuditEvent.case_number.is_not(None))
+                           .order_by(AuditEvent.seq)).scalars().first()
+        expected = [e.seq for e in case_history(s, number)]
+    _drop_triggers(trail)
+    moved = f"seq IN (1, {expected[0]})"
+    with trail.begin() as conn:
+        conn.execute(text(f"CREATE TEMPORARY TABLE moved AS SELECT * FROM audit_event WHERE {moved}"))
+        conn.execute(text(f"DELETE FROM audit_event WHERE {moved}"))
+        conn.execute(text("INSERT INTO audit_event SELECT * FROM moved"))
+    with transaction(trail) as s:
+        assert [e.seq for e in case_history(s, number)] == expected == sorted(expected)
+    report = _verify(trail)
+    assert report.intact, str(report)
