@@ -51,6 +51,18 @@ def members(engine: Engine, tmp_path: Path, count: int = 3) -> None:
     assert not report.problems, report.problems
 
 
+def household_members(engine: Engine, tmp_path: Path) -> None:
+    """M0001 and M0002 share household H001 of G001; M0003 is in H002."""
+    lines = ["member_number,name,resident_id,mobile,unit_code,join_date,household_number,relation,monthly_income,bank_card",
+             f"M0001,Member 1,{resident_id(seq=1)},13800130001,G001,2015-01-01,H001,self,600,{bank_card(1)}",
+             f"M0002,Member 2,{resident_id(seq=2)},13800130002,G001,2015-01-02,H001,spouse,0,{bank_card(2)}",
+             f"M0003,Member 3,{resident_id(seq=3)},13800130003,G001,2015-01-03,H002,self,900,{bank_card(3)}"]
+    path = tmp_path / "household-members.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = member_import.import_members(path, engine=engine)
+    assert not report.problems, report.problems
+
+
 def world(engine: Engine, tmp_path: Path) -> None:
     organisation(engine)
     members(engine, tmp_path)

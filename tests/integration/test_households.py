@@ -10,14 +10,13 @@ from models.cases import HardshipDetail
 from models.enums import CaseStatus, Role
 from models.errors import InputError, NotFound, RuleViolation
 from models.policy import Tier
-from services import households, member_import, org
+from services import households, org
 from services.cases import load_case
 from services.db import transaction
 from services.intake import intake_hardship
 from services.settings import local_today
 from services.verification import verify_hardship
 from tests import factories
-from tests.factories import bank_card, resident_id
 from tests.integration.test_hardship_intake_verification import application, registry_for
 
 
@@ -25,13 +24,7 @@ from tests.integration.test_hardship_intake_verification import application, reg
 def world(engine, tmp_path):
     """The usual organisation; M0001 and M0002 share household H001 of G001, M0003 is in H002."""
     factories.organisation(engine)
-    lines = ["member_number,name,resident_id,mobile,unit_code,join_date,household_number,relation,monthly_income,bank_card",
-             f"M0001,Member 1,{resident_id(seq=1)},13800130001,G001,2015-01-01,H001,self,600,{bank_card(1)}",
-             f"M0002,Member 2,{resident_id(seq=2)},13800130002,G001,2015-01-02,H001,spouse,0,{bank_card(2)}",
-             f"M0003,Member 3,{resident_id(seq=3)},13800130003,G001,2015-01-03,H002,self,900,{bank_card(3)}"]
-    path = tmp_path / "members.csv"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    assert not member_import.import_members(path, engine=engine).problems
+    factories.household_members(engine, tmp_path)
     org.add_staff("CW7", "Caseworker of G002", "G002", [Role.caseworker], engine=engine)
     return engine
 

@@ -1,0 +1,124 @@
+"""What verification reads from the stored case: every intake fact reaches its rule, and the aid
+a household was given before is counted by household, by the year the application was received,
+and at the amount approved."""
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import update
+
+from models.cases import Case, HardshipDetail
+from models.enums import CaseStatus, CaseType
+from models.policy import load_policy
+from services import approvals, ledger
+from services.cases import load_case
+from services.db import transaction
+from services.intake import intake_hardship
+from services.settings import get_settings
+from services.verification import verify_hardship
+from tests import factories
+from tests.factories import resident_id
+from tests.integration.test_hardship_intake_verification import LIVING_DOCS, application, failed_rules, registry_for
+
+MEDICAL_DOCS = [*LIVING_DOCS, "diagnosis", "medical_invoices"]
+
+
+@pytest.fixture
+def world(engine, tmp_path):
+    """M0001 and M0002 share household H001; M0003 is in H002. Budgets for 2025 and 2026."""
+    factories.organisation(engine)
+    factories.household_members(engine, tmp_path)
+    ledger.add_programme("HA-LIVING", "Living relief", CaseType.hardship, 2025, 5_000_000, engine=engine)
+    ledger.add_programme("HA-MEDICAL", "Medical relief", CaseType.hardship, 2026, 5_000_000, engine=engine)
+    return engine
+
+
+def of(member: int, **changes):
+    """An application by member M000<member>, with that member's own resident ID."""
+    return application(applicant_member_number=f"M{member:04d}", resident_id=resident_id(seq=member), **changes)
+
+
+def verified(engine, form, policy=None):
+    number = intake_hardship(form, engine=engine)
+    return number, verify_hardship(number, registry_for(engine), policy=policy, engine=engine).status
+
+
+def granted(engine, form, amount_fen=None):
+    number, status = verified(engine, form)
+    assert status == CaseStatus.awaiting_approval
+    approvals.approve_case(number, approver="AP1", amount_fen=amount_fen or form_fen(form), reason="ok", engine=engine)
+    return number
+
+
+def form_fen(form):
+    return int(form.requested_amount_yuan) * 100
+
+
+def edit_stored_case(engine, number, *, drop_facts=(), submitted_at=None):
+    """A row changed in the database, as an older version of unionaid would have written it."""
+    with transaction(engine) as s:
+        case = load_case(s, number)
+        detail = s.get(HardshipDetail, case.id)
+        detail.facts = {k: v for k, v in detail.facts.items() if k not in drop_facts}
+        s.add(detail)
+        if submitted_at is not None:
+            s.execute(update(Case).where(Case.id == case.id).values(submitted_at=submitted_at))
+
+
+def test_aid_to_the_same_household_counts_as_prior_aid_and_aid_to_another_household_does_not(world):
+    granted(world, of(3))  # household H002
+    first = granted(world, of(1))  # household H001: H002's aid is not its aid
+    second, status = verified(world, of(2, applied_on="2026-06-01"))  # H001 again
+    assert status == CaseStatus.rejected
+    assert failed_rules(world, second)[0] == ["no_double_aid"]
+    assert first != second
+
+
+def test_prior_aid_counts_in_the_year_its_application_was_received_not_the_year_it_was_keyed_in(world):
+    december = granted(world, of(1, applied_on="2025-12-31"))
+    edit_stored_case(world, december, submitted_at=datetime(2026, 1, 4, 2, 0, tzinfo=UTC))  # keyed in after New Year
+    _, status = verified(world, of(2, applied_on="2026-03-02"))
+    assert status == CaseStatus.awaiting_approval
+
+
+def test_prior_aid_stored_without_an_application_date_counts_in_the_year_it_was_submitted(world):
+    older = granted(world, of(1))
+    edit_stored_case(world, older, drop_facts=("applied_on",), submitted_at=datetime(2026, 5, 6, 2, 0, tzinfo=UTC))
+    number, status = verified(world, of(2, applied_on="2026-06-01"))
+    assert status == CaseStatus.rejected and failed_rules(world, number)[0] == ["no_double_aid"]
+
+
+def test_the_yearly_cap_counts_what_was_approved_before_not_what_was_asked(world, tmp_path):
+    sample = get_settings().policy_file.read_text(encoding="utf-8")
+    assert sample.count("yearly_cap_yuan = 20000") == 2
+    path = tmp_path / "policy.toml"
+    path.write_text(sample.replace("yearly_cap_yuan = 20000", "yearly_cap_yuan = 4000"), encoding="utf-8")
+    policy = load_policy(path)
+    granted(world, of(1, requested_amount_yuan="3000"), amount_fen=100000)  # asked 3,000, approved 1,000
+    medical = of(2, category="medical_relief", requested_amount_yuan="2500", applied_on="2026-06-01",
+                 documents_provided=MEDICAL_DOCS)
+    _, status = verified(world, medical, policy=policy)  # 1,000 + 2,500 is within 4,000; 3,000 + 2,500 is not
+    assert status == CaseStatus.awaiting_approval
+
+
+@pytest.mark.parametrize(("private_yuan", "passes"), [("8000", True), ("8001", False)])
+def test_private_school_fees_above_twice_the_public_rate_exclude_the_household(world, private_yuan, passes):
+    number, status = verified(world, of(1, private_school_fees_yuan_per_year=private_yuan,
+                                        public_school_rate_yuan_per_year="4000"))
+    assert status == (CaseStatus.awaiting_approval if passes else CaseStatus.rejected)
+    if not passes:
+        assert failed_rules(world, number)[0] == ["exclusion_private_school"]
+
+
+def test_a_household_owning_two_homes_is_excluded(world):
+    number, status = verified(world, of(1, homes_owned=2))
+    assert status == CaseStatus.rejected and failed_rules(world, number)[0] == ["exclusion_homes"]
+    assert verified(world, of(2, homes_owned=1))[1] == CaseStatus.awaiting_approval
+
+
+def test_hardship_spending_above_the_share_of_income_meets_the_accident_tier_without_a_sudden_event(world):
+    # Household income 600 yuan a month: 7,200 a year; 80% of it is 5,760.
+    number, status = verified(world, of(1, tier_claimed="accident", hardship_spending_yuan_per_year="5761"))
+    assert status == CaseStatus.awaiting_approval
+    number, status = verified(world, of(3, tier_claimed="accident", hardship_spending_yuan_per_year="5760"))
+    assert status == CaseStatus.rejected and failed_rules(world, number)[0] == ["accident_hardship"]
