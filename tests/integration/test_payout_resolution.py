@@ -2,7 +2,7 @@
 sent again with the same reference, a provider that cannot answer leaves the payout open with
 the error noted, and only open payouts old enough are picked up."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import event, func, select, update
@@ -178,3 +178,36 @@ def test_an_answer_another_worker_recorded_first_is_reported_and_nothing_is_post
     with transaction(engine) as s:
         assert s.execute(select(func.count()).select_from(LedgerPosting)).scalar_one() == postings
         assert load_case(s, number).status == CaseStatus.payout_pending  # the other worker moves the case
+
+
+def test_a_payout_exactly_as_old_as_asked_is_picked_up(approved, sandbox, monkeypatch):
+    engine, number = approved
+    view = payouts.pay_case(number, RequestLostOnTheWay(), engine=engine)
+    now = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
+    monkeypatch.setattr(payouts, "utcnow", lambda: now)
+    with transaction(engine) as s:
+        s.execute(update(Payout).where(Payout.id == view.id).values(updated_at=now - timedelta(minutes=5)))
+    assert payouts.open_payout_ids(engine, older_than=timedelta(minutes=5)) == [view.id]
+    assert payouts.open_payout_ids(engine, older_than=timedelta(minutes=5, microseconds=1)) == []
+
+
+def test_open_payouts_come_in_id_order_also_when_postgresql_stores_them_out_of_order(engine, tmp_path):
+    """An updated row is stored anew, after the others: PostgreSQL then returns it last from a
+    plain scan. SQLite keeps rows in key order, so there this pins only the result."""
+    factories.world(engine, tmp_path)
+    ids = []
+    for _ in range(3):
+        case = factories.awaiting_approval(engine, requested_fen=100000)
+        approvals.approve_case(case.case_number, approver="AP1", amount_fen=100000, reason="ok", engine=engine)
+        ids.append(payouts.pay_case(case.case_number, RequestLostOnTheWay(), engine=engine).id)
+    with transaction(engine) as s:
+        s.execute(update(Payout).where(Payout.id == ids[0]).values(last_error="noted again"))
+    assert payouts.open_payout_ids(engine) == sorted(ids)
+
+
+def test_a_reservation_of_one_fen_is_given_back_whole(engine, tmp_path):
+    factories.world(engine, tmp_path)
+    case = factories.awaiting_approval(engine, requested_fen=1)
+    approvals.approve_case(case.case_number, approver="AP1", amount_fen=1, reason="ok", engine=engine)
+    with transaction(engine) as s:
+        assert ledger.release(s, load_case(s, case.case_number), key="release:one-fen") == 1
