@@ -182,3 +182,22 @@ def test_a_refused_digest_order_names_both_keys():
 def test_an_outcome_counted_zero_on_one_side_and_absent_on_the_other_did_not_change():
     assert count_changes({"matched": 0}, {}) == {}
     assert count_changes({}, {"matched": 0}) == {}
+
+
+def test_a_duplicates_detail_is_cut_at_400_characters():
+    long_ids = [theirs("L", provider_id=f"{i}-" + "x" * 150) for i in range(3)]
+    [d], _ = run([], long_ids)
+    assert len(d.detail) == 400 and d.detail.startswith("provider lists 3: 1.00 succeeded 0-xxx")
+
+
+def test_times_are_written_in_utc_whatever_zone_the_server_runs_in(monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    try:
+        [d], _ = run([ours("H", 150)], [theirs("H")._replace(time="2026-03-10T10:00:00+08:00")])
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert d.provider_time == "2026-03-10T02:00:00+00:00"
