@@ -298,3 +298,10 @@ def test_a_file_that_is_not_utf8_is_an_input_error(tmp_path):
 def test_a_missing_file_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="does not exist"):
         load_policy(tmp_path / "nowhere.toml")
+
+
+@pytest.mark.parametrize("written", ['"2025-01-01"', "2025-01-01T09:00:00"])
+def test_a_date_written_as_text_or_a_time_is_refused_with_the_whole_hint(tmp_path, written):
+    with pytest.raises(InputError) as caught:
+        load_policy(write(tmp_path, edited("effective_from = 2025-01-01", f"effective_from = {written}")))
+    assert caught.value.problem_detail.problem == "must be a TOML date without quotes, e.g. 2026-01-01"

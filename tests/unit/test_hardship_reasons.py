@@ -8,9 +8,14 @@ import pytest
 
 from models.errors import InputError
 from models.hardship_rules import (
+    RuleResult,
     SchoolFees,
+    VerificationReport,
     check_accident_hardship,
+    check_hardship_register,
     check_hardship_spending,
+    check_homes_owned,
+    check_migrant_worker_employment,
     check_months_below_line,
     check_per_capita_income,
     check_private_school_fees,
@@ -18,7 +23,7 @@ from models.hardship_rules import (
     check_sudden_event,
     check_tier_eligibility,
 )
-from models.policy import Cause, Tier
+from models.policy import Category, Cause, Tier
 from tests.unit.test_hardship_rules import POLICY, application, household, make_version
 
 RELATIVE_NEEDS = "the relative tier needs one of: serious illness, schooling costs, disability or single parent"
@@ -144,3 +149,57 @@ def test_earlier_aid_takes_the_category_by_name_and_refuses_a_bad_one_naming_the
     with pytest.raises(InputError) as refused:
         PriorAid("winter_relief", -1, 2026)
     assert (refused.value.field, refused.value.problem_detail.problem) == ("prior_aid.amount_fen", "must not be negative")
+
+
+def test_the_migrant_worker_rule_says_whether_it_applies_and_what_it_needs():
+    local = check_migrant_worker_employment(application(), POLICY)
+    assert (local.rule, local.passed, local.reason) == (
+        "migrant_worker_employment", True, "not a migrant worker; the employment rule does not apply")
+    needed = POLICY.migrant_workers.min_months_employed_in_district
+    enough = check_migrant_worker_employment(application(migrant_worker=True, months_employed_in_district=needed), POLICY)
+    assert (enough.passed, enough.reason) == (
+        True, f"migrant worker with at least {needed} months of employment in the district")
+    short = check_migrant_worker_employment(application(migrant_worker=True, months_employed_in_district=needed - 1),
+                                            POLICY)
+    assert (short.rule, short.passed, short.reason) == (
+        "migrant_worker_employment", False, f"migrant worker without at least {needed} months of employment in the district")
+
+
+def test_the_homes_exclusion_names_the_policys_limit():
+    limit = POLICY.exclusions.homes_at_least
+    assert check_homes_owned(household(0, homes_owned=limit), POLICY).reason == (
+        f"the household owns {limit} or more homes, which excludes it")
+    assert check_homes_owned(household(0, homes_owned=limit - 1), POLICY).reason == (
+        f"the household owns fewer than {limit} homes")
+
+
+def test_the_register_rule_compares_the_form_with_the_register():
+    def said(**flags):
+        result = check_hardship_register(household(0, **flags))
+        return result.rule, result.passed, result.reason
+
+    assert said(registered_hardship_file=True) == ("hardship_register", True, "the household is in the hardship register")
+    assert said(declared_hardship_file=True) == (
+        "hardship_register", False,
+        "the form says the household is registered, but it is not in the hardship register on the application date")
+    assert said() == ("hardship_register", True, "the household is not in the hardship register; none was claimed")
+
+
+def test_the_report_reads_as_a_table_with_the_outcome_and_the_missing_documents():
+    results = (RuleResult("per_capita_income", True, "below | the\r\nline"), RuleResult("required_documents", False, "missing"))
+    report = VerificationReport("2026.1", "abc123", Category.living_relief, Tier.deep, results,
+                                ("income_proof", "household_register"))
+    assert report.to_markdown("110105********1234") == (
+        "### Hardship verification: 110105********1234\n"
+        "\n"
+        "- Policy version: 2026.1 (fingerprint abc123)\n"
+        "- Category: living_relief; tier claimed: deep\n"
+        "- Outcome: **failed (1 of 2 rules)**\n"
+        "- Missing documents: income_proof, household_register\n"
+        "\n"
+        "| rule | result | reason |\n"
+        "| --- | --- | --- |\n"
+        "| per_capita_income | passed | below \\| the  line |\n"
+        "| required_documents | **failed** | missing |\n")
+    passed = VerificationReport("2026.1", "abc123", Category.living_relief, Tier.deep, results[:1])
+    assert "- Outcome: **passed**\n- Missing documents: none\n" in passed.to_markdown("x")
