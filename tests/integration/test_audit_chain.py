@@ -127,7 +127,7 @@ def test_a_forger_who_rewrites_the_whole_tail_consistently_is_found_through_the_
     for seq in (last - 1, last):  # every later row re-chained and re-hashed: each link verifies
         forged = _forge(trail, seq, prev_hash=forged.hash)
     report = _verify(trail)
-    assert (report.intact, report.broken_at) == (False, last)
+    assert (report.intact, report.events, report.broken_at) == (False, last, last)
     assert report.what == f"the chain head's hash is not the hash of event {last} (the trail was rewritten)"
 
 
@@ -193,7 +193,7 @@ def test_a_row_appended_without_moving_the_chain_head_is_found(trail):
         conn.execute(insert(AuditEvent.__table__).values(
             **{name: getattr(appended, name) for name in ("seq", "prev_hash", "hash", *_CONTENT)}))
     report = _verify(trail)
-    assert (report.intact, report.broken_at) == (False, last + 1)
+    assert (report.intact, report.events, report.broken_at) == (False, last + 1, last + 1)
     assert report.what == f"the chain head says {last} events but {last + 1} are stored (rows were added after it)"
 
 
@@ -211,8 +211,8 @@ def test_an_altered_row_is_reported_after_the_rows_before_it_verified(trail):
     with trail.begin() as conn:
         conn.execute(text("UPDATE audit_event SET actor = 'someone' WHERE seq = 3"))
     report = _verify(trail)
-    assert (report.events, report.broken_at, report.what) == (
-        2, 3, "its contents do not match its hash (the row was altered)")
+    assert (report.intact, report.events, report.broken_at, report.what) == (
+        False, 2, 3, "its contents do not match its hash (the row was altered)")
 
 
 def test_a_rechained_row_is_reported_after_the_rows_before_it_verified(trail):
