@@ -86,27 +86,38 @@ def _prior_aid(session: Session, case: Case, detail: HardshipDetail) -> list[Pri
     return aid
 
 
+#: The intake facts verification reads. ``services.intake.intake_facts`` writes every one of them
+#: (``school_fees`` only when private-school fees were given); a case stored without one is refused.
+INTAKE_FACTS = ("applied_on", "household_monthly_incomes_fen", "months_below_line", "hardship_spending_fen_per_year",
+                "homes_owned", "registered_hardship_file", "migrant_worker", "months_employed_in_district",
+                "student_level", "documents")
+
+
 def _inputs(case: Case, detail: HardshipDetail, registered_on: date | None) -> tuple[Household, Application]:
     """The rules' inputs from the intake facts; whether the household is registered comes from
     the register (on the application date), not from the form."""
     facts = detail.facts
+    missing = [key for key in INTAKE_FACTS if key not in facts]
+    if missing:
+        raise RuleViolation(f"case {case.case_number} was stored without the intake facts {', '.join(missing)}; "
+                            "enter its application again")
     applied_on = date.fromisoformat(facts["applied_on"])
     fees = facts.get("school_fees")
     household = Household(
         members=[HouseholdIncome(income) for income in facts["household_monthly_incomes_fen"]],
-        months_below_line=facts.get("months_below_line", 0),
-        hardship_spending_fen_per_year=facts.get("hardship_spending_fen_per_year", 0),
-        homes_owned=facts.get("homes_owned", 0),
+        months_below_line=facts["months_below_line"],
+        hardship_spending_fen_per_year=facts["hardship_spending_fen_per_year"],
+        homes_owned=facts["homes_owned"],
         registered_hardship_file=registered_on is not None and registered_on <= applied_on,
-        declared_hardship_file=facts.get("registered_hardship_file", False),
+        declared_hardship_file=facts["registered_hardship_file"],
         school_fees=SchoolFees(fees["private_fen_per_year"], fees["public_rate_fen_per_year"]) if fees else None,
     )
     # Plain strings from the intake facts: Application.__post_init__ turns them into the enums.
     application = Application(
         category=case.category, tier_claimed=detail.tier_claimed, causes=detail.causes,  # type: ignore[arg-type]
-        requested_fen=case.requested_fen, applied_on=applied_on, documents=facts.get("documents", []),
-        student_level=facts.get("student_level"), migrant_worker=facts.get("migrant_worker", False),
-        months_employed_in_district=facts.get("months_employed_in_district", 0),
+        requested_fen=case.requested_fen, applied_on=applied_on, documents=facts["documents"],
+        student_level=facts["student_level"], migrant_worker=facts["migrant_worker"],
+        months_employed_in_district=facts["months_employed_in_district"],
     )
     return household, application
 

@@ -5,17 +5,19 @@ and at the amount approved."""
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
-from models.cases import Case, HardshipDetail
+from models.cases import Case, HardshipDetail, VerificationRecord
 from models.enums import CaseStatus, CaseType
+from models.errors import NotFound, RuleViolation
 from models.policy import load_policy
 from services import approvals, ledger
+from services.audit import case_history
 from services.cases import load_case
 from services.db import transaction
 from services.intake import intake_hardship
 from services.settings import get_settings
-from services.verification import verify_hardship
+from services.verification import INTAKE_FACTS, verify_hardship
 from tests import factories
 from tests.factories import resident_id
 from tests.integration.test_hardship_intake_verification import LIVING_DOCS, application, failed_rules, registry_for
@@ -122,3 +124,77 @@ def test_hardship_spending_above_the_share_of_income_meets_the_accident_tier_wit
     assert status == CaseStatus.awaiting_approval
     number, status = verified(world, of(3, tier_claimed="accident", hardship_spending_yuan_per_year="5760"))
     assert status == CaseStatus.rejected and failed_rules(world, number)[0] == ["accident_hardship"]
+
+
+def test_intake_stores_every_fact_verification_reads(world):
+    number = intake_hardship(of(1), engine=world)
+    with transaction(world) as s:
+        facts = s.get(HardshipDetail, load_case(s, number).id).facts
+    assert set(INTAKE_FACTS) <= set(facts)
+
+
+def test_a_case_stored_without_some_intake_facts_is_refused_naming_them_and_stays_as_it_was(world):
+    number = intake_hardship(of(1), engine=world)
+    edit_stored_case(world, number, drop_facts=("homes_owned", "migrant_worker"))
+    with pytest.raises(RuleViolation) as caught:
+        verify_hardship(number, registry_for(world), engine=world)
+    assert str(caught.value) == (f"case {number} was stored without the intake facts homes_owned, migrant_worker; "
+                                 "enter its application again")
+    with transaction(world) as s:
+        assert load_case(s, number).status == CaseStatus.verifying
+        assert s.execute(select(func.count()).select_from(VerificationRecord)).scalar_one() == 0
+
+
+def test_verification_leaves_its_steps_and_reasons_in_the_case_history(world):
+    def history(number):
+        with transaction(world) as s:
+            return [(e.from_status, e.to_status, e.reason, e.payload) for e in case_history(s, number)][1:]
+
+    passed = intake_hardship(of(1), engine=world)
+    outcome = verify_hardship(passed, registry_for(world), engine=world)
+    assert (outcome.case_number, outcome.status, outcome.passed, outcome.missing_documents) == (
+        passed, CaseStatus.awaiting_approval, True, ())
+    assert history(passed) == [
+        ("submitted", "verifying", "verification started", {}),
+        ("verifying", "awaiting_approval", "all verification rules passed",
+         {"policy_version": "2026.1", "passed": True, "failed_rules": []})]
+
+    waiting = intake_hardship(of(2, documents_provided=LIVING_DOCS[:3]), engine=world)
+    verify_hardship(waiting, registry_for(world), engine=world)
+    assert history(waiting)[-1] == (
+        "verifying", "needs_information", "missing documents: household_register, income_proof",
+        {"policy_version": "2026.1", "passed": False, "failed_rules": ["required_documents"]})
+    with transaction(world) as s:
+        record = s.execute(select(VerificationRecord).where(VerificationRecord.case_id == load_case(s, waiting).id)
+                           ).scalar_one()
+    assert record.missing_documents == ["household_register", "income_proof"]
+
+    refused = intake_hardship(of(3, homes_owned=2, household=[{"name": "A", "relation": "self",
+                                                               "monthly_income_yuan": "5000"}]), engine=world)
+    verify_hardship(refused, registry_for(world), engine=world)
+    reasons = [r.reason for r in _failed_results(world, refused)]
+    assert len(reasons) == 2
+    assert history(refused)[-1][2] == "; ".join(reasons)
+
+
+def _failed_results(engine, number):
+    from models.hardship_rules import RuleResult
+
+    with transaction(engine) as s:
+        record = s.execute(select(VerificationRecord).where(VerificationRecord.case_id == load_case(s, number).id)
+                           ).scalar_one()
+    return [RuleResult(**r) for r in record.results if not r["passed"]]
+
+
+def test_verifying_a_case_that_is_not_under_verification_is_refused_by_name(world):
+    number = granted(world, of(1))
+    with pytest.raises(RuleViolation) as caught:
+        verify_hardship(number, registry_for(world), engine=world)
+    assert str(caught.value) == f"case {number} is approved, not being verified"
+
+
+def test_a_case_without_hardship_details_is_not_verified_as_one(world):
+    number = factories.hardship_case(world).case_number  # opened without its intake details
+    with pytest.raises(NotFound) as caught:
+        verify_hardship(number, registry_for(world), engine=world)
+    assert str(caught.value) == f"case {number} has no hardship details"
