@@ -80,6 +80,7 @@ def test_a_version_fingerprint_is_stable_and_tells_versions_apart(sample):
     again = load_policy(SAMPLE)
     assert sample.versions[0].fingerprint() == again.versions[0].fingerprint()
     assert sample.versions[0].fingerprint() != sample.versions[1].fingerprint()
+    assert all(len(v.fingerprint()) == 16 and int(v.fingerprint(), 16) >= 0 for v in sample.versions)  # 16 hex digits
 
 
 def test_the_fingerprint_ignores_how_an_amount_is_written(tmp_path, sample):

@@ -171,9 +171,23 @@ def test_a_month_runs_from_midnight_to_midnight_in_shanghai():
     zone = ZoneInfo("Asia/Shanghai")
     assert month_bounds("2026-03", zone) == (datetime(2026, 2, 28, 16, tzinfo=UTC), datetime(2026, 3, 31, 16, tzinfo=UTC))
     assert month_bounds("2026-12", zone)[1] == datetime(2026, 12, 31, 16, tzinfo=UTC)
-    for bad in ("2026-3", "2026-13", "2026-00", "26-03-01", "abcd-ef"):
-        with pytest.raises(ValueError):
+    for bad in ("2026-3", "2026-13", "2026-00", "26-03-01", "abcd-ef", "2026/03", "2026-a3", "1999-12", "2026-031"):
+        with pytest.raises(ValueError) as caught:
             month_bounds(bad, zone)
+        assert str(caught.value) == "month must look like 2026-03", bad
+
+
+def test_month_bounds_are_utc_whatever_zone_the_server_runs_in(monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        start, end = month_bounds("2026-03", ZoneInfo("Asia/Shanghai"))
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert (start.isoformat(), end.isoformat()) == ("2026-02-28T16:00:00+00:00", "2026-03-31T16:00:00+00:00")
 
 
 # --- helpers -----------------------------------------------------------------------------------
