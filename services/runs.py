@@ -43,7 +43,10 @@ def _wake(case_number: str, run_input: dict[str, object]) -> str:
         return f"resumed the waiting run {paused[0].name}"
     # Prefect's async_dispatch types the result as FlowRun | Coroutine; called from sync code (no event loop)
     # it runs the sync version and returns the FlowRun.
-    run = cast(FlowRun, run_deployment(PROCESS_DEPLOYMENT, parameters={"case_number": case_number}, timeout=0))
+    # Never a subflow of the caller (the intake run): Prefect cannot suspend a subflow, and the case's
+    # run must be able to wait for its decision.
+    run = cast(FlowRun, run_deployment(PROCESS_DEPLOYMENT, parameters={"case_number": case_number}, timeout=0,
+                                       as_subflow=False))
     return f"started run {run.name}"
 
 

@@ -196,3 +196,31 @@ def test_a_case_waiting_for_approval_survives_a_crash_of_the_prefect_server_and_
         _stop(server)
     assert done.state.type == StateType.COMPLETED
     assert status_of(services_up, number) == CaseStatus.closed
+
+
+def test_an_application_started_from_the_intake_form_hands_the_case_to_its_own_run_which_waits(services_up, tmp_path):
+    """The README's path: Deployments → hardship-intake/intake → Run → Custom run. The intake run
+    hands the case to a run of its own (not a subflow, which Prefect cannot suspend); that run
+    waits, suspended, for the approval decision."""
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+
+    runner = _serve(services_up, tmp_path, "runner")
+    try:
+        intake = run_deployment("hardship-intake/intake", parameters={"application": form().model_dump(mode="json")},
+                                timeout=0)
+        done = _wait_for(intake.id, {StateType.COMPLETED, StateType.FAILED, StateType.CRASHED})
+        assert done.state.type == StateType.COMPLETED, done.state.message
+        number = done.name.removeprefix("hardship-intake-")
+        deadline = time.monotonic() + 120
+        with get_client(sync_client=True) as client:
+            while not (case_runs := client.read_flow_runs(
+                    flow_run_filter=FlowRunFilter(name=FlowRunFilterName(like_=f"hardship-{number}")))):
+                assert time.monotonic() < deadline, "no run was started for the case"
+                time.sleep(1)
+        [case_run] = case_runs
+        waiting = _wait_for(case_run.id, {StateType.PAUSED, StateType.FAILED, StateType.CRASHED, StateType.COMPLETED})
+        assert waiting.state.name == "Suspended", waiting.state.message
+        assert waiting.parent_task_run_id is None
+        assert status_of(services_up, number) == CaseStatus.awaiting_approval
+    finally:
+        _stop(runner)
