@@ -211,3 +211,12 @@ def test_a_reservation_of_one_fen_is_given_back_whole(engine, tmp_path):
     approvals.approve_case(case.case_number, approver="AP1", amount_fen=1, reason="ok", engine=engine)
     with transaction(engine) as s:
         assert ledger.release(s, load_case(s, case.case_number), key="release:one-fen") == 1
+
+
+def test_a_payout_that_succeeded_is_posted_as_paid_against_that_payout(approved, sandbox):
+    engine, number = approved
+    view = payouts.pay_case(number, provider_for(sandbox), engine=engine)
+    with transaction(engine) as s:
+        posting = s.execute(select(LedgerPosting).where(LedgerPosting.idempotency_key == f"pay:{view.reference}")
+                            ).scalar_one()
+    assert (posting.kind, posting.payout_id) == ("pay", view.id)

@@ -198,3 +198,39 @@ def test_a_case_without_hardship_details_is_not_verified_as_one(world):
     with pytest.raises(NotFound) as caught:
         verify_hardship(number, registry_for(world), engine=world)
     assert str(caught.value) == f"case {number} has no hardship details"
+
+
+@pytest.mark.parametrize(("months", "passes"), [(12, True), (11, False)])
+def test_a_migrant_worker_needs_a_year_of_employment_in_the_district(world, months, passes):
+    number, status = verified(world, of(1, migrant_worker=True, months_employed_in_district=months))
+    assert status == (CaseStatus.awaiting_approval if passes else CaseStatus.rejected)
+    if not passes:
+        assert failed_rules(world, number)[0] == ["migrant_worker_employment"]
+
+
+def test_the_relative_tier_reads_the_causes_recorded_at_intake(world):
+    # 2,000 yuan for two people: below twice the line, above the line itself.
+    two_people = [{"name": "A", "relation": "self", "monthly_income_yuan": "2000"},
+                  {"name": "B", "relation": "child", "monthly_income_yuan": "0"}]
+    _, status = verified(world, of(1, tier_claimed="relative", causes=["serious_illness"], household=two_people))
+    assert status == CaseStatus.awaiting_approval
+    number, status = verified(world, of(3, tier_claimed="relative", causes=[], household=two_people))
+    assert status == CaseStatus.rejected and failed_rules(world, number)[0] == ["rigid_cause"]
+
+
+def test_a_rejection_giving_every_reason_is_cut_to_what_the_history_holds(world, tmp_path):
+    """A policy may require many documents; missing them all, with another rule failed, makes a
+    long list of reasons. The history keeps the first 1,900 characters."""
+    sample = get_settings().policy_file.read_text(encoding="utf-8")
+    many = [f"document_kind_number_{i:02d}_of_the_list" for i in range(60)]
+    listed = 'living_relief = ["application_form", "resident_id", "membership_proof", "household_register", "income_proof"]'
+    assert sample.count(listed) == 2
+    path = tmp_path / "policy.toml"
+    path.write_text(sample.replace(listed, "living_relief = [" + ", ".join(f'"{k}"' for k in many) + "]"), encoding="utf-8")
+    number, status = verified(world, of(1, household=[{"name": "A", "relation": "self", "monthly_income_yuan": "5000"}]),
+                              policy=load_policy(path))
+    assert status == CaseStatus.rejected
+    reasons = "; ".join(r.reason for r in _failed_results(world, number))
+    assert len(reasons) > 1900
+    with transaction(world) as s:
+        assert case_history(s, number)[-1].reason == reasons[:1900]

@@ -306,3 +306,35 @@ def test_a_date_written_as_text_or_a_time_is_refused_with_the_whole_hint(tmp_pat
     with pytest.raises(InputError) as caught:
         load_policy(write(tmp_path, edited("effective_from = 2025-01-01", f"effective_from = {written}")))
     assert caught.value.problem_detail.problem == "must be a TOML date without quotes, e.g. 2026-01-01"
+
+
+@pytest.mark.parametrize("old,new,key,problem", [
+    ('months_comparison = "more_than"', 'months_comparison = "less_than"', "versions[2025.1].tiers.deep.months_comparison",
+     "must be more_than or at_least (this is a lower bound)"),
+    ('income_comparison = "at_most"', 'income_comparison = "more_than"', "versions[2025.1].tiers.accident.income_comparison",
+     "must be less_than or at_most (an income limit is an upper bound)"),
+    ("yearly_cap_yuan = 20000", "yearly_cap_yuan = true", "versions[2025.1].household.yearly_cap_yuan",
+     "must be an amount in yuan, e.g. 1200 or 1200.50"),
+    ('winter_relief = ["application_form", "resident_id"', 'winter_relief = ["application_form", "application_form"',
+     "versions[2025.1].documents.winter_relief[#2]", "is listed twice"),
+])
+def test_our_own_rules_for_a_value_are_stated_in_full(tmp_path, old, new, key, problem):
+    with pytest.raises(InputError) as caught:
+        load_policy(write(tmp_path, edited(old, new)))
+    assert (caught.value.field, caught.value.problem_detail.problem) == (key, problem)
+
+
+def test_a_day_before_every_version_is_refused_naming_the_earliest(sample):
+    with pytest.raises(InputError) as caught:
+        sample.version_on(date(2024, 12, 31))
+    assert (caught.value.field, caught.value.problem_detail.problem) == (
+        "date", "no hardship policy version is in force on 2024-12-31; the earliest starts on 2025-01-01")
+
+
+def test_a_day_after_the_last_version_ended_is_refused_naming_it(tmp_path):
+    text = SAMPLE_TEXT.replace("effective_from = 2026-01-01", "effective_from = 2026-01-01\neffective_until = 2026-06-30")
+    with pytest.raises(InputError) as caught:
+        load_policy(write(tmp_path, text)).version_on(date(2026, 7, 1))
+    assert (caught.value.field, caught.value.problem_detail.problem) == (
+        "date", "no hardship policy version is in force on 2026-07-01; version 2026.1 ended on 2026-06-30")
+

@@ -169,8 +169,8 @@ def test_the_homes_exclusion_names_the_policys_limit():
     limit = POLICY.exclusions.homes_at_least
     assert check_homes_owned(household(0, homes_owned=limit), POLICY).reason == (
         f"the household owns {limit} or more homes, which excludes it")
-    assert check_homes_owned(household(0, homes_owned=limit - 1), POLICY).reason == (
-        f"the household owns fewer than {limit} homes")
+    fewer = check_homes_owned(household(0, homes_owned=limit - 1), POLICY)
+    assert (fewer.rule, fewer.passed, fewer.reason) == ("exclusion_homes", True, f"the household owns fewer than {limit} homes")
 
 
 def test_the_register_rule_compares_the_form_with_the_register():

@@ -171,6 +171,7 @@ def test_a_month_runs_from_midnight_to_midnight_in_shanghai():
     zone = ZoneInfo("Asia/Shanghai")
     assert month_bounds("2026-03", zone) == (datetime(2026, 2, 28, 16, tzinfo=UTC), datetime(2026, 3, 31, 16, tzinfo=UTC))
     assert month_bounds("2026-12", zone)[1] == datetime(2026, 12, 31, 16, tzinfo=UTC)
+    assert month_bounds("2000-01", zone)[0] == datetime(1999, 12, 31, 16, tzinfo=UTC)  # the first month accepted
     for bad in ("2026-3", "2026-13", "2026-00", "26-03-01", "abcd-ef", "2026/03", "2026-a3", "1999-12", "2026-031"):
         with pytest.raises(ValueError) as caught:
             month_bounds(bad, zone)
