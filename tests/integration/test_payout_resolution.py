@@ -220,3 +220,36 @@ def test_a_payout_that_succeeded_is_posted_as_paid_against_that_payout(approved,
         posting = s.execute(select(LedgerPosting).where(LedgerPosting.idempotency_key == f"pay:{view.reference}")
                             ).scalar_one()
     assert (posting.kind, posting.payout_id) == ("pay", view.id)
+
+
+def test_a_provider_answer_is_recorded_on_the_payout_and_in_the_cases_history(approved, sandbox):
+    from models.audit import AuditEvent
+
+    engine, number = approved
+    view = payouts.pay_case(number, RequestLostOnTheWay(), engine=engine)
+    answer = Transfer(view.reference, "PRV-77", "succeeded", view.amount_fen, None, None)
+    assert payouts.apply_provider_view(view.id, answer, engine=engine) == PayoutStatus.succeeded
+    stored = _payout(engine, view.id)
+    assert stored.provider_id == "PRV-77" and stored.completed_at is not None and stored.last_error is None
+    with transaction(engine) as s:
+        moved = s.execute(select(AuditEvent).where(AuditEvent.to_status == "succeeded")).scalar_one()
+        paid = s.execute(select(AuditEvent).where(AuditEvent.to_status == "paid")).scalar_one()
+    assert moved.case_number == number
+    assert paid.payload == {"reference": view.reference, "provider_id": "PRV-77"}
+
+
+def test_a_provider_answer_for_another_reference_or_amount_is_refused_naming_both(approved, sandbox):
+    from models.errors import PermanentError
+
+    engine, number = approved
+    view = payouts.pay_case(number, RequestLostOnTheWay(), engine=engine)
+    other = Transfer(f"{number}-P9", "PRV-1", "succeeded", view.amount_fen, None, None)
+    with pytest.raises(PermanentError) as caught:
+        payouts.apply_provider_view(view.id, other, engine=engine)
+    assert str(caught.value) == f"provider answered for {number}-P9, not {view.reference}"
+    more = Transfer(view.reference, "PRV-1", "succeeded", view.amount_fen + 1, None, None)
+    with pytest.raises(PermanentError) as caught:
+        payouts.apply_provider_view(view.id, more, engine=engine)
+    assert str(caught.value) == (f"payout {view.reference}: provider paid {view.amount_fen + 1} fen, "
+                                 f"we asked for {view.amount_fen}; finance must look at it")
+    assert _payout(engine, view.id).status == PayoutStatus.unknown
