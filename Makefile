@@ -30,7 +30,8 @@ lint: install
 
 # Mutation testing of the core (docs/testing.md): ~1 h on 2 cores from scratch, incremental after.
 mutate: install
-	$(VENV)/bin/mutmut run --max-children $$(nproc)
+	$(VENV)/bin/python scripts/mutation_state.py restore $(MUTATE_FLAGS)
+	$(VENV)/bin/mutmut run --max-children $$(nproc); status=$$?; $(VENV)/bin/python scripts/mutation_state.py save; exit $$status
 	$(VENV)/bin/python scripts/mutation_score.py --min 90
 
 demo: install

@@ -1,6 +1,7 @@
 """Mutation score per module, from the results `mutmut run` left in mutants/.
 
-Usage: ``python scripts/mutation_score.py [--min 90]`` (``make mutate`` runs it after mutmut).
+Usage: ``python scripts/mutation_score.py [--min 90] [--survivors] [--saved]`` (``make mutate`` runs it
+after mutmut; ``--saved`` scores the verdicts committed in docs/mutation-state.json, no run needed).
 
 A mutant counts as killed when a test failed (or timed out, or the run crashed) under it. A
 surviving mutant that docs/testing.md lists as equivalent — a table row whose first cell is the
@@ -23,6 +24,7 @@ ROOT = Path.cwd()  # the checkout mutmut ran in (make mutate runs from its root)
 KILLED_CODES = {1, 3, 24, -24, 36, 37, 152, 255, -9, -11}
 SURVIVED_CODES = {0}
 NO_TEST_CODES = {5, 33}
+SAVED = ROOT / "docs" / "mutation-state.json"  # scripts/mutation_state.py save
 EQUIVALENT_ROW = re.compile(r"^\|\s*`([\w.]+__mutmut_\d+)`\s*\|")
 
 
@@ -54,12 +56,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--min", type=float, default=90.0, help="lowest acceptable score per module, in percent")
     parser.add_argument("--survivors", action="store_true", help="list every mutant that counts against a score")
+    parser.add_argument("--saved", action="store_true",
+                        help="score the verdicts saved in docs/mutation-state.json instead of mutants/")
     args = parser.parse_args()
     known_equivalent = equivalents()
+    saved = json.loads(SAVED.read_text(encoding="utf-8")) if args.saved else {}
     failing, rows, against = [], [], []
     for module in modules():
         meta = ROOT / "mutants" / f"{module}.meta"
-        codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"] if meta.exists() else {}
+        if args.saved:
+            codes = saved.get(module, {}).get("exit_code_by_key", {})
+        else:
+            codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"] if meta.exists() else {}
         counts: Counter[str] = Counter()
         for name, code in codes.items():
             kind = classify(code)
