@@ -62,7 +62,7 @@ from models.campaigns import chunks  # noqa: E402
 from models.cases import Case  # noqa: E402
 from models.enums import CaseStatus, CaseType  # noqa: E402
 from sandbox.testing import sandbox_process  # noqa: E402
-from services import campaigns, ledger, member_import, payment_provider, registry_client  # noqa: E402
+from services import campaigns, ledger, member_import, providers  # noqa: E402
 from services import db as db_module  # noqa: E402
 from services.db import transaction  # noqa: E402
 from services.demo import write_registry_seed  # noqa: E402
@@ -152,14 +152,14 @@ def without_prefect(today: date) -> None:
         PHASES[phase] = time.perf_counter() - started
 
     def verify(part: list[str]) -> dict[str, int]:
-        registry = registry_client.from_settings(get_settings())
+        registry = providers.registry()
         try:
             return campaigns.verify_cases(part, registry)
         finally:
             registry.close()
 
     def pay(part: list[str]) -> dict[str, int]:
-        provider = payment_provider.from_settings(get_settings())
+        provider = providers.payment()
         try:
             return campaigns.pay_cases(part, provider)
         finally:

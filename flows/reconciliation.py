@@ -13,7 +13,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from models.money import format_fen
-from services import payment_provider, reconciliation
+from services import providers, reconciliation
 from services.masking import install_masking
 from services.settings import get_settings
 from tasks.retry import retry_on_transient
@@ -35,7 +35,7 @@ def _month_run_name() -> str:
 @task(name="reconcile-month", retries=3, retry_delay_seconds=[60, 300, 900], retry_condition_fn=retry_on_transient)
 def reconcile_task(month: str) -> reconciliation.RunSummary:
     """The statement comes the next day; a provider not ready yet is retried later."""
-    provider = payment_provider.from_settings(get_settings())
+    provider = providers.payment()
     try:
         return reconciliation.reconcile_month(month, provider)
     finally:

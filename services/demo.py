@@ -209,7 +209,7 @@ def _sandboxes(engine: Engine) -> Iterator[tuple[Any, Any]]:
 
     from sandbox import payment, registry
     from sandbox.testing import running_server
-    from services import payment_provider, registry_client
+    from services import providers
 
     settings = get_settings()
 
@@ -231,8 +231,8 @@ def _sandboxes(engine: Engine) -> Iterator[tuple[Any, Any]]:
             app = registry.create_app(registry.load_members(seed), secret=settings.registry_secret.get_secret_value())
             reg_url = stack.enter_context(running_server(app))
         local = settings.model_copy(update={"payment_url": pay_url, "registry_url": reg_url})
-        provider = payment_provider.from_settings(local)
-        members = registry_client.from_settings(local)
+        provider = providers.payment(local)
+        members = providers.registry(local)
         stack.callback(provider.close)
         stack.callback(members.close)
         yield provider, members

@@ -10,8 +10,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from models.enums import CaseStatus
-from services import campaigns, payment_provider, registry_client, seasonal
-from services.settings import get_settings
+from services import campaigns, providers, seasonal
 from tasks.retry import retry_on_transient
 
 
@@ -33,7 +32,7 @@ def campaign_cases_task(code: str, statuses: tuple[CaseStatus, ...] | None = Non
 def verify_chunk_task(numbers: list[str]) -> dict[str, int]:
     """The registry over HTTP for each case; an unreachable registry retries the chunk, and the
     retry skips the cases verified the first time."""
-    registry = registry_client.from_settings(get_settings())
+    registry = providers.registry()
     try:
         return campaigns.verify_cases(numbers, registry)
     finally:
@@ -74,7 +73,7 @@ def finish_approval_task(code: str) -> bool:
       retry_condition_fn=retry_on_transient)
 def pay_chunk_task(numbers: list[str]) -> dict[str, int]:
     """Prepare-or-find then send, per case: a retry re-sends the same references, never a second transfer."""
-    provider = payment_provider.from_settings(get_settings())
+    provider = providers.payment()
     try:
         return campaigns.pay_cases(numbers, provider)
     finally:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from prefect import task
 
 from models.intake import HardshipApplication
-from services import intake, registry_client, verification
-from services.settings import get_settings
+from services import intake, providers, verification
 from tasks.retry import retry_on_transient
 
 
@@ -18,7 +17,7 @@ def intake_task(application: HardshipApplication) -> str:
 @task(name="verify-hardship", retries=3, retry_delay_seconds=[5, 30, 120], retry_condition_fn=retry_on_transient)
 def verify_task(case_number: str) -> verification.VerificationOutcome:
     """Asks the registry over HTTP; a registry outage is retried, a failed rule is not."""
-    registry = registry_client.from_settings(get_settings())
+    registry = providers.registry()
     try:
         return verification.verify_hardship(case_number, registry)
     finally:

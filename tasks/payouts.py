@@ -9,14 +9,13 @@ from sqlmodel import col
 from models.cases import Case, Programme
 from models.enums import CaseStatus
 from models.payouts import PayoutStatus
-from services import payment_provider, payouts
+from services import payment_provider, payouts, providers
 from services.db import transaction
-from services.settings import get_settings
 from tasks.retry import retry_on_transient
 
 
 def _provider() -> payment_provider.HttpPaymentProvider:
-    return payment_provider.from_settings(get_settings())
+    return providers.payment()
 
 
 @task(name="pay-case", retries=3, retry_delay_seconds=[2, 10, 30], retry_condition_fn=retry_on_transient)

@@ -10,7 +10,6 @@ from rich.table import Table
 
 from models.errors import InputError, PermanentError
 from models.money import format_fen
-from services.settings import get_settings
 from unionaid_cli.shared import console, handled, local_time
 
 payouts_app = typer.Typer(help="Payouts to members through the payment provider.", no_args_is_help=True)
@@ -38,9 +37,9 @@ def funds(
 @handled
 def pay(case_number: str) -> None:
     """Pay one approved case now (the same service the payout flow uses; never pays twice)."""
-    from services import payment_provider, payouts
+    from services import payouts, providers
 
-    provider = payment_provider.from_settings(get_settings())
+    provider = providers.payment()
     try:
         view = payouts.pay_case(case_number, provider)
     finally:
@@ -82,9 +81,9 @@ def payouts_list(
 @handled
 def payouts_resolve() -> None:
     """Ask the provider about every open payout and finish what can be finished."""
-    from services import payment_provider, payouts
+    from services import payouts, providers
 
-    provider = payment_provider.from_settings(get_settings())
+    provider = providers.payment()
     counts: dict[str, int] = {}
     try:
         for payout_id in payouts.open_payout_ids():

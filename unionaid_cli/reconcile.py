@@ -30,7 +30,7 @@ def reconcile(
         return
     from flows.reconciliation import previous_month
     from models.time import utcnow
-    from services import payment_provider, reconciliation
+    from services import providers, reconciliation
 
     month = month or previous_month(utcnow().astimezone(get_settings().zone).date())
     if file is not None:
@@ -38,7 +38,7 @@ def reconcile(
             raise InputError("file", "does not exist or is not a file")
         summary = reconciliation.reconcile_month(month, file, actor=staff)
     else:
-        provider = payment_provider.from_settings(get_settings())
+        provider = providers.payment()
         try:
             summary = reconciliation.reconcile_month(month, provider, actor=staff)
         finally:

@@ -4,7 +4,7 @@ from datetime import date
 
 from flows.reconciliation import previous_month, reconcile_flow
 from models.time import utcnow
-from services import approvals, payment_provider, payouts, reconciliation
+from services import approvals, payouts, providers, reconciliation
 from services.settings import get_settings
 from tests import factories
 
@@ -20,7 +20,7 @@ def test_paid_cases_reconcile_clean_and_a_rerun_gives_the_same_result(services_u
         case = factories.awaiting_approval(services_up)
         approvals.approve_case(case.case_number, approver="AP1", amount_fen=120000, reason="ok", engine=services_up)
         numbers.append(case.case_number)
-    provider = payment_provider.from_settings(get_settings())
+    provider = providers.payment()
     for number in numbers:
         assert payouts.pay_case(number, provider).status.value == "succeeded"
     month = utcnow().astimezone(get_settings().zone).strftime("%Y-%m")

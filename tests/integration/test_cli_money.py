@@ -22,7 +22,7 @@ from models.reconciliation import ReconciliationRun
 from models.time import as_utc
 from sandbox import payment
 from sandbox.testing import running_server
-from services import approvals, payment_provider
+from services import approvals, providers
 from services.db import transaction
 from services.payment_provider import STATEMENT_COLUMNS
 from services.settings import Settings, get_settings
@@ -159,7 +159,7 @@ def test_payouts_resolve_finishes_a_payout_whose_outcome_was_unknown(money, paym
 
 
 def provider_statement(month: str) -> str:
-    provider = payment_provider.from_settings(get_settings())
+    provider = providers.payment()
     try:
         return provider.download_statement(month=month)
     finally:
