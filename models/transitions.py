@@ -65,10 +65,24 @@ MEDIATION: tuple[Transition, ...] = (
     _t(S.referred_to_arbitration, S.closed, "close", _MD, _SU, system=True),
 )
 
+
+
+def unique_moves(rows: tuple[Transition, ...]) -> tuple[Transition, ...]:
+    """The rows as given, refused when a move (from, to) is listed twice: the second row would
+    otherwise be shadowed by the first without anyone noticing. Checked when the module loads."""
+    seen: set[tuple[S, S]] = set()
+    for rule in rows:
+        move = (rule.from_status, rule.to_status)
+        if move in seen:
+            raise ValueError(f"the move {rule.from_status.value} → {rule.to_status.value} is listed twice")
+        seen.add(move)
+    return rows
+
+
 BY_TYPE: dict[CaseType, tuple[Transition, ...]] = {
-    CaseType.hardship: SHARED,
-    CaseType.insurance: SHARED,
-    CaseType.mediation: SHARED + MEDIATION,
+    CaseType.hardship: unique_moves(SHARED),
+    CaseType.insurance: unique_moves(SHARED),
+    CaseType.mediation: unique_moves(SHARED + MEDIATION),
 }
 
 

@@ -5,7 +5,7 @@ import itertools
 import pytest
 
 from models.enums import CaseStatus, CaseType, Role
-from models.transitions import BY_TYPE, find_transition, refusal_reason
+from models.transitions import BY_TYPE, MEDIATION, SHARED, Transition, find_transition, refusal_reason, unique_moves
 
 ALL_ROLES = frozenset(Role)
 
@@ -158,3 +158,11 @@ def test_moves_from_a_status_are_those_of_the_case_type_only():
     assert {m.to_status for m in moves_from(CaseType.hardship, CaseStatus.in_mediation)} == set()
     assert {m.to_status for m in moves_from(CaseType.mediation, CaseStatus.accepted)} == {
         CaseStatus.in_mediation, CaseStatus.referred_to_arbitration}
+
+
+def test_a_move_listed_twice_is_refused_when_the_table_is_built():
+    again = Transition(CaseStatus.paid, CaseStatus.closed, "close_again", frozenset({Role.supervisor}))
+    with pytest.raises(ValueError) as caught:
+        unique_moves((*SHARED, again))
+    assert str(caught.value) == "the move paid → closed is listed twice"
+    assert unique_moves(SHARED + MEDIATION) == SHARED + MEDIATION
