@@ -211,14 +211,18 @@ def test_an_application_started_from_the_intake_form_hands_the_case_to_its_own_r
         done = _wait_for(intake.id, {StateType.COMPLETED, StateType.FAILED, StateType.CRASHED})
         assert done.state.type == StateType.COMPLETED, done.state.message
         number = done.name.removeprefix("hardship-intake-")
-        deadline = time.monotonic() + 120
+        # Other tests' databases number their cases from 1 too, on the same Prefect server: the
+        # case's run is the one of that name created after this intake run.
+        deadline = time.monotonic() + 300
         with get_client(sync_client=True) as client:
-            while not (case_runs := client.read_flow_runs(
-                    flow_run_filter=FlowRunFilter(name=FlowRunFilterName(like_=f"hardship-{number}")))):
+            while not (case_runs := [r for r in client.read_flow_runs(
+                    flow_run_filter=FlowRunFilter(name=FlowRunFilterName(like_=f"hardship-{number}")))
+                    if r.created >= done.created and r.id != done.id]):
                 assert time.monotonic() < deadline, "no run was started for the case"
                 time.sleep(1)
         [case_run] = case_runs
-        waiting = _wait_for(case_run.id, {StateType.PAUSED, StateType.FAILED, StateType.CRASHED, StateType.COMPLETED})
+        waiting = _wait_for(case_run.id, {StateType.PAUSED, StateType.FAILED, StateType.CRASHED, StateType.COMPLETED},
+                            timeout=300)
         assert waiting.state.name == "Suspended", waiting.state.message
         assert waiting.parent_task_run_id is None
         assert status_of(services_up, number) == CaseStatus.awaiting_approval
