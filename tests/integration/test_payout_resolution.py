@@ -253,3 +253,59 @@ def test_a_provider_answer_for_another_reference_or_amount_is_refused_naming_bot
     assert str(caught.value) == (f"payout {view.reference}: provider paid {view.amount_fen + 1} fen, "
                                  f"we asked for {view.amount_fen}; finance must look at it")
     assert _payout(engine, view.id).status == PayoutStatus.unknown
+
+
+def _two_unknown_payouts(engine, tmp_path):
+    factories.world(engine, tmp_path)
+    views = []
+    for _ in range(2):
+        case = factories.awaiting_approval(engine, requested_fen=100000)
+        approvals.approve_case(case.case_number, approver="AP1", amount_fen=100000, reason="ok", engine=engine)
+        views.append(payouts.pay_case(case.case_number, RequestLostOnTheWay(), engine=engine))
+    return views
+
+
+def test_each_send_is_counted_and_moving_one_payout_leaves_the_others_as_they_were(engine, tmp_path, sandbox):
+    from models.audit import AuditEvent
+
+    first, second = _two_unknown_payouts(engine, tmp_path)
+    assert first.case_number != second.case_number and first.case_number.startswith("HA-")
+    before = _payout(engine, first.id).updated_at
+    assert payouts.resolve_payout(first.id, provider_for(sandbox), engine=engine) == PayoutStatus.succeeded
+    moved, untouched = _payout(engine, first.id), _payout(engine, second.id)
+    assert (moved.send_count, moved.status) == (2, PayoutStatus.succeeded) and moved.updated_at > before
+    assert (untouched.send_count, untouched.status) == (1, PayoutStatus.unknown)
+    with transaction(engine) as s:
+        sends = s.execute(select(AuditEvent).where(AuditEvent.action.in_(["payout_submitted", "payout_resent"]),
+                                                   AuditEvent.case_number == first.case_number)).scalars().all()
+    assert [(e.actor, e.action) for e in sends] == [("system", "payout_submitted"), ("system", "payout_resent")]
+
+
+def test_a_definite_failure_is_recorded_with_its_reason_and_when_and_frees_the_case(approved, sandbox):
+    engine, number = approved
+    view = payouts.pay_case(number, RequestLostOnTheWay(), engine=engine)
+    answer = Transfer(view.reference, "PRV-9", "failed", view.amount_fen, "account closed", None)
+    assert payouts.apply_provider_view(view.id, answer, engine=engine) == PayoutStatus.failed
+    stored = _payout(engine, view.id)
+    assert (stored.failure_reason, stored.live_case_id) == ("account closed", None) and stored.completed_at is not None
+
+
+def test_a_payout_that_does_not_exist_is_refused_by_its_number(engine, tmp_path, sandbox):
+    from models.errors import RuleViolation
+
+    factories.world(engine, tmp_path)
+    with pytest.raises(RuleViolation) as caught:
+        payouts.send_payout(9999, provider_for(sandbox), engine=engine)
+    assert str(caught.value) == "payout 9999 does not exist"
+
+
+def test_a_send_another_worker_started_first_is_begun_again_and_sent_once(approved, sandbox):
+    engine, number = approved
+    with transaction(engine) as s:
+        case = load_case(s, number)
+    view = payouts.prepare_payout(number, engine=engine)
+    with AnotherWorkerRecordsFirst(engine, view.id, PayoutStatus.submitted) as race:
+        assert payouts.send_payout(view.id, provider_for(sandbox), engine=engine) == PayoutStatus.succeeded
+    assert race.fired and case.case_number == number
+    assert transfers_for(sandbox, view.reference)["create_requests"] == 1
+    assert _payout(engine, view.id).send_count == 1
