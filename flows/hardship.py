@@ -57,9 +57,9 @@ def hardship_intake(application: HardshipApplication) -> str:
     _redact_parameters(case_number)
     context = FlowRunContext.get()
     if context and context.flow_run and context.flow_run.deployment_id:
-        from services.runs import wake_case
+        from services.runs import start_case_run
 
-        get_run_logger().info("case %s stored; %s", case_number, wake_case(case_number, {}))
+        get_run_logger().info("case %s stored; %s", case_number, start_case_run(case_number))
     else:
         process_hardship_case(case_number)
     return case_number

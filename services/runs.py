@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import cast
 from uuid import UUID
 
@@ -25,11 +26,21 @@ PROCESS_DEPLOYMENT = "hardship-case/process"
 
 def wake_case(case_number: str, run_input: dict[str, object]) -> str:
     """Resume a suspended run of the case, or start a fresh one. Returns what was done."""
+    return _reaching_prefect(case_number, lambda: _wake(case_number, run_input))
+
+
+def start_case_run(case_number: str) -> str:
+    """Start a run of the case's own: for a case just taken in, which no run can be waiting for
+    (another database's case of the same number may be, on a shared Prefect server)."""
+    return _reaching_prefect(case_number, lambda: _start(case_number))
+
+
+def _reaching_prefect(case_number: str, call: Callable[[], str]) -> str:
     try:
         with our_prefect_server():
-            return _wake(case_number, run_input)
-    except Exception as exc:  # noqa: BLE001 - the decision is stored; waking is a convenience
-        log.warning("could not reach Prefect to wake %s: %s", case_number, type(exc).__name__)
+            return call()
+    except Exception as exc:  # noqa: BLE001 - the case is stored; its run is a convenience
+        log.warning("could not reach Prefect for %s: %s", case_number, type(exc).__name__)
         return "Prefect could not be reached; the case carries on at its next run"
 
 
@@ -41,10 +52,13 @@ def _wake(case_number: str, run_input: dict[str, object]) -> str:
         for run in paused:
             _resume(run.id, run_input)
         return f"resumed the waiting run {paused[0].name}"
-    # Prefect's async_dispatch types the result as FlowRun | Coroutine; called from sync code (no event loop)
-    # it runs the sync version and returns the FlowRun.
+    return _start(case_number)
+
+
+def _start(case_number: str) -> str:
     # Never a subflow of the caller (the intake run): Prefect cannot suspend a subflow, and the case's
-    # run must be able to wait for its decision.
+    # run must be able to wait for its decision. Prefect's async_dispatch types the result as
+    # FlowRun | Coroutine; called from sync code (no event loop) it runs the sync version.
     run = cast(FlowRun, run_deployment(PROCESS_DEPLOYMENT, parameters={"case_number": case_number}, timeout=0,
                                        as_subflow=False))
     return f"started run {run.name}"

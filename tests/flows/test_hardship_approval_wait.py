@@ -203,6 +203,7 @@ def test_an_application_started_from_the_intake_form_hands_the_case_to_its_own_r
     hands the case to a run of its own (not a subflow, which Prefect cannot suspend); that run
     waits, suspended, for the approval decision."""
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+    from prefect.states import Cancelled
 
     runner = _serve(services_up, tmp_path, "runner")
     try:
@@ -226,5 +227,7 @@ def test_an_application_started_from_the_intake_form_hands_the_case_to_its_own_r
         assert waiting.state.name == "Suspended", waiting.state.message
         assert waiting.parent_task_run_id is None
         assert status_of(services_up, number) == CaseStatus.awaiting_approval
+        with get_client(sync_client=True) as client:  # leave no run waiting for the tests after this one
+            client.set_flow_run_state(case_run.id, Cancelled(), force=True)
     finally:
         _stop(runner)
