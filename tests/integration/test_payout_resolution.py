@@ -309,3 +309,56 @@ def test_a_send_another_worker_started_first_is_begun_again_and_sent_once(approv
     assert race.fired and case.case_number == number
     assert transfers_for(sandbox, view.reference)["create_requests"] == 1
     assert _payout(engine, view.id).send_count == 1
+
+
+def _only_where_workers_interleave(engine):
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite takes the write lock when a transaction begins (BEGIN IMMEDIATE): no other worker "
+                    "can commit between a preparer's read and its write, so this race exists on PostgreSQL only")
+
+
+def _another_worker_between_our_read_and_our_write(monkeypatch, their_move):
+    """Runs ``their_move`` once, committed on its own connection, after our preparer has read the
+    case and its payouts and before it writes anything."""
+    real, fired = payouts.payout_reference, []
+
+    def reference_after_their_move(case_number, attempt):
+        if not fired:
+            fired.append(True)
+            their_move()
+        return real(case_number, attempt)
+
+    monkeypatch.setattr(payouts, "payout_reference", reference_after_their_move)
+    return fired
+
+
+def test_a_preparer_that_loses_the_race_gets_the_payout_the_other_worker_prepared(approved, monkeypatch):
+    engine, number = approved
+    _only_where_workers_interleave(engine)
+    theirs = []
+    fired = _another_worker_between_our_read_and_our_write(
+        monkeypatch, lambda: theirs.append(payouts.prepare_payout(number, engine=engine)))
+    ours = payouts.prepare_payout(number, engine=engine)
+    assert fired and len(theirs) == 1
+    assert ours == theirs[0] and ours.case_number == number and ours.reference == f"{number}-P1"
+    with transaction(engine) as s:
+        assert s.execute(select(func.count()).select_from(Payout)).scalar_one() == 1
+        assert load_case(s, number).status == CaseStatus.payout_pending
+        assert ledger.reserved_for_case(s, load_case(s, number)) == ours.amount_fen  # reserved once
+
+
+def test_a_case_withdrawn_while_its_payout_was_being_prepared_gets_no_payout(approved, monkeypatch):
+    from models.errors import ConflictError
+    from services.cases import transition_case
+
+    engine, number = approved
+    _only_where_workers_interleave(engine)
+    fired = _another_worker_between_our_read_and_our_write(
+        monkeypatch, lambda: transition_case(number, CaseStatus.withdrawn, actor="CW1", reason="no longer needed",
+                                             engine=engine))
+    with pytest.raises(ConflictError):
+        payouts.prepare_payout(number, engine=engine)
+    assert fired
+    with transaction(engine) as s:
+        assert s.execute(select(func.count()).select_from(Payout)).scalar_one() == 0
+        assert load_case(s, number).status == CaseStatus.withdrawn

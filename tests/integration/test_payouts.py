@@ -86,8 +86,15 @@ def test_paying_a_case_again_sends_nothing_new(approved, sandbox):
     engine, number = approved
     first = payouts.pay_case(number, provider_for(sandbox), engine=engine)
     second = payouts.pay_case(number, provider_for(sandbox), engine=engine)
-    assert first.id == second.id
+    assert second == first and first.case_number == number
     assert transfers_for(sandbox, first.reference)["transfers"] == 1
+
+
+def test_preparing_a_case_again_finds_the_payout_already_prepared(approved):
+    engine, number = approved
+    first = payouts.prepare_payout(number, engine=engine)
+    assert payouts.prepare_payout(number, engine=engine) == first
+    assert (first.case_number, first.reference, first.status) == (number, f"{number}-P1", PayoutStatus.prepared)
 
 
 def test_approving_beyond_the_remaining_budget_is_refused_with_both_amounts(engine, tmp_path):
@@ -137,6 +144,29 @@ def test_withdrawing_an_approved_case_gives_its_reservation_back(approved):
     engine, number = approved
     transition_case(number, CaseStatus.withdrawn, actor="CW1", reason="no longer needed", engine=engine)
     assert _balances(engine) == {"available": factories.BUDGET_FEN, "reserved": 0, "paid": 0}
+
+
+def test_a_case_withdrawn_after_approval_is_refused_a_payout_though_an_amount_was_approved(approved, sandbox):
+    from models.errors import RuleViolation
+
+    engine, number = approved
+    transition_case(number, CaseStatus.withdrawn, actor="CW1", reason="no longer needed", engine=engine)
+    assert _case(engine, number).approved_fen == 150000
+    with pytest.raises(RuleViolation) as caught:
+        payouts.pay_case(number, provider_for(sandbox), engine=engine)
+    assert str(caught.value) == f"case {number} is withdrawn, not approved: nothing to pay"
+    with transaction(engine) as s:
+        assert s.execute(select(Payout)).scalars().all() == []
+
+
+def test_the_staff_member_who_pays_is_recorded_as_the_one_who_prepared_the_payout(approved, sandbox):
+    from models.audit import AuditEvent
+
+    engine, number = approved
+    payouts.pay_case(number, provider_for(sandbox), actor="FI1", engine=engine)
+    with transaction(engine) as s:
+        prepared = s.execute(select(AuditEvent).where(AuditEvent.to_status == "payout_pending")).scalar_one()
+    assert prepared.actor == "FI1"
 
 
 def test_many_workers_paying_the_same_case_make_exactly_one_transfer(approved, sandbox):
