@@ -11,12 +11,14 @@ from typing import Any
 
 from prefect.schedules import Cron
 
+from casetypes import REGISTRY
 from flows.audit_verify import verify_audit_trail
 from flows.campaigns import seasonal_relief, student_aid_campaign
+from flows.case import case
 from flows.case_transition import move_case
-from flows.hardship import hardship_intake, process_hardship_case
 from flows.payout import pay_approved_cases, pay_case_flow, resolve_open_payouts
 from flows.reconciliation import reconcile_flow
+from services.runs import case_deployment
 
 TIMEZONE = "Asia/Shanghai"
 
@@ -31,13 +33,22 @@ class DeploymentSpec:
     parameters: dict[str, Any] = field(default_factory=dict)
 
 
-DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
+def _case_type_deployments() -> tuple[DeploymentSpec, ...]:
+    """Per registered case type: its intake form and its deployment of the one ``case`` flow."""
+    specs: list[DeploymentSpec] = []
+    for case_type, spec in REGISTRY.items():
+        specs.append(DeploymentSpec(spec.intake_flow, "intake", f"Take one application for {spec.title}. The form's "
+                                    "personal data is stored in our database and removed from the run.",
+                                    (case_type.value, "intake")))
+        specs.append(DeploymentSpec(case, case_deployment(case_type).split("/", 1)[1],
+                                    f"Carry one {spec.title} case on from its stored status, step by step "
+                                    "(verification, waiting for a decision, payout, closing).", (case_type.value,)))
+    return tuple(specs)
+
+
+DEPLOYMENTS: tuple[DeploymentSpec, ...] = _case_type_deployments() + (
     DeploymentSpec(move_case, "by-hand", "Move one case to another status as a named staff member "
                    "(withdraw, close, request information). Refused moves say why.", ("casework",)),
-    DeploymentSpec(hardship_intake, "intake", "Take a hardship application (困难职工帮扶申请). The form's personal "
-                   "data is stored in our database and removed from the run.", ("hardship", "intake")),
-    DeploymentSpec(process_hardship_case, "process", "Carry one hardship case on from its stored status: "
-                   "verification, waiting for approval, payout, closing.", ("hardship",)),
     DeploymentSpec(student_aid_campaign, "daily", "Carry this year's autumn student-aid campaign (金秋助学) on: "
                    "verification, public notice, batch approval and payout. Safe to run again.",
                    ("campaign", "hardship"), cron="0 9 * * *"),

@@ -46,6 +46,17 @@ class Case(SQLModel, table=True):
     version: int = 1
 
 
+class CaseRun(SQLModel, table=True):
+    """The Prefect run that waits for a person's decision on a case, by its id: a decision made
+    elsewhere (the CLI) resumes exactly this run, never one found by its name."""
+
+    __tablename__ = "case_run"
+
+    case_id: int = Field(primary_key=True, foreign_key="case.id")
+    flow_run_id: str = Field(max_length=36)
+    waiting_since: datetime = _ts()
+
+
 class CaseNumberCounter(SQLModel, table=True):
     """Hands out readable case numbers per type and year without gaps under concurrency."""
 

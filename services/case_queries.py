@@ -1,4 +1,5 @@
-"""Cases as staff read them: the list, one case with its history, a case's requested amount.
+"""Cases as staff read them: the list, one case with its history, a case's requested amount,
+what a person deciding a case is shown.
 
 Each call is its own unit of work and returns plain data, detached from the session: the unit,
 applicant and submitter by their numbers, the applicant's resident ID only masked.
@@ -10,16 +11,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlmodel import col
 
 from models.audit import AuditEvent
-from models.cases import Case
+from models.cases import Approval, Case
 from models.enums import CaseStatus, CaseType
 from models.errors import NotFound
 from models.members import Member
 from models.org import Staff, Unit
+from services.approvals import count_refused_decisions
 from services.audit import case_history
+from services.campaigns import campaign_of
 from services.cases import load_case
 from services.db import transaction
 
@@ -93,3 +96,31 @@ def requested_amount(case_number: str, *, engine: Engine | None = None) -> int:
     """What the case asks for, in fen (the default an approver approves)."""
     with transaction(engine) as session:
         return load_case(session, case_number).requested_fen
+
+
+@dataclass(frozen=True)
+class DecisionContext:
+    """What a run waiting for a decision shows and keys its wait on: no personal data.
+
+    ``key`` changes with every version, approval and refused decision, so a run asks afresh
+    after each; ``carried_by`` names the campaign whose runs decide the case instead, if any.
+    """
+
+    case_number: str
+    category: str
+    status: CaseStatus
+    requested_fen: int
+    key: str
+    carried_by: str | None
+
+
+def decision_context(case_number: str, *, engine: Engine | None = None) -> DecisionContext:
+    with transaction(engine) as session:
+        case = load_case(session, case_number)
+        campaign = campaign_of(session, case)
+        approvals_so_far = session.execute(select(func.count()).select_from(Approval)
+                                           .where(col(Approval.case_id) == case.id)).scalar_one()
+        refusals = count_refused_decisions(session, case)
+        return DecisionContext(case.case_number, case.category, case.status, case.requested_fen,
+                               f"approval-v{case.version}-a{approvals_so_far}-r{refusals}",
+                               f"campaign {campaign}" if campaign is not None else None)

@@ -2,6 +2,9 @@
 
 Our database holds the decision; this is only so that the case carries on without someone
 opening the UI. When Prefect cannot be reached, the case still carries on at its next run.
+The run that waits notes its id on the case (``case_run``) before it suspends; waking resumes
+exactly that run, never one found by its name (another database's case of the same number,
+on a shared Prefect server, has a run of the same name).
 """
 
 from __future__ import annotations
@@ -13,15 +16,24 @@ from typing import cast
 from uuid import UUID
 
 from prefect import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.deployments import run_deployment
+from prefect.exceptions import ObjectNotFound
 from prefect.flow_runs import resume_flow_run
 
+from models.cases import CaseRun
+from models.enums import CaseType
+from models.time import utcnow
+from services.cases import load_case
+from services.db import transaction
 from services.prefect_env import our_prefect_server
 
 log = logging.getLogger(__name__)
-PROCESS_DEPLOYMENT = "hardship-case/process"
+
+
+def case_deployment(case_type: CaseType) -> str:
+    """The deployment of the ``case`` flow that runs cases of this type (generated per type)."""
+    return f"case/{case_type.value}"
 
 
 def wake_case(case_number: str, run_input: dict[str, object]) -> str:
@@ -44,14 +56,34 @@ def _reaching_prefect(case_number: str, call: Callable[[], str]) -> str:
         return "Prefect could not be reached; the case carries on at its next run"
 
 
+def note_waiting_run(case_number: str, flow_run_id: UUID) -> None:
+    """Record the run about to wait for the case's decision (the latest one wins)."""
+    with transaction() as session:
+        case = load_case(session, case_number)
+        noted = session.get(CaseRun, case.id)
+        if noted is None:
+            session.add(CaseRun(case_id=case.id, flow_run_id=str(flow_run_id)))  # type: ignore[arg-type]
+        else:
+            noted.flow_run_id, noted.waiting_since = str(flow_run_id), utcnow()
+
+
+def waiting_run_id(case_number: str) -> UUID | None:
+    with transaction() as session:
+        noted = session.get(CaseRun, load_case(session, case_number).id)
+        return UUID(noted.flow_run_id) if noted is not None else None
+
+
 def _wake(case_number: str, run_input: dict[str, object]) -> str:
-    with get_client(sync_client=True) as client:
-        runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(like_=case_number)), limit=50)
-    paused = [r for r in runs if r.state is not None and r.state.type == StateType.PAUSED]
-    if paused:
-        for run in paused:
+    run_id = waiting_run_id(case_number)
+    if run_id is not None:
+        with get_client(sync_client=True) as client:
+            try:
+                run: FlowRun | None = client.read_flow_run(run_id)
+            except ObjectNotFound:
+                run = None
+        if run is not None and run.state is not None and run.state.type == StateType.PAUSED:
             _resume(run.id, run_input)
-        return f"resumed the waiting run {paused[0].name}"
+            return f"resumed the waiting run {run.name}"
     return _start(case_number)
 
 
@@ -59,7 +91,8 @@ def _start(case_number: str) -> str:
     # Never a subflow of the caller (the intake run): Prefect cannot suspend a subflow, and the case's
     # run must be able to wait for its decision. Prefect's async_dispatch types the result as
     # FlowRun | Coroutine; called from sync code (no event loop) it runs the sync version.
-    run = cast(FlowRun, run_deployment(PROCESS_DEPLOYMENT, parameters={"case_number": case_number}, timeout=0,
+    deployment = case_deployment(CaseType.from_case_number(case_number))
+    run = cast(FlowRun, run_deployment(deployment, parameters={"case_number": case_number}, timeout=0,
                                        as_subflow=False))
     return f"started run {run.name}"
 

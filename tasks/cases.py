@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from uuid import UUID
 
 from prefect import task
 
 from models.enums import CaseStatus
+from services.case_queries import DecisionContext, decision_context
 from services.cases import load_case, transition_case, unit_code
 from services.db import transaction
+from services.runs import note_waiting_run
 from tasks.retry import retry_on_transient
 
 
@@ -37,3 +40,13 @@ def move_case_task(case_number: str, to_status: CaseStatus, actor: str, reason: 
     refused as stale instead of moving the case twice."""
     case = transition_case(case_number, to_status, actor=actor, reason=reason, expected_version=expected_version)
     return case.status.value
+
+
+@task(name="decision-context", retries=3, retry_delay_seconds=2, retry_condition_fn=retry_on_transient)
+def decision_context_task(case_number: str) -> DecisionContext:
+    return decision_context(case_number)
+
+
+@task(name="note-waiting-run", retries=3, retry_delay_seconds=2, retry_condition_fn=retry_on_transient)
+def note_waiting_run_task(case_number: str, flow_run_id: UUID) -> None:
+    note_waiting_run(case_number, flow_run_id)

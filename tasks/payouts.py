@@ -11,6 +11,7 @@ from models.enums import CaseStatus
 from models.payouts import PayoutStatus
 from services import payment_provider, payouts, providers
 from services.db import transaction
+from services.payout_queries import live_payout_id
 from tasks.retry import retry_on_transient
 
 
@@ -35,6 +36,11 @@ def resolve_payout_task(payout_id: int) -> PayoutStatus:
         return payouts.resolve_payout(payout_id, provider)
     finally:
         provider.close()
+
+
+@task(name="live-payout", retries=3, retry_delay_seconds=2, retry_condition_fn=retry_on_transient)
+def live_payout_task(case_number: str) -> int | None:
+    return live_payout_id(case_number)
 
 
 @task(name="list-open-payouts")

@@ -19,10 +19,11 @@ from prefect import get_client
 from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 from prefect.logging.handlers import APILogWorker
 
+from casetypes.hardship import hardship_intake
 from flows.audit_verify import verify_audit_trail
 from flows.campaigns import student_aid_campaign
+from flows.case import case as case_flow
 from flows.case_transition import CaseMove, move_case
-from flows.hardship import hardship_intake, process_hardship_case
 from flows.payout import pay_approved_cases, resolve_open_payouts
 from flows.reconciliation import reconcile_flow
 from models.enums import CaseStatus, CaseType
@@ -63,7 +64,7 @@ def run_every_flow_that_publishes(engine, tmp_path) -> dict[str, str]:
     # Hardship: intake (the form holds the ID and names), verification artifact, approval, payout, closing.
     paid = hardship_intake(form(household=HOUSEHOLD))
     approvals.approve_case(paid, approver="AP1", amount_fen=150000, reason="eligible", engine=engine)
-    assert process_hardship_case(paid) == "closed"
+    assert case_flow(paid) == "closed"
 
     # A move by hand, through its run form.
     by_hand = factories.hardship_case(engine, member="M0003").case_number

@@ -14,7 +14,7 @@ from prefect.settings import PREFECT_API_URL
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from flows.hardship import hardship_intake
+from casetypes.hardship import hardship_intake
 from models.cases import Case
 from models.enums import CaseStatus
 from services.db import transaction
@@ -57,7 +57,7 @@ def suspended(services_up, tmp_path):
     assert case_row(services_up, number).status == CaseStatus.awaiting_approval
     runner = _serve(services_up, tmp_path, "runner")
     try:
-        run = run_deployment("hardship-case/process", parameters={"case_number": number}, timeout=0)
+        run = run_deployment("case/hardship", parameters={"case_number": number}, timeout=0)
         waiting = _wait_for_form(run.id)
         assert waiting.state.name == "Suspended"
         yield number, run.id
@@ -65,8 +65,24 @@ def suspended(services_up, tmp_path):
         _stop(runner)
 
 
+def a_paused_run_named_like(number: str):
+    """A paused run of the same name that is not this case's own: on a shared Prefect server,
+    another database's case of the same number."""
+    from prefect import flow
+    from prefect.states import Paused
+
+    @flow(name="case")
+    def somebody_elses(case_number: str) -> None:
+        raise AssertionError("never run")
+
+    with get_client(sync_client=True) as client:
+        return client.create_flow_run(somebody_elses, name=f"hardship-{number}", parameters={"case_number": number},
+                                      state=Paused(timeout_seconds=3600, pause_key="elsewhere"))
+
+
 def test_unionaid_approve_resumes_the_waiting_run_which_pays_and_closes_the_case(services_up, suspended):
     number, run_id = suspended
+    decoy = a_paused_run_named_like(number)
     before = runs_of(number)
     result = unionaid("approve", number, "--as", "AP1", "--reason", "income verified", "--amount", "1500")
     assert result.exit_code == 0, result.output
@@ -79,6 +95,8 @@ def test_unionaid_approve_resumes_the_waiting_run_which_pays_and_closes_the_case
     assert (case.status, case.paid_fen) == (CaseStatus.closed, 150000)
     assert transfers(f"{number}-P1") == 1
     assert runs_of(number) == before  # the same run carried it on: no fresh one was started
+    with get_client(sync_client=True) as client:
+        assert client.read_flow_run(decoy.id).state.type == StateType.PAUSED  # found by id, not by name
 
 
 def test_unionaid_reject_resumes_the_waiting_run_which_ends_with_the_case_rejected_and_nothing_paid(services_up,

@@ -15,8 +15,8 @@ from deployments.registry import build_deployments
 # deployment → (flow's entrypoint, schedule (cron, timezone) or None)
 EXPECTED = {
     "case-transition/by-hand": ("flows/case_transition.py:move_case", None),
-    "hardship-intake/intake": ("flows/hardship.py:hardship_intake", None),
-    "hardship-case/process": ("flows/hardship.py:process_hardship_case", None),
+    "hardship-intake/intake": ("casetypes/hardship/intake.py:hardship_intake", None),
+    "case/hardship": ("flows/case.py:case", None),
     "student-aid-campaign/daily": ("flows/campaigns.py:student_aid_campaign", ("0 9 * * *", "Asia/Shanghai")),
     "seasonal-relief/seasonal": ("flows/campaigns.py:seasonal_relief", None),
     "payout/one-case": ("flows/payout.py:pay_case_flow", None),

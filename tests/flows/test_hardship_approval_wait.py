@@ -15,7 +15,7 @@ from prefect.deployments import run_deployment
 from prefect.flow_runs import resume_flow_run
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from flows.hardship import hardship_intake
+from casetypes.hardship import hardship_intake
 from models.enums import CaseStatus
 from services import approvals
 from services.runs import wake_case
@@ -36,7 +36,7 @@ def _serve(flow_db, tmp_path, name):
         while time.monotonic() < deadline:
             assert process.poll() is None, (tmp_path / f"{name}.log").read_text()
             try:
-                client.read_deployment_by_name("hardship-case/process")
+                client.read_deployment_by_name("case/hardship")
                 time.sleep(2)  # registered; give the runner a moment to start polling
                 return process
             except Exception:  # noqa: BLE001 - not registered yet
@@ -126,7 +126,7 @@ def test_a_suspended_case_survives_a_restart_and_the_cli_decision_wakes_it(servi
     assert status_of(services_up, number) == CaseStatus.awaiting_approval
     runner = _serve(services_up, tmp_path, "runner-1")
     try:
-        run = run_deployment("hardship-case/process", parameters={"case_number": number}, timeout=0)
+        run = run_deployment("case/hardship", parameters={"case_number": number}, timeout=0)
         suspended = _wait_for(run.id, {StateType.PAUSED})
         assert suspended.state.name == "Suspended"
         assert suspended.name == f"hardship-{number}"
@@ -149,7 +149,7 @@ def test_a_decision_typed_into_the_run_form_goes_through_the_approval_rules(serv
     number = hardship_intake(form())
     runner = _serve(services_up, tmp_path, "runner")
     try:
-        run = run_deployment("hardship-case/process", parameters={"case_number": number}, timeout=0)
+        run = run_deployment("case/hardship", parameters={"case_number": number}, timeout=0)
         _wait_for_form(run.id)
         # The submitter tries to approve their own case from the form: refused, the run waits again.
         resume_flow_run(run.id, run_input={"decision": "approve", "approver": "CW2", "reason": "mine",
@@ -177,7 +177,7 @@ def test_a_case_waiting_for_approval_survives_a_crash_of_the_prefect_server_and_
         with temporary_settings({PREFECT_API_URL: f"http://127.0.0.1:{port}/api"}):
             runner = _serve(services_up, tmp_path, "runner-1")
             try:
-                run = run_deployment("hardship-case/process", parameters={"case_number": number}, timeout=0)
+                run = run_deployment("case/hardship", parameters={"case_number": number}, timeout=0)
                 _wait_for_form(run.id)
             finally:
                 _stop(runner)

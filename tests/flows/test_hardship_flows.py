@@ -3,7 +3,8 @@
 import pytest
 from sqlalchemy import select
 
-from flows.hardship import hardship_intake, process_hardship_case
+from casetypes.hardship import hardship_intake
+from flows.case import case as case_flow
 from models.audit import AuditEvent
 from models.cases import Case, VerificationRecord
 from models.enums import CaseStatus
@@ -39,7 +40,7 @@ def test_an_application_is_verified_approved_paid_and_closed(services_up):
     assert status_of(services_up, number) == CaseStatus.awaiting_approval
     approvals.approve_case(number, approver="AP1", amount_fen=150000, reason="eligible", engine=services_up)
     # Nothing was running while the decision was made (as after a restart): a fresh run carries on.
-    assert process_hardship_case(number) == "closed"
+    assert case_flow(number) == "closed"
     with transaction(services_up) as s:
         case = s.execute(select(Case).where(Case.case_number == number)).scalar_one()
         actions = [e.action for e in s.execute(select(AuditEvent).where(AuditEvent.case_number == number)
@@ -53,14 +54,14 @@ def test_an_application_is_verified_approved_paid_and_closed(services_up):
 def test_a_rejected_case_stays_rejected_and_pays_nothing(services_up):
     number = hardship_intake(form())
     approvals.reject_case(number, approver="AP1", reason="household owns a second flat", engine=services_up)
-    assert process_hardship_case(number) == "rejected"
+    assert case_flow(number) == "rejected"
 
 
 def test_missing_documents_wait_for_information_then_the_case_continues(services_up):
     number = hardship_intake(form(documents_provided=DOCS[:2]))
     assert status_of(services_up, number) == CaseStatus.needs_information
     add_documents(number, DOCS, actor="CW2", engine=services_up)
-    assert process_hardship_case(number) == "awaiting_approval"
+    assert case_flow(number) == "awaiting_approval"
 
 
 def test_the_submitter_cannot_approve_and_an_approver_over_their_limit_is_refused(services_up):
@@ -78,7 +79,7 @@ def test_the_submitter_cannot_approve_and_an_approver_over_their_limit_is_refuse
 def test_a_second_application_in_the_same_category_and_year_is_rejected_as_double_aid(services_up):
     first = hardship_intake(form())
     approvals.approve_case(first, approver="AP1", amount_fen=150000, reason="ok", engine=services_up)
-    assert process_hardship_case(first) == "closed"
+    assert case_flow(first) == "closed"
     second = hardship_intake(form(applied_on="2026-10-08"))
     assert status_of(services_up, second) == CaseStatus.rejected
     with transaction(services_up) as s:

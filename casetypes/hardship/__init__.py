@@ -1,0 +1,34 @@
+"""Hardship aid (困难职工帮扶): intake → verification → approval → payout → closed.
+
+The type's parts: the application form (``models.intake``), its intake and verification tasks
+(``tasks.hardship``: the registry is asked, the policy version in force on the day the
+application was received is applied), its approval decision (``decision``) and the engine's
+money steps. A campaign case (student aid) is decided by its campaign's runs, not here.
+"""
+
+from __future__ import annotations
+
+from casetypes.hardship.decision import ApprovalDecision, decide_task, summary
+from casetypes.hardship.intake import hardship_intake
+from casetypes.spec import CaseTypeSpec
+from casetypes.steps import AwaitDecision, Check, close_paid, pay_approved, settle_payout
+from models.enums import CaseStatus, CaseType
+from tasks.hardship import verify_task
+
+verify = Check(verify_task)
+
+HARDSHIP = CaseTypeSpec(
+    case_type=CaseType.hardship,
+    title="hardship aid 困难职工帮扶",
+    intake_flow=hardship_intake,
+    steps={
+        CaseStatus.submitted: verify,
+        CaseStatus.verifying: verify,
+        CaseStatus.awaiting_approval: AwaitDecision(ApprovalDecision, summary, decide_task),
+        CaseStatus.approved: pay_approved,
+        CaseStatus.payout_pending: settle_payout,
+        CaseStatus.paid: close_paid,
+    },
+)
+
+__all__ = ["HARDSHIP", "ApprovalDecision", "hardship_intake"]
