@@ -16,6 +16,7 @@ from flows.audit_verify import verify_audit_trail
 from flows.campaigns import seasonal_relief, student_aid_campaign
 from flows.case import case
 from flows.case_transition import move_case
+from flows.deadlines import deadlines
 from flows.payout import pay_approved_cases, pay_case_flow, resolve_open_payouts
 from flows.reconciliation import reconcile_flow
 from services.runs import case_deployment
@@ -63,6 +64,10 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = _case_type_deployments() + (
     DeploymentSpec(reconcile_flow, "monthly", "Reconcile the previous month's payouts against the provider's "
                    "statement, at 03:00 on the 1st; run by hand with a month (YYYY-MM) for any other.",
                    ("reconciliation", "finance"), cron="0 3 1 * *"),
+    DeploymentSpec(deadlines, "daily", "Breach the case clocks that ran out (mediation's 3 working days to accept, "
+                   "15 days to agree: then referral to arbitration) at 00:30, and list what is due and overdue "
+                   "(artifact `deadlines`). Run by hand with a date to look at another day.", ("deadlines",),
+                   cron="30 0 * * *"),
     DeploymentSpec(verify_audit_trail, "nightly", "Verify the hash-chained audit trail every night at 02:30.",
                    ("audit",), cron="30 2 * * *", parameters={"scheduled": "nightly"}),
 )

@@ -51,3 +51,20 @@ def notice_end(start: date, working_days: int) -> date:
         if is_working_day(day):
             counted += 1
     return day
+
+
+def working_days_after(received: date, working_days: int) -> date:
+    """The last day of a period of ``working_days`` working days counted from the day after
+    ``received`` (the day something is received does not count)."""
+    if working_days < 1:
+        raise InputError("working_days", "must be at least 1")
+    return notice_end(received + timedelta(days=1), working_days)
+
+
+def days_after(received: date, days: int) -> date:
+    """The last day of a period of ``days`` calendar days counted from the day after ``received``.
+    A period whose last day is a rest day or a statutory holiday ends on the next working day
+    (Civil Procedure Law art. 85, which labour arbitration follows)."""
+    if days < 1:
+        raise InputError("days", "must be at least 1")
+    return first_working_day(received + timedelta(days=days))

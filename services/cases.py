@@ -23,7 +23,7 @@ from models.members import Member
 from models.org import Staff, Unit
 from models.time import utcnow
 from models.transitions import SYSTEM_ACTOR, Transition, find_transition, refusal_reason
-from services import ledger
+from services import deadlines, ledger
 from services.audit import append_event
 from services.db import transaction
 from services.settings import get_settings
@@ -132,6 +132,7 @@ def open_case(
             reason=reason,
             payload={"case_type": case_type.value, "category": category, "requested_fen": requested_fen},
         )
+        deadlines.on_case_entering(session, case, CaseStatus.submitted, now)
         session.flush()
         return case
 
@@ -184,6 +185,7 @@ def apply_transition(
         raise StaleCase(case.case_number, from_status.value, version)
     session.refresh(case)
     ledger.on_case_transition(session, case, from_status, to_status)
+    deadlines.on_case_entering(session, case, to_status, now)
     append_event(
         session,
         actor=acting.label,

@@ -23,6 +23,7 @@ EXPECTED = {
     "pay-approved/batch": ("flows/payout.py:pay_approved_cases", None),
     "resolve-payouts/every-5-minutes": ("flows/payout.py:resolve_open_payouts", ("*/5 * * * *", "Asia/Shanghai")),
     "reconcile/monthly": ("flows/reconciliation.py:reconcile_flow", ("0 3 1 * *", "Asia/Shanghai")),
+    "deadlines/daily": ("flows/deadlines.py:deadlines", ("30 0 * * *", "Asia/Shanghai")),
     "audit-verify/nightly": ("flows/audit_verify.py:verify_audit_trail", ("30 2 * * *", "Asia/Shanghai")),
 }
 

@@ -1,0 +1,105 @@
+"""Clocks: the deadlines the law or the policy sets a case, as data, and their records.
+
+A clock row says, for one case type, what starts the clock (the case entering a status), how
+long it runs (working days on the statutory calendar, or calendar days), which statuses meet it
+and what happens when it runs out (``breach_to``: the move the engine makes, or none, when the
+breach is only reported). When a case enters a status, its clocks are opened and met in the same
+transaction as the move (``services.deadlines``); the ``deadlines`` run breaches the overdue ones.
+
+A clock is due at the end of its last day (Asia/Shanghai); the day it starts does not count. It
+is breached on the first day after that. Pure: no database, no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Column, DateTime, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.columns import enum_field
+from models.enums import CaseStatus as S
+from models.enums import CaseType
+from models.time import utcnow
+from models.working_days import days_after, working_days_after
+
+
+class CountedIn(StrEnum):
+    working_days = "working_days"
+    days = "days"
+
+
+class DeadlineState(StrEnum):
+    open = "open"
+    met = "met"
+    breached = "breached"
+
+
+@dataclass(frozen=True)
+class Clock:
+    case_type: CaseType
+    kind: str
+    title: str
+    length: int
+    counted_in: CountedIn
+    starts_on: frozenset[S]
+    met_on: frozenset[S]
+    breach_to: S | None = None
+
+    def due_on(self, started: date) -> date:
+        if self.counted_in == CountedIn.working_days:
+            return working_days_after(started, self.length)
+        return days_after(started, self.length)
+
+    @property
+    def basis(self) -> str:
+        unit = "working days on the statutory calendar" if self.counted_in == CountedIn.working_days else "days"
+        return f"{self.length} {unit} from the day after it started"
+
+
+_ENDED = frozenset({S.rejected, S.withdrawn, S.closed})
+
+CLOCKS: tuple[Clock, ...] = (
+    # Enterprise mediation rules: accept, or refuse in writing, within 3 working days of receiving
+    # the application. Only reported when it runs out: the applicant may then go to arbitration.
+    Clock(CaseType.mediation, "acceptance", "accept or refuse the application", 3, CountedIn.working_days,
+          frozenset({S.submitted}), frozenset({S.accepted}) | _ENDED),
+    # Art. 14: no agreement within 15 days of receiving the application: either party may go to
+    # arbitration. The engine refers the case.
+    Clock(CaseType.mediation, "mediation", "reach an agreement", 15, CountedIn.days,
+          frozenset({S.submitted}), frozenset({S.agreement_reached, S.mediation_failed, S.referred_to_arbitration})
+          | _ENDED, breach_to=S.referred_to_arbitration),
+)
+
+
+def clocks_for(case_type: CaseType, clocks: tuple[Clock, ...] = CLOCKS) -> tuple[Clock, ...]:
+    return tuple(c for c in clocks if c.case_type == case_type)
+
+
+def clock_named(case_type: CaseType, kind: str, clocks: tuple[Clock, ...] = CLOCKS) -> Clock | None:
+    return next((c for c in clocks if c.case_type == case_type and c.kind == kind), None)
+
+
+def _ts(nullable: bool = False) -> Any:
+    return Field(default_factory=utcnow if not nullable else None, sa_column=Column(DateTime(timezone=True), nullable=nullable))
+
+
+class Deadline(SQLModel, table=True):
+    """One clock of one case: when it started, its last day, how that was computed, its state."""
+
+    __tablename__ = "deadline"
+    __table_args__ = (UniqueConstraint("case_id", "kind", name="uq_deadline_case_kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    kind: str = Field(max_length=40)
+    started_on: date
+    due_on: date = Field(index=True)
+    basis: str = Field(max_length=120)
+    state: DeadlineState = enum_field(DeadlineState, index=True)
+    started_at: datetime = _ts()
+    met_at: datetime | None = _ts(nullable=True)
+    breached_at: datetime | None = _ts(nullable=True)
