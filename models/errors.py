@@ -5,8 +5,11 @@
     │   └── ValidationFailed      several InputErrors at once (one per field or row)
     ├── NotFound                  a case, member, staff member or programme that does not exist
     ├── RuleViolation             a domain rule refused the request
-    │   ├── TransitionRefused     the state machine has no such move, or the actor may not make it
-    │   └── FourEyesViolation     the submitter of a case tried to decide on it
+    │   └── TransitionRefused     a case's move refused; names case, from, to and the rule (``rule``)
+    │       ├── NoSuchMove        the transition table has no such move for the case's type
+    │       ├── PersonRequired    the system (a flow) tried a move only a person may make
+    │       ├── RoleRequired      the staff member lacks every role the move allows
+    │       └── FourEyesViolation the submitter of a case tried to decide on it
     ├── ConflictError             someone else changed the same thing first; reload and retry
     │   └── StaleCase             the case's status or version moved under us
     ├── ConfigurationError        settings are missing or unsafe; names the variable to set
@@ -72,14 +75,29 @@ class RuleViolation(UnionaidError):
 
 
 class TransitionRefused(RuleViolation):
-    """Keeps the case lifecycle: only moves listed in the transition table, by the roles listed."""
+    """Keeps the case lifecycle: only moves listed in the transition table, by the roles listed.
+    ``rule`` names the move's action (``approve``), or ``transition_table`` for a move not listed."""
 
-    def __init__(self, case_number: str, from_status: str, to_status: str, why: str) -> None:
+    def __init__(self, case_number: str, from_status: str, to_status: str, why: str,
+                 rule: str = "transition_table") -> None:
         self.case_number = case_number
         self.from_status = from_status
         self.to_status = to_status
         self.why = why
+        self.rule = rule
         super().__init__(f"case {case_number}: cannot move from {from_status} to {to_status}: {why}")
+
+
+class NoSuchMove(TransitionRefused):
+    """Keeps the lifecycle: a move the case type's transition table does not list is never made."""
+
+
+class PersonRequired(TransitionRefused):
+    """Keeps people accountable: a decision only a person may take is never taken by a flow."""
+
+
+class RoleRequired(TransitionRefused):
+    """Keeps duties apart: a move is made only by a staff member holding one of its roles."""
 
 
 class FourEyesViolation(TransitionRefused):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from models.enums import CaseStatus as S
 from models.enums import CaseType, Role
+from models.errors import FourEyesViolation, NoSuchMove, PersonRequired, RoleRequired, TransitionRefused
 
 SYSTEM_ACTOR = "system"
 
@@ -97,6 +98,32 @@ def moves_from(case_type: CaseType, from_status: S) -> tuple[Transition, ...]:
     return tuple(rule for rule in BY_TYPE[case_type] if rule.from_status == from_status)
 
 
+Refusal = tuple[type[TransitionRefused], str]
+
+
+def refusal(
+    rule: Transition | None,
+    case_type: CaseType,
+    from_status: S,
+    actor_roles: frozenset[Role] | None,
+    actor_is_submitter: bool,
+) -> Refusal | None:
+    """Why this actor may not make this move, as the error class to raise and its reason; None
+    when they may. ``actor_roles`` None means the system (a flow) is acting."""
+    if rule is None:
+        allowed = ", ".join(sorted({m.to_status.value for m in moves_from(case_type, from_status)}))
+        return NoSuchMove, (f"no such move for a {case_type.value} case "
+                            f"(from {from_status.value}: {allowed or 'none, it is final'})")
+    if actor_roles is None:
+        return None if rule.system else (PersonRequired, f"'{rule.action}' must be done by a person, not by the system")
+    if not (actor_roles & rule.roles):
+        needed = " or ".join(sorted(r.value for r in rule.roles))
+        return RoleRequired, f"'{rule.action}' needs the role {needed}"
+    if rule.not_by_submitter and actor_is_submitter:
+        return FourEyesViolation, f"four-eyes rule: the person who submitted the case may not '{rule.action}' it"
+    return None
+
+
 def refusal_reason(
     rule: Transition | None,
     case_type: CaseType,
@@ -104,18 +131,6 @@ def refusal_reason(
     actor_roles: frozenset[Role] | None,
     actor_is_submitter: bool,
 ) -> str | None:
-    """Why this actor may not make this move, or None when they may.
-
-    ``actor_roles`` None means the system (a flow) is acting.
-    """
-    if rule is None:
-        allowed = ", ".join(sorted({m.to_status.value for m in moves_from(case_type, from_status)}))
-        return f"no such move for a {case_type.value} case (from {from_status.value}: {allowed or 'none, it is final'})"
-    if actor_roles is None:
-        return None if rule.system else f"'{rule.action}' must be done by a person, not by the system"
-    if not (actor_roles & rule.roles):
-        needed = " or ".join(sorted(r.value for r in rule.roles))
-        return f"'{rule.action}' needs the role {needed}"
-    if rule.not_by_submitter and actor_is_submitter:
-        return f"four-eyes rule: the person who submitted the case may not '{rule.action}' it"
-    return None
+    """The reason of ``refusal`` alone: why this actor may not make this move, or None."""
+    refused = refusal(rule, case_type, from_status, actor_roles, actor_is_submitter)
+    return None if refused is None else refused[1]

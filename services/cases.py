@@ -18,11 +18,11 @@ from sqlmodel import Session, SQLModel, col
 
 from models.cases import Case, CaseNumberCounter
 from models.enums import CaseStatus, CaseType, MembershipStatus, Role
-from models.errors import FourEyesViolation, InputError, NotFound, RuleViolation, StaleCase, TransitionRefused
+from models.errors import InputError, NoSuchMove, NotFound, RuleViolation, StaleCase
 from models.members import Member
 from models.org import Staff, Unit
 from models.time import utcnow
-from models.transitions import SYSTEM_ACTOR, Transition, find_transition, refusal_reason
+from models.transitions import SYSTEM_ACTOR, Transition, find_transition, refusal
 from services import deadlines, ledger
 from services.audit import append_event
 from services.db import transaction
@@ -207,11 +207,12 @@ def authorize(session: Session, case: Case, to_status: CaseStatus, actor: str) -
     """The transition rule for this move by this actor, or the refusal that names why not."""
     acting = resolve_actor(session, actor)
     rule = find_transition(case.case_type, case.status, to_status)
-    why = refusal_reason(rule, case.case_type, case.status, acting.roles,
-                         acting.staff_id is not None and acting.staff_id == case.submitted_by_staff_id)
-    if why is not None or rule is None:
-        error = FourEyesViolation if (why or "").startswith("four-eyes") else TransitionRefused
-        raise error(case.case_number, case.status.value, to_status.value, why or "not allowed")
+    refused = refusal(rule, case.case_type, case.status, acting.roles,
+                      acting.staff_id is not None and acting.staff_id == case.submitted_by_staff_id)
+    if refused is not None or rule is None:
+        error, why = refused or (NoSuchMove, "not allowed")
+        raise error(case.case_number, case.status.value, to_status.value, why,
+                    rule.action if rule is not None else "transition_table")
     return rule, acting
 
 

@@ -58,6 +58,25 @@ def test_a_refused_move_changes_nothing_and_writes_no_event(ready):
     assert len(_events(ready, case.case_number)) == 1
 
 
+def test_each_refused_move_raises_the_error_of_its_rule_naming_case_from_to_and_rule(ready):
+    from models.errors import NoSuchMove, PersonRequired, RoleRequired
+
+    case = factories.awaiting_approval(ready, submitted_by="CW2")
+    number = case.case_number
+    expected = ((NoSuchMove, CaseStatus.paid, "FI1", "transition_table"),
+                (PersonRequired, CaseStatus.approved, "system", "approve"),
+                (RoleRequired, CaseStatus.approved, "CW1", "approve"),
+                (FourEyesViolation, CaseStatus.approved, "CW2", "approve"))
+    for kind, to, actor, rule in expected:
+        with pytest.raises(TransitionRefused) as caught:
+            transition_case(number, to, actor=actor, reason="trying", engine=ready)
+        refused = caught.value
+        assert type(refused) is kind, (actor, refused)
+        assert (refused.case_number, refused.from_status, refused.to_status, refused.rule) == (
+            number, "awaiting_approval", to.value, rule)
+    assert _events(ready, number)[-1].to_status == "awaiting_approval"  # nothing moved
+
+
 def test_the_submitter_cannot_approve_their_own_case(ready):
     case = factories.awaiting_approval(ready, submitted_by="CW2")
     with pytest.raises(FourEyesViolation, match="four-eyes"):

@@ -166,3 +166,22 @@ def test_a_move_listed_twice_is_refused_when_the_table_is_built():
         unique_moves((*SHARED, again))
     assert str(caught.value) == "the move paid → closed is listed twice"
     assert unique_moves(SHARED + MEDIATION) == SHARED + MEDIATION
+
+
+def test_each_refusal_comes_as_its_own_error_class_naming_the_rule():
+    from models.errors import FourEyesViolation, NoSuchMove, PersonRequired, RoleRequired, TransitionRefused
+    from models.transitions import refusal
+
+    approve = find_transition(CaseType.hardship, CaseStatus.awaiting_approval, CaseStatus.approved)
+    waiting = CaseStatus.awaiting_approval
+    assert refusal(None, CaseType.hardship, CaseStatus.closed, ALL_ROLES, False)[0] is NoSuchMove
+    assert refusal(approve, CaseType.hardship, waiting, None, False)[0] is PersonRequired
+    assert refusal(approve, CaseType.hardship, waiting, frozenset({Role.caseworker}), False)[0] is RoleRequired
+    assert refusal(approve, CaseType.hardship, waiting, frozenset({Role.approver}), True)[0] is FourEyesViolation
+    assert refusal(approve, CaseType.hardship, waiting, frozenset({Role.approver}), False) is None
+    assert all(issubclass(kind, TransitionRefused) for kind in (NoSuchMove, PersonRequired, RoleRequired))
+    error = RoleRequired("HA-2026-000001", "awaiting_approval", "approved", "'approve' needs the role approver", "approve")
+    assert (error.rule, error.case_number, error.from_status, error.to_status) == (
+        "approve", "HA-2026-000001", "awaiting_approval", "approved")
+    assert str(error) == ("case HA-2026-000001: cannot move from awaiting_approval to approved: "
+                          "'approve' needs the role approver")
