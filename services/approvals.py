@@ -21,9 +21,11 @@ from models.org import Staff, Unit
 from models.policy import ApprovalThresholds
 from services import ledger
 from services.audit import append_event
+from services.campaign_notices import notice_hold
 from services.cases import apply_transition, authorize, load_case
 from services.db import transaction
 from services.masking import mask_text
+from services.verification import policy_version_for
 
 
 def _approver(session: Session, staff_number: str) -> tuple[Staff, Unit]:
@@ -42,8 +44,6 @@ def approve_case(case_number: str, *, approver: str, amount_fen: int, reason: st
         raise InputError("reason", "is required: say why the case is approved")
     with transaction(engine) as session:
         case = load_case(session, case_number)
-        from services.campaigns import notice_hold
-
         if why := notice_hold(session, case):
             raise RuleViolation(why)
         if amount_fen <= 0:
@@ -94,8 +94,6 @@ def thresholds_for(session: Session, case: Case) -> ApprovalThresholds | None:
 
 
 def _hardship_thresholds(session: Session, case: Case) -> ApprovalThresholds | None:
-    from services.verification import policy_version_for
-
     version = policy_version_for(session, case)
     return version.approval if version else None
 

@@ -22,7 +22,7 @@ from models.members import Member
 from models.org import Staff, Unit
 from services.approvals import count_refused_decisions
 from services.audit import case_history
-from services.campaigns import campaign_of
+from services.campaign_notices import campaign_of
 from services.cases import load_case
 from services.db import transaction
 
