@@ -58,6 +58,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 import httpx  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
+from devtools.demo import write_registry_seed  # noqa: E402
 from models.campaigns import chunks  # noqa: E402
 from models.cases import Case  # noqa: E402
 from models.enums import CaseStatus, CaseType  # noqa: E402
@@ -65,7 +66,6 @@ from sandbox.testing import sandbox_process  # noqa: E402
 from services import campaigns, ledger, member_import, providers  # noqa: E402
 from services import db as db_module  # noqa: E402
 from services.db import transaction  # noqa: E402
-from services.demo import write_registry_seed  # noqa: E402
 from services.migrate import upgrade  # noqa: E402
 from services.settings import get_settings  # noqa: E402
 from tests import factories  # noqa: E402

@@ -18,7 +18,7 @@ def up(
     no_demo: Annotated[bool, typer.Option("--no-demo", help="do not seed demo data into an empty database")] = False,
 ) -> None:
     """Start everything locally: database, Prefect server and UI, served deployments, sandboxes."""
-    from services.stack import run_stack
+    from devtools.stack import run_stack
 
     raise typer.Exit(run_stack(seed_demo=not no_demo))
 
@@ -26,7 +26,7 @@ def up(
 @handled
 def demo() -> None:
     """A scripted walk-through on demo data; prints each case's final state and exits."""
-    from services.demo import run_demo
+    from devtools.demo import run_demo
 
     run_demo(echo=typer.echo)
 

@@ -7,11 +7,11 @@ import pytest
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from prefect.testing.utilities import prefect_test_harness
 
+from devtools.demo import write_registry_seed
 from sandbox import payment, registry
 from sandbox.testing import running_server
 from services import db as db_module
 from services import ledger
-from services.demo import write_registry_seed
 from services.settings import get_settings
 from tests import factories
 

@@ -18,7 +18,8 @@ from types import FrameType
 
 import httpx
 
-from services import demo, migrate
+from devtools import demo
+from services import migrate
 from services.db import get_engine
 from services.prefect_env import apply_prefect_env
 from services.settings import REPO_ROOT, get_settings
