@@ -5,18 +5,13 @@ off a case (documents, approvals). Programmes carry the yearly budgets.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.columns import enum_field
+from models.columns import timestamp_field as _ts
 from models.enums import CaseStatus, CaseType, Decision
-from models.time import utcnow
-
-
-def _ts(nullable: bool = False) -> Any:
-    return Field(default_factory=utcnow if not nullable else None, sa_column=Column(DateTime(timezone=True), nullable=nullable))
 
 
 class Case(SQLModel, table=True):

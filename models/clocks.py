@@ -15,15 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
 
-from sqlalchemy import Column, DateTime, UniqueConstraint
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.columns import enum_field
+from models.columns import timestamp_field as _ts
 from models.enums import CaseStatus as S
 from models.enums import CaseType
-from models.time import utcnow
 from models.working_days import days_after, working_days_after
 
 
@@ -82,9 +81,6 @@ def clocks_for(case_type: CaseType, clocks: tuple[Clock, ...] = CLOCKS) -> tuple
 def clock_named(case_type: CaseType, kind: str, clocks: tuple[Clock, ...] = CLOCKS) -> Clock | None:
     return next((c for c in clocks if c.case_type == case_type and c.kind == kind), None)
 
-
-def _ts(nullable: bool = False) -> Any:
-    return Field(default_factory=utcnow if not nullable else None, sa_column=Column(DateTime(timezone=True), nullable=nullable))
 
 
 class Deadline(SQLModel, table=True):

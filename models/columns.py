@@ -6,6 +6,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field
 
+from models.time import utcnow
+
 
 def enum_field(enum_cls: type[Enum], **kwargs: Any) -> Any:
     """An enum stored as its string value in a VARCHAR: no native database enum type, so a case
@@ -15,3 +17,9 @@ def enum_field(enum_cls: type[Enum], **kwargs: Any) -> Any:
                         values_callable=lambda members: [m.value for m in members]),
         **kwargs,
     )
+
+
+def timestamp_field(nullable: bool = False) -> Any:
+    """A UTC timestamp column (timezone-aware); set to now on creation unless it may be empty."""
+    return Field(default_factory=utcnow if not nullable else None,
+                 sa_column=sa.Column(sa.DateTime(timezone=True), nullable=nullable))

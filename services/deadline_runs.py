@@ -98,17 +98,19 @@ def deadline_overview(today: date, *, within_days: int = 3, engine: Engine | Non
 def render_markdown(today: date, breached: list[DeadlineLine], due: list[DeadlineLine]) -> str:
     """The artifact: breached today, then due soon and overdue; case numbers only."""
     out = [f"# Deadlines on {today.isoformat()}", ""]
-    out.append(f"## Breached by this run: {len(breached)}")
-    out.append("")
-    if breached:
-        out += ["| case | clock | last day | status then | moved to |", "| --- | --- | --- | --- | --- |"]
-        out += [f"| {b.case_number} | {b.title} | {b.due_on.isoformat()} | {b.status.value} | "
-                f"{b.moved_to.value if b.moved_to else '—'} |" for b in breached]
-        out.append("")
-    out.append(f"## Open, due within days or overdue: {len(due)}")
-    out.append("")
-    if due:
-        out += ["| case | clock | last day | days left | status |", "| --- | --- | --- | --- | --- |"]
-        out += [f"| {d.case_number} | {d.title} | {d.due_on.isoformat()} | {(d.due_on - today).days} | "
-                f"{d.status.value} |" for d in due]
+    out += _table(f"Breached by this run: {len(breached)}", ("case", "clock", "last day", "status then", "moved to"),
+                  [(b.case_number, b.title, b.due_on.isoformat(), b.status.value, b.moved_to.value if b.moved_to else "—")
+                   for b in breached])
+    out += _table(f"Open, due within days or overdue: {len(due)}", ("case", "clock", "last day", "days left", "status"),
+                  [(d.case_number, d.title, d.due_on.isoformat(), str((d.due_on - today).days), d.status.value)
+                   for d in due])
     return "\n".join(out) + "\n"
+
+
+def _table(title: str, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    lines = [f"## {title}", ""]
+    if rows:
+        lines += ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        lines.append("")
+    return lines
