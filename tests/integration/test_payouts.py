@@ -4,7 +4,7 @@ import threading
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from models.cases import Case
 from models.enums import CaseStatus
@@ -223,3 +223,70 @@ def test_the_ledger_refuses_an_unbalanced_posting_in_the_database(engine):
 
 def test_unknown_outcome_is_an_error_class_of_its_own():
     assert not issubclass(OutcomeUnknown, (payouts.RetryableError, payouts.PermanentError))
+
+
+def test_an_applicant_without_a_bank_account_on_file_is_not_paid_and_nothing_is_prepared(approved, sandbox):
+    from models.errors import RuleViolation
+    from models.members import Member
+
+    engine, number = approved
+    with transaction(engine) as s:
+        s.execute(update(Member).where(Member.member_number == "M0001").values(bank_account_enc=""))
+    with pytest.raises(RuleViolation) as caught:
+        payouts.pay_case(number, provider_for(sandbox), engine=engine)
+    assert str(caught.value) == f"case {number}: the applicant has no bank account on file"
+    assert _case(engine, number).status == CaseStatus.approved
+    with transaction(engine) as s:
+        assert s.execute(select(Payout)).scalars().all() == []
+
+
+def test_preparing_a_payout_is_audited_with_its_reference_and_amount(approved):
+    from models.audit import AuditEvent
+
+    engine, number = approved
+    view = payouts.prepare_payout(number, engine=engine)
+    with transaction(engine) as s:
+        event = s.execute(select(AuditEvent).where(AuditEvent.case_number == number,
+                                                   AuditEvent.to_status == "payout_pending")).scalar_one()
+    assert (event.action, event.payload) == ("release_payout", {"reference": view.reference, "amount_fen": 150000})
+    assert event.reason == f"payout {view.reference} prepared"
+
+
+def test_a_case_with_part_of_its_amount_still_reserved_is_topped_up_to_the_approved_amount_not_beyond(approved, sandbox):
+    engine, number = approved
+    httpx.post(f"{sandbox}/sandbox/faults", json={"fail_payee_accounts": [factories.bank_card(1)]}).raise_for_status()
+    assert payouts.pay_case(number, provider_for(sandbox), engine=engine).status == PayoutStatus.failed
+    no_faults(sandbox)
+    with transaction(engine) as s:  # 400 yuan of it reserved again by hand before the next attempt
+        ledger.reserve(s, _case(engine, number), 40000, key=f"reserve:{number}:by-hand")
+    assert _balances(engine)["reserved"] == 40000
+    view = payouts.prepare_payout(number, engine=engine)
+    assert view.reference == f"{number}-P2"
+    assert _balances(engine) == {"available": factories.BUDGET_FEN - 150000, "reserved": 150000, "paid": 0}
+
+
+def test_a_payout_keeps_the_masked_account_it_was_given_and_no_made_up_one(approved):
+    from models.members import Member
+
+    engine, number = approved
+    with transaction(engine) as s:
+        s.execute(update(Member).where(Member.member_number == "M0001").values(bank_account_masked=None))
+    view = payouts.prepare_payout(number, engine=engine)
+    with transaction(engine) as s:
+        assert s.get(Payout, view.id).bank_account_masked == ""
+
+
+def test_approving_a_case_that_has_no_programme_is_refused_by_name(engine, tmp_path):
+    from models.enums import CaseType
+    from models.errors import RuleViolation
+    from services.cases import open_case
+
+    factories.world(engine, tmp_path)
+    case = open_case(case_type=CaseType.hardship, category="living_relief", applicant_member_number="M0001",
+                     requested_fen=100000, submitted_by="CW1", engine=engine, local_year=factories.YEAR)
+    for to in (CaseStatus.verifying, CaseStatus.awaiting_approval):
+        transition_case(case.case_number, to, actor="system", reason="checked", engine=engine)
+    with pytest.raises(RuleViolation) as caught:
+        approvals.approve_case(case.case_number, approver="AP1", amount_fen=100000, reason="ok", engine=engine)
+    assert str(caught.value) == f"case {case.case_number} has no programme to reserve budget from"
+    assert _case(engine, case.case_number).status == CaseStatus.awaiting_approval
