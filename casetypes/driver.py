@@ -13,8 +13,8 @@ from typing import Any
 from prefect import get_client, get_run_logger
 from prefect.context import FlowRunContext
 
+from casetypes.labels import tag_current_run
 from casetypes.spec import CaseTypeSpec
-from flows.labels import tag_current_run
 from models.enums import CaseStatus
 from services.runs import start_case_run
 from tasks.cases import CaseLabel, load_case_label

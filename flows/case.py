@@ -12,7 +12,7 @@ from prefect import flow
 
 from casetypes import spec_for
 from casetypes.driver import drive
-from flows.labels import case_run_name
+from casetypes.labels import case_run_name
 from models.enums import CaseType
 from services.masking import install_masking
 from tasks.cases import load_case_label

@@ -9,7 +9,7 @@ from __future__ import annotations
 from prefect import flow, get_run_logger
 from pydantic import BaseModel, ConfigDict, Field
 
-from flows.labels import case_run_name, tag_current_run
+from casetypes.labels import case_run_name, tag_current_run
 from models.enums import CaseStatus
 from services.masking import install_masking
 from tasks.cases import load_case_label, move_case_task

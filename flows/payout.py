@@ -15,7 +15,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_progress_artifact, update_progress_artifact
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.labels import case_run_name, tag_current_run
+from casetypes.labels import case_run_name, tag_current_run
 from models.errors import PermanentError
 from models.payouts import PayoutStatus
 from services.masking import install_masking
