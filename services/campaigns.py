@@ -67,6 +67,7 @@ from services.audit import append_event
 from services.campaign_notices import campaign_of, notice_hold  # noqa: F401 - part of this module's surface
 from services.cases import load_case, resolve_actor, transition_case
 from services.db import transaction
+from services.moves import Audit, move
 from services.payment_provider import PaymentProvider
 from services.payouts import pay_case, resolve_payout
 from services.registry_client import MembershipRegistry
@@ -356,17 +357,8 @@ def _move_campaign(session: Session, campaign: Campaign, to: CampaignStatus, *, 
     why = campaign_move_refusal(campaign.kind, frm, to)
     if why:
         raise RuleViolation(f"campaign {campaign.code}: {why}")
-    result = session.execute(
-        update(Campaign).where(col(Campaign.id) == campaign.id, col(Campaign.status) == frm,
-                               col(Campaign.version) == campaign.version)
-        .values(status=to, version=Campaign.version + 1, updated_at=utcnow(), **values)
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    session.refresh(campaign)
-    append_event(session, actor=actor, action=CAMPAIGN_TRANSITIONS[(frm, to)], from_status=frm.value,
-                 to_status=to.value, reason=reason, payload={"campaign": campaign.code, **(payload or {})})
-    return True
+    audit = Audit(actor, CAMPAIGN_TRANSITIONS[(frm, to)], reason, payload={"campaign": campaign.code, **(payload or {})})
+    return move(session, campaign, to, at=utcnow(), audit=audit, versioned=True, values=values)
 
 
 def open_notice(code: str, *, today: date | None = None, policy: HardshipPolicy | None = None,

@@ -26,6 +26,7 @@ from models.transitions import SYSTEM_ACTOR, Transition, find_transition, refusa
 from services import deadlines, ledger
 from services.audit import append_event
 from services.db import transaction
+from services.moves import Audit, move
 from services.settings import get_settings
 
 Effects = Callable[[Session, Case], None]
@@ -172,33 +173,17 @@ def apply_transition(
         raise StaleCase(case.case_number, from_status.value, expected_version)
     rule, acting = authorize(session, case, to_status, actor)
     now = utcnow()
-    values: dict[str, Any] = {"status": to_status, "version": Case.version + 1, "updated_at": now}
-    if rule.terminal:
-        values["closed_at"] = now
-    result = session.execute(
-        update(Case)
-        .where(col(Case.id) == case.id, col(Case.status) == from_status, col(Case.version) == version)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+
+    def after() -> None:
+        ledger.on_case_transition(session, case, from_status, to_status)
+        deadlines.on_case_entering(session, case, to_status, now)
+        if effects is not None:
+            effects(session, case)
+
+    audit = Audit(acting.label, rule.action, reason, case.id, case.case_number, payload)
+    if not move(session, case, to_status, at=now, audit=audit, versioned=True,
+                values={"closed_at": now} if rule.terminal else None, effects=after):
         raise StaleCase(case.case_number, from_status.value, version)
-    session.refresh(case)
-    ledger.on_case_transition(session, case, from_status, to_status)
-    deadlines.on_case_entering(session, case, to_status, now)
-    append_event(
-        session,
-        actor=acting.label,
-        action=rule.action,
-        case_id=case.id,
-        case_number=case.case_number,
-        from_status=from_status.value,
-        to_status=to_status.value,
-        reason=reason,
-        payload=payload,
-    )
-    if effects is not None:
-        effects(session, case)
     session.flush()
     return case
 

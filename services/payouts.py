@@ -31,9 +31,9 @@ from models.members import Member
 from models.payouts import OPEN_STATUSES, PAYOUT_TRANSITIONS, Payout, PayoutStatus, payout_reference
 from models.time import utcnow
 from services import ledger, pii
-from services.audit import append_event
 from services.cases import apply_transition, load_case
 from services.db import transaction
+from services.moves import Audit, move
 from services.payment_provider import PaymentProvider, Transfer
 
 S = PayoutStatus
@@ -60,16 +60,9 @@ def _move(session: Session, payout: Payout, case_number: str, to: PayoutStatus, 
     action = PAYOUT_TRANSITIONS.get((frm, to))
     if action is None:
         raise RuleViolation(f"payout {payout.reference}: cannot move from {frm.value} to {to.value}")
-    result = session.execute(
-        update(Payout).where(col(Payout.id) == payout.id, col(Payout.status) == frm)
-        .values(status=to, updated_at=utcnow(), **values).execution_options(synchronize_session=False))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    session.refresh(payout)
-    append_event(session, actor="system", action=action, case_id=payout.case_id, case_number=case_number,
-                 from_status=frm.value, to_status=to.value, reason=reason,
-                 payload={"reference": payout.reference, "attempt": payout.attempt, "amount_fen": payout.amount_fen})
-    return True
+    audit = Audit("system", action, reason, payout.case_id, case_number,
+                  {"reference": payout.reference, "attempt": payout.attempt, "amount_fen": payout.amount_fen})
+    return move(session, payout, to, at=utcnow(), audit=audit, values=values)
 
 
 def _live_payout(session: Session, case_id: int) -> Payout | None:
