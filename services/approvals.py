@@ -15,7 +15,7 @@ from models.approval_routing import approver_refusal, route_for
 from models.audit import AuditEvent
 from models.cases import Approval, Case
 from models.enums import CaseStatus, CaseType, Decision
-from models.errors import InputError, NotFound, RuleViolation
+from models.errors import InputError, NotFound, RuleViolation, StaleCase
 from models.money import format_fen
 from models.org import Staff, Unit
 from models.policy import ApprovalThresholds
@@ -44,6 +44,9 @@ def approve_case(case_number: str, *, approver: str, amount_fen: int, reason: st
         raise InputError("reason", "is required: say why the case is approved")
     with transaction(engine) as session:
         case = load_case(session, case_number)
+        if expected_version is not None and expected_version != case.version:
+            # Decided on what is no longer the case: stale, whatever the other rules would say.
+            raise StaleCase(case_number, case.status.value, expected_version)
         if why := notice_hold(session, case):
             raise RuleViolation(why)
         if amount_fen <= 0:

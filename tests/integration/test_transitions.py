@@ -201,3 +201,11 @@ def test_an_inactive_or_unknown_staff_member_cannot_act(ready):
     case = factories.hardship_case(ready)
     with pytest.raises(Exception, match="does not exist"):
         transition_case(case.case_number, CaseStatus.verifying, actor="NOBODY", reason="x", engine=ready)
+
+
+def test_an_approval_on_a_version_the_case_has_left_is_stale_before_any_other_rule(ready):
+    case = factories.awaiting_approval(ready)
+    approvals.approve_case(case.case_number, approver="AP1", amount_fen=150000, reason="ok", engine=ready)
+    with pytest.raises(StaleCase, match="changed by someone else"):
+        approvals.approve_case(case.case_number, approver="AP1", amount_fen=150000, reason="again",
+                               expected_version=case.version, engine=ready)
