@@ -209,3 +209,32 @@ def test_an_approval_on_a_version_the_case_has_left_is_stale_before_any_other_ru
     with pytest.raises(StaleCase, match="changed by someone else"):
         approvals.approve_case(case.case_number, approver="AP1", amount_fen=150000, reason="again",
                                expected_version=case.version, engine=ready)
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_an_approval_without_a_reason_is_refused_naming_the_field(ready, reason):
+    case = factories.awaiting_approval(ready)
+    with pytest.raises(InputError) as caught:
+        approvals.approve_case(case.case_number, approver="AP1", amount_fen=1000, reason=reason, engine=ready)
+    assert (caught.value.field, caught.value.problem_detail.problem) == ("reason", "is required: say why the case is approved")
+
+
+def test_an_approval_reserves_the_budget_with_a_posting_of_its_kind(ready):
+    case = factories.awaiting_approval(ready)
+    approvals.approve_case(case.case_number, approver="AP1", amount_fen=150000, reason="ok", engine=ready)
+    with transaction(ready) as s:
+        posting = s.execute(select(LedgerPosting).where(LedgerPosting.case_id == case.id)).scalar_one()
+    # keyed by the version the approval gave the case: a repeat of the same approval posts nothing new
+    assert (posting.kind, posting.idempotency_key) == ("reserve", f"reserve:{case.case_number}:v{case.version + 1}")
+
+
+def test_a_case_type_without_an_approval_policy_has_no_thresholds(ready):
+    from models.enums import CaseType
+    from services.cases import open_case
+
+    mediation = open_case(case_type=CaseType.mediation, category="wage_arrears", applicant_member_number="M0001",
+                          requested_fen=0, submitted_by="CW1", engine=ready)
+    hardship = factories.awaiting_approval(ready)
+    with transaction(ready) as s:
+        assert approvals.thresholds_for(s, load_case(s, mediation.case_number)) is None
+        assert approvals.thresholds_for(s, load_case(s, hardship.case_number)) is None  # not verified: no version yet

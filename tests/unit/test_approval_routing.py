@@ -39,3 +39,17 @@ def test_a_grassroots_approver_decides_only_small_amounts_of_their_own_unit():
 
 def test_without_a_policy_one_approver_suffices():
     assert route_for(10**9, None) == Route(1, UnitLevel.grassroots, None)
+
+
+def test_above_the_district_limit_no_approver_is_enough_and_the_refusal_names_both_amounts():
+    from models.money import format_fen
+
+    assert route_for(DISTRICT + 1, THRESHOLDS) == Route(
+        0, UnitLevel.district, f"{format_fen(DISTRICT + 1)} is above the district limit of {format_fen(DISTRICT)}")
+
+
+def test_the_refusals_say_which_approver_is_needed_word_for_word():
+    assert approver_refusal(route_for(GRASSROOTS + 1, THRESHOLDS), UnitLevel.grassroots, True) == (
+        "this amount needs a district approver")
+    assert approver_refusal(route_for(GRASSROOTS, THRESHOLDS), UnitLevel.grassroots, False) == (
+        "a grassroots approver decides only on cases of their own unit")
