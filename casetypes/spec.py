@@ -4,8 +4,8 @@ The engine never branches on a case type. The driver (``casetypes.driver``, run 
 flow) looks the type up in the registry (``casetypes``) and asks its spec which step carries a
 case on from its stored status. A spec is data and small functions:
 
-- ``intake_flow``: the Prefect flow whose run form is the type's intake form (the CLI reads the
-  same typed model);
+- ``intake_flow``: the Prefect flow whose run form is the type's intake form; ``files``: how the
+  CLI reads the same typed form from files (``unionaid intake <type> FILE``);
 - ``steps``: for each stored status, the step that carries the case on from it. A status with
   no step is one the case rests in (closed, rejected, needs information, …) until a person or
   another run moves it.
@@ -19,9 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from models.enums import CaseStatus, CaseType
+from models.errors import FieldProblem
 
 
 @dataclass(frozen=True)
@@ -34,10 +36,22 @@ Step = Callable[[str, CaseStatus], Progress]
 
 
 @dataclass(frozen=True)
+class IntakeFiles:
+    """How the CLI takes applications of the type: the form's JSON schema, the reader of a file
+    (JSON or CSV: the forms by row, and every problem by row and field) and the service that
+    stores one form as a case and returns its number."""
+
+    schema: Callable[[], dict[str, Any]]
+    read: Callable[[Path], tuple[list[tuple[int, Any]], list[FieldProblem]]]
+    store: Callable[[Any], str]
+
+
+@dataclass(frozen=True)
 class CaseTypeSpec:
     case_type: CaseType
     title: str
     intake_flow: Any
+    files: IntakeFiles
     steps: Mapping[CaseStatus, Step]
 
     def step_for(self, status: CaseStatus) -> Step | None:

@@ -1,53 +1,60 @@
-"""Taking applications: ``intake hardship`` and the form's ``schema hardship``."""
+"""Taking applications: ``intake <type> FILE`` and the form's ``schema <type>``, for every case
+type the registry (``casetypes``) lists."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from models.errors import InputError
 from unionaid_cli.shared import fail, handled
 
-intake_app = typer.Typer(help="Take applications.", no_args_is_help=True)
-schema_app = typer.Typer(help="JSON schemas of the application forms.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from casetypes.spec import CaseTypeSpec
+
+TYPE_HELP = "the case type, e.g. hardship"
 
 
-@schema_app.command("hardship")
+def _spec(case_type: str) -> CaseTypeSpec:
+    from casetypes import REGISTRY  # imports Prefect: only when a command needs it
+
+    for known, spec in REGISTRY.items():
+        if known.value == case_type:
+            return spec
+    raise InputError("case_type", f"takes one of {', '.join(sorted(t.value for t in REGISTRY))}")
+
+
 @handled
-def schema_hardship() -> None:
-    """Print the JSON schema of a hardship application (what `intake hardship` reads)."""
-    from models.intake import application_schema
-
-    typer.echo(json.dumps(application_schema(), ensure_ascii=False, indent=2))
+def schema(case_type: Annotated[str, typer.Argument(help=TYPE_HELP)]) -> None:
+    """Print the JSON schema of a case type's application form (what `intake` reads)."""
+    typer.echo(json.dumps(_spec(case_type).files.schema(), ensure_ascii=False, indent=2))
 
 
-@intake_app.command("hardship")
 @handled
-def intake_hardship(
+def intake(
+    case_type: Annotated[str, typer.Argument(help=TYPE_HELP)],
     file: Annotated[Path, typer.Argument(help="JSON (one application) or CSV (one per row; list fields joined by ';')")],
     process: Annotated[bool, typer.Option(help="start processing each case in Prefect")] = True,
 ) -> None:
-    """Take hardship applications: each valid one becomes a case; problems listed by row and field."""
-    from services.hardship_files import read_applications
-    from services.intake import intake_hardship as take
-
-    applications, problems = read_applications(file)
+    """Take applications: each valid one becomes a case; problems listed by row and field."""
+    files = _spec(case_type).files
+    applications, problems = files.read(file)
     numbers = []
     for row, application in applications:
         try:
-            numbers.append(take(application))
+            numbers.append(files.store(application))
         except InputError as exc:
             problems.append(exc.problem_detail if exc.problem_detail.row else
                             type(exc.problem_detail)(exc.problem_detail.field, exc.problem_detail.problem, row))
     for number in numbers:
         typer.echo(f"{number} submitted")
         if process:
-            from services.runs import wake_case
+            from services.runs import start_case_run
 
-            typer.echo(f"  {wake_case(number, {})}")
+            typer.echo(f"  {start_case_run(number)}")
     for problem in problems:
         typer.echo(f"  {problem}", err=True)
     if problems:

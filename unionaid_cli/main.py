@@ -42,12 +42,13 @@ def _startup() -> None:
 
 
 # In the order `unionaid --help` lists them: the commands first, then the groups.
-for command in (system.up, money.funds, money.pay, decisions.approve, decisions.reject, reports.report, system.demo):
+for command in (system.up, money.funds, money.pay, decisions.approve, decisions.reject, reports.report, system.demo,
+                intake.intake, intake.schema):
     app.command()(command)
 for sub, name in ((system.db_app, "db"), (org.units_app, "units"), (org.staff_app, "staff"),
                   (org.members_app, "members"), (cases.cases_app, "cases"), (audit.audit_app, "audit"),
-                  (org.programmes_app, "programmes"), (money.payouts_app, "payouts"), (intake.intake_app, "intake"),
-                  (intake.schema_app, "schema"), (reconcile.reconcile_app, "reconcile"),
+                  (org.programmes_app, "programmes"), (money.payouts_app, "payouts"),
+                  (reconcile.reconcile_app, "reconcile"),
                   (households.households_app, "households"), (campaigns.campaigns_app, "campaigns")):
     app.add_typer(sub, name=name)
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from casetypes.hardship.decision import ApprovalDecision, decide_task, summary
 from casetypes.hardship.intake import hardship_intake
-from casetypes.spec import CaseTypeSpec
+from casetypes.spec import CaseTypeSpec, IntakeFiles
 from casetypes.steps import AwaitDecision, Check, close_paid, pay_approved, settle_payout
 from models.enums import CaseStatus, CaseType
+from models.intake import application_schema
+from services.hardship_files import read_applications
+from services.intake import intake_hardship
 from tasks.hardship import verify_task
 
 verify = Check(verify_task)
@@ -21,6 +24,7 @@ HARDSHIP = CaseTypeSpec(
     case_type=CaseType.hardship,
     title="hardship aid 困难职工帮扶",
     intake_flow=hardship_intake,
+    files=IntakeFiles(application_schema, read_applications, intake_hardship),
     steps={
         CaseStatus.submitted: verify,
         CaseStatus.verifying: verify,

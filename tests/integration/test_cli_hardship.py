@@ -42,6 +42,16 @@ def test_the_schema_names_every_field_with_its_title(cli):
     assert "household" in schema["required"]
 
 
+@pytest.mark.parametrize("case_type", ["mediation", "nonsense"])
+def test_a_case_type_that_takes_no_applications_here_is_refused_naming_the_field(cli, tmp_path, case_type):
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps(application()), encoding="utf-8")
+    for args in (("intake", case_type, str(path)), ("schema", case_type)):
+        result = cli(*args)
+        assert result.exit_code == 1
+        assert "case_type: takes one of hardship" in result.output and "Traceback" not in result.output
+
+
 def test_intake_from_json_takes_the_case_and_says_prefect_is_unreachable(cli, tmp_path):
     path = tmp_path / "one.json"
     path.write_text(json.dumps(application()), encoding="utf-8")
