@@ -65,11 +65,14 @@ def _breach(deadline_id: int, today: date, engine: Engine | None) -> DeadlineLin
         clock = clock_named(case.case_type, deadline.kind)
         title = clock.title if clock else deadline.kind
         to = clock.breach_to if clock else None
-        allowed = to is not None and find_transition(case.case_type, case.status, to) is not None
+        rule = find_transition(case.case_type, case.status, to) if to is not None else None
+        allowed = rule is not None and rule.system  # the run acts as the system, never as a person
         why = (f"the {deadline.kind} clock ({title}) ran out: its last day was {deadline.due_on.isoformat()}, "
                f"{deadline.basis}")
-        if to is not None and not allowed:
+        if to is not None and rule is None:
             why += f"; a case that is {case.status.value} cannot move to {to.value}, so it stays as it is"
+        elif to is not None and not allowed:
+            why += f"; only a person may move a case that is {case.status.value} to {to.value}, so it stays as it is"
         append_event(session, actor=SYSTEM_ACTOR, action="deadline_breached", case_id=case.id,
                      case_number=case.case_number, reason=why,
                      payload={"kind": deadline.kind, "due_on": deadline.due_on.isoformat(), "found_on": today.isoformat()})

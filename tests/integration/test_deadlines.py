@@ -154,3 +154,21 @@ def test_the_overview_lists_open_clocks_due_within_three_days_in_due_order(world
 def test_hardship_cases_have_no_clocks(world):
     case = factories.hardship_case(world)
     assert clocks_of(world, case.case_number) == {}
+
+
+def test_a_breach_whose_move_only_a_person_may_make_is_recorded_and_the_case_stays(world, monkeypatch):
+    from dataclasses import replace
+
+    from models.clocks import clock_named
+
+    acceptance = clock_named(CaseType.mediation, "acceptance")
+    person_only = replace(acceptance, breach_to=CaseStatus.accepted)  # verifying → accepted is a mediator's move
+    monkeypatch.setattr(deadline_runs, "clock_named",
+                        lambda case_type, kind: person_only if kind == "acceptance" else clock_named(case_type, kind))
+    number = received(world, date(2026, 9, 30))
+    move(world, number, CaseStatus.verifying, date(2026, 10, 8), actor="CW1")
+    [line] = deadline_runs.breach_overdue(date(2026, 10, 11), engine=world)
+    assert (line.kind, line.moved_to) == ("acceptance", None)
+    assert status_of(world, number) == CaseStatus.verifying
+    assert breach_events(world, number)[0].reason.endswith(
+        "only a person may move a case that is verifying to accepted, so it stays as it is")
