@@ -290,6 +290,23 @@ def test_a_definite_failure_is_recorded_with_its_reason_and_when_and_frees_the_c
     assert (stored.failure_reason, stored.live_case_id) == ("account closed", None) and stored.completed_at is not None
 
 
+@pytest.mark.parametrize("given,kept", [(None, "failed"), ("", "failed"), ("x" * 450, "x" * 400)])
+def test_a_failure_keeps_the_providers_reason_cut_to_400_characters_or_failed_when_it_gives_none(approved, sandbox,
+                                                                                                  given, kept):
+    from models.audit import AuditEvent
+
+    engine, number = approved
+    view = payouts.pay_case(number, RequestLostOnTheWay(), engine=engine)
+    answer = Transfer(view.reference, "PRV-9", "failed", view.amount_fen, given, None)
+    assert payouts.apply_provider_view(view.id, answer, engine=engine) == PayoutStatus.failed
+    stored = _payout(engine, view.id)
+    assert (stored.failure_reason, stored.provider_id) == (kept, "PRV-9")
+    with transaction(engine) as s:
+        failed = s.execute(select(AuditEvent).where(AuditEvent.action == "payout_failed",
+                                                    AuditEvent.to_status == "failed")).scalar_one()
+    assert (failed.case_number, failed.reason) == (number, kept)
+
+
 def test_a_payout_that_does_not_exist_is_refused_by_its_number(engine, tmp_path, sandbox):
     from models.errors import RuleViolation
 
