@@ -307,6 +307,39 @@ def test_a_failure_keeps_the_providers_reason_cut_to_400_characters_or_failed_wh
     assert (failed.case_number, failed.reason) == (number, kept)
 
 
+class ProviderAnswers:
+    """A provider link whose create request fails the way it is told to."""
+
+    def __init__(self, error):
+        self.error = error
+
+    def create_transfer(self, *args, **kwargs):
+        raise self.error
+
+    def query_transfer(self, reference):
+        raise AssertionError("not asked")
+
+
+def test_a_send_the_provider_asks_us_to_retry_stays_submitted_with_the_error_noted(approved):
+    engine, number = approved
+    view = payouts.prepare_payout(number, engine=engine)
+    status = payouts.send_payout(view.id, ProviderAnswers(RetryableError("429 too many requests")), engine=engine)
+    stored = _payout(engine, view.id)
+    assert (status, stored.status, stored.last_error) == (PayoutStatus.submitted, PayoutStatus.submitted,
+                                                          "429 too many requests")
+
+
+def test_a_send_the_provider_refuses_is_noted_on_that_payout_and_raised(approved):
+    from models.errors import PermanentError
+
+    engine, number = approved
+    view = payouts.prepare_payout(number, engine=engine)
+    with pytest.raises(PermanentError, match="400 signature rejected"):
+        payouts.send_payout(view.id, ProviderAnswers(PermanentError("400 signature rejected")), engine=engine)
+    stored = _payout(engine, view.id)
+    assert (stored.status, stored.last_error) == (PayoutStatus.submitted, "400 signature rejected")
+
+
 def test_a_payout_that_does_not_exist_is_refused_by_its_number(engine, tmp_path, sandbox):
     from models.errors import RuleViolation
 

@@ -14,7 +14,7 @@ from models.payouts import Payout, PayoutStatus
 from sandbox import payment
 from sandbox.testing import running_server
 from services import approvals, ledger, payouts
-from services.cases import transition_case
+from services.cases import load_case, transition_case
 from services.db import transaction
 from services.payment_provider import HttpPaymentProvider
 from tests import factories
@@ -290,3 +290,5 @@ def test_approving_a_case_that_has_no_programme_is_refused_by_name(engine, tmp_p
         approvals.approve_case(case.case_number, approver="AP1", amount_fen=100000, reason="ok", engine=engine)
     assert str(caught.value) == f"case {case.case_number} has no programme to reserve budget from"
     assert _case(engine, case.case_number).status == CaseStatus.awaiting_approval
+    with transaction(engine) as s:
+        assert ledger.reserved_for_case(s, load_case(s, case.case_number)) == 0
