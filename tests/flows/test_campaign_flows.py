@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from datetime import date
 
 import httpx
@@ -50,13 +51,18 @@ def artifacts(key: str) -> list:
     return asyncio.run(read())
 
 
-def task_names(flow_run_id) -> set[str]:
+def task_names(flow_run_id, expected: set[str], patience_seconds: float = 120.0) -> set[str]:
+    """The names of the run's tasks once ``expected`` are among them (or the patience runs out):
+    Prefect stores task runs from events, a moment after the flow run has finished."""
     async def read():
         async with get_client() as client:
             runs = await client.read_task_runs(task_run_filter=TaskRunFilter(
                 flow_run_id=TaskRunFilterFlowRunId(any_=[flow_run_id])), limit=200)
             return {run.name.rsplit("-", 1)[0] for run in runs}
-    return asyncio.run(read())
+    deadline = time.monotonic() + patience_seconds
+    while not expected <= (names := asyncio.run(read())) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return names
 
 
 @pytest.fixture
@@ -75,7 +81,8 @@ def test_a_student_aid_campaign_is_carried_by_one_run_a_day_and_pays_each_studen
     state = student_aid_campaign("student-aid-2026", today=date(2026, 9, 21), return_state=True)
     outcome = state.result()
     assert (outcome["status"], outcome["verification"]) == ("notice", {"awaiting_approval": 3})
-    assert {"verify-chunk", "open-notice", "close-notice"} <= task_names(state.state_details.flow_run_id)
+    expected = {"verify-chunk", "open-notice", "close-notice"}
+    assert expected <= task_names(state.state_details.flow_run_id, expected)
 
     campaigns.record_objection("student-aid-2026", first, text="second home reported", recorded_by="CW1",
                                today=date(2026, 9, 25), engine=services_up)
