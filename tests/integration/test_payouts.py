@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from models.cases import Case
 from models.enums import CaseStatus
-from models.errors import OutcomeUnknown
+from models.errors import OutcomeUnknown, RuleViolation
 from models.ledger import Accounts
 from models.payouts import Payout, PayoutStatus
 from sandbox import payment
@@ -292,3 +292,27 @@ def test_approving_a_case_that_has_no_programme_is_refused_by_name(engine, tmp_p
     assert _case(engine, case.case_number).status == CaseStatus.awaiting_approval
     with transaction(engine) as s:
         assert ledger.reserved_for_case(s, load_case(s, case.case_number)) == 0
+
+
+def test_a_payout_sent_is_in_the_trail_with_its_reference_attempt_and_amount_and_no_reason(approved, sandbox):
+    from models.audit import AuditEvent
+
+    engine, number = approved
+    view = payouts.prepare_payout(number, engine=engine)
+    payouts.send_payout(view.id, provider_for(sandbox), engine=engine)
+    with transaction(engine) as s:
+        event = s.execute(select(AuditEvent).where(AuditEvent.case_number == number,
+                                                   AuditEvent.action == "payout_submitted")).scalar_one()
+    assert (event.actor, event.reason, event.payload) == (
+        "system", "", {"reference": view.reference, "attempt": 1, "amount_fen": 150000})
+
+
+def test_a_payout_that_succeeded_never_moves_back_and_the_refusal_names_both_states(approved, sandbox):
+    engine, number = approved
+    view = payouts.prepare_payout(number, engine=engine)
+    assert payouts.send_payout(view.id, provider_for(sandbox), engine=engine) == PayoutStatus.succeeded
+    with transaction(engine) as s:
+        payout = s.get(Payout, view.id)
+        with pytest.raises(RuleViolation) as refused:
+            payouts._move(s, payout, number, PayoutStatus.submitted)
+    assert str(refused.value) == f"payout {view.reference}: cannot move from succeeded to submitted"

@@ -238,3 +238,30 @@ def test_a_case_type_without_an_approval_policy_has_no_thresholds(ready):
     with transaction(ready) as s:
         assert approvals.thresholds_for(s, load_case(s, mediation.case_number)) is None
         assert approvals.thresholds_for(s, load_case(s, hardship.case_number)) is None  # not verified: no version yet
+
+
+def test_a_stale_move_names_the_case_the_status_and_the_version_it_expected(ready):
+    case = factories.hardship_case(ready)
+    transition_case(case.case_number, CaseStatus.verifying, actor="system", reason="x", engine=ready)
+    with pytest.raises(StaleCase) as stale:
+        transition_case(case.case_number, CaseStatus.needs_information, actor="system", reason="x",
+                        expected_version=1, engine=ready)
+    assert str(stale.value) == (f"case {case.case_number} was changed by someone else "
+                                "(expected verifying at version 1); reload it and try again")
+
+
+def test_only_a_final_move_stamps_the_closing_time(ready):
+    case = factories.awaiting_approval(ready)
+    approvals.reject_case(case.case_number, approver="AP1", reason="not eligible", engine=ready)
+    with transaction(ready) as s:
+        assert load_case(s, case.case_number).closed_at is None  # rejected is not yet closed
+    transition_case(case.case_number, CaseStatus.closed, actor="system", reason="filed", engine=ready)
+    with transaction(ready) as s:
+        assert load_case(s, case.case_number).closed_at is not None
+
+
+def test_a_move_keeps_the_payload_its_caller_gives_in_its_audit_event(ready):
+    case = factories.hardship_case(ready)
+    transition_case(case.case_number, CaseStatus.verifying, actor="system", reason="start",
+                    payload={"run": "nightly"}, engine=ready)
+    assert _events(ready, case.case_number)[-1].payload == {"run": "nightly"}
