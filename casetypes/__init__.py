@@ -1,7 +1,7 @@
 """The case types unionaid runs, one package each, and the registry the engine asks.
 
 Adding a type is one package beside ``hardship/`` (its spec: see ``casetypes.spec``) and one
-line in ``REGISTRY``. The ``case`` flow and the deployments are generated from this registry.
+``register(...)`` line below. The ``case`` flow and the deployments are generated from this registry.
 """
 
 from __future__ import annotations
@@ -10,8 +10,26 @@ from casetypes.hardship import HARDSHIP
 from casetypes.spec import CaseTypeSpec
 from models.enums import CaseType
 from models.errors import NotFound
+from models.transitions import register_moves
+from services.approvals import register_thresholds
 
-REGISTRY: dict[CaseType, CaseTypeSpec] = {spec.case_type: spec for spec in (HARDSHIP,)}
+REGISTRY: dict[CaseType, CaseTypeSpec] = {}
+
+
+def register(spec: CaseTypeSpec) -> CaseTypeSpec:
+    """Run a case type: its moves and approval thresholds where it brings its own, and its spec
+    for the driver. Registering the same spec again changes nothing; another spec for the same
+    type is refused."""
+    if spec.moves:
+        register_moves(spec.case_type, spec.moves)
+    if spec.thresholds is not None:
+        register_thresholds(spec.case_type, spec.thresholds)
+    if REGISTRY.setdefault(spec.case_type, spec) is not spec:
+        raise ValueError(f"case type {spec.case_type.value} is registered already")
+    return spec
+
+
+register(HARDSHIP)
 
 
 def spec_for(case_type: CaseType) -> CaseTypeSpec:

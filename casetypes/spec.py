@@ -6,6 +6,9 @@ case on from its stored status. A spec is data and small functions:
 
 - ``intake_flow``: the Prefect flow whose run form is the type's intake form; ``files``: how the
   CLI reads the same typed form from files (``unionaid intake <type> FILE``);
+- ``moves``: the type's table of moves (rows of ``models.transitions``), when it is not one of
+  the three built-in types whose tables ``models.transitions`` holds; ``thresholds``: where its
+  approval route finds its thresholds (without: one approver of the case's own unit decides);
 - ``steps``: for each stored status, the step that carries the case on from it. A status with
   no step is one the case rests in (closed, rejected, needs information, …) until a person or
   another run moves it.
@@ -24,6 +27,8 @@ from typing import Any
 
 from models.enums import CaseStatus, CaseType
 from models.errors import FieldProblem
+from models.transitions import Transition
+from services.approvals import ThresholdFinder
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,8 @@ class CaseTypeSpec:
     intake_flow: Any
     files: IntakeFiles
     steps: Mapping[CaseStatus, Step]
+    moves: tuple[Transition, ...] = ()
+    thresholds: ThresholdFinder | None = None
 
     def step_for(self, status: CaseStatus) -> Step | None:
         return self.steps.get(status)

@@ -35,6 +35,7 @@ from sqlmodel import Field, SQLModel
 
 from models.columns import enum_field
 from models.errors import InputError
+from models.move_table import move_table
 from models.policy import Category
 from models.time import utcnow
 
@@ -79,13 +80,14 @@ KIND_RULES: dict[CampaignKind, KindRules] = {
 
 S = CampaignStatus
 # Allowed campaign moves, with the audit action each one writes.
-CAMPAIGN_TRANSITIONS: dict[tuple[CampaignStatus, CampaignStatus], str] = {
-    (S.open, S.notice): "campaign_notice_opened",
-    (S.notice, S.approving): "campaign_notice_closed",
-    (S.open, S.approving): "campaign_cases_ready",
-    (S.approving, S.paying): "campaign_batch_approved",
-    (S.paying, S.done): "campaign_done",
-}
+CAMPAIGN_TRANSITIONS: dict[tuple[CampaignStatus, CampaignStatus], str] = move_table(
+    "campaign",
+    (S.open, S.notice, "campaign_notice_opened"),
+    (S.notice, S.approving, "campaign_notice_closed"),
+    (S.open, S.approving, "campaign_cases_ready"),
+    (S.approving, S.paying, "campaign_batch_approved"),
+    (S.paying, S.done, "campaign_done"),
+)
 
 
 def campaign_move_refusal(kind: CampaignKind, frm: CampaignStatus, to: CampaignStatus) -> str | None:

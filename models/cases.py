@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, CheckConstraint, Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.columns import enum_field
+from models.columns import case_type_field, enum_field
 from models.columns import timestamp_field as _ts
 from models.enums import CaseStatus, CaseType, Decision
 
@@ -25,7 +25,7 @@ class Case(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     case_number: str = Field(unique=True, index=True, max_length=20)
-    case_type: CaseType = enum_field(CaseType, index=True)
+    case_type: CaseType = case_type_field(index=True)
     category: str = Field(max_length=40)
     status: CaseStatus = enum_field(CaseStatus, index=True)
     applicant_member_id: int = Field(foreign_key="member.id", index=True)
@@ -154,6 +154,6 @@ class Programme(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=40)
     name: str = Field(max_length=200)
-    case_type: CaseType = enum_field(CaseType)
+    case_type: CaseType = case_type_field()
     year: int
     budget_fen: int = 0

@@ -6,6 +6,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field
 
+from models.enums import CaseType
 from models.time import utcnow
 
 
@@ -17,6 +18,24 @@ def enum_field(enum_cls: type[Enum], **kwargs: Any) -> Any:
                         values_callable=lambda members: [m.value for m in members]),
         **kwargs,
     )
+
+
+class CaseTypeColumn(sa.types.TypeDecorator[CaseType]):
+    """A case type stored as its name in a VARCHAR(40), read back as a ``CaseType``: the same
+    column as the enums', so a new type needs no schema migration."""
+
+    impl = sa.String(40)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        return None if value is None else str(CaseType(value))
+
+    def process_result_value(self, value: Any, dialect: Any) -> CaseType | None:
+        return None if value is None else CaseType(value)
+
+
+def case_type_field(**kwargs: Any) -> Any:
+    return Field(sa_type=CaseTypeColumn, **kwargs)
 
 
 def timestamp_field(nullable: bool = False) -> Any:

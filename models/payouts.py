@@ -18,6 +18,7 @@ from sqlalchemy import CheckConstraint, Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.columns import enum_field
+from models.move_table import move_table
 from models.time import utcnow
 
 
@@ -31,17 +32,18 @@ class PayoutStatus(StrEnum):
 
 P = PayoutStatus
 # Allowed payout moves, with the audit action each one writes.
-PAYOUT_TRANSITIONS: dict[tuple[PayoutStatus, PayoutStatus], str] = {
-    (P.prepared, P.submitted): "payout_submitted",
-    (P.submitted, P.submitted): "payout_resent",
-    (P.submitted, P.succeeded): "payout_succeeded",
-    (P.submitted, P.failed): "payout_failed",
-    (P.submitted, P.unknown): "payout_outcome_unknown",
-    (P.unknown, P.submitted): "payout_resent",
-    (P.unknown, P.succeeded): "payout_succeeded",
-    (P.unknown, P.failed): "payout_failed",
-    (P.unknown, P.unknown): "payout_still_unknown",
-}
+PAYOUT_TRANSITIONS: dict[tuple[PayoutStatus, PayoutStatus], str] = move_table(
+    "payout",
+    (P.prepared, P.submitted, "payout_submitted"),
+    (P.submitted, P.submitted, "payout_resent"),
+    (P.submitted, P.succeeded, "payout_succeeded"),
+    (P.submitted, P.failed, "payout_failed"),
+    (P.submitted, P.unknown, "payout_outcome_unknown"),
+    (P.unknown, P.submitted, "payout_resent"),
+    (P.unknown, P.succeeded, "payout_succeeded"),
+    (P.unknown, P.failed, "payout_failed"),
+    (P.unknown, P.unknown, "payout_still_unknown"),
+)
 OPEN_STATUSES = (P.prepared, P.submitted, P.unknown)
 
 

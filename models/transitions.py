@@ -1,6 +1,7 @@
 """The case lifecycle as data: every allowed move, who may make it, and the rules it carries.
 
-A move not in the table is refused. Case types add their own moves here, as rows, never as
+A move not in the table is refused. Case types add their own moves as rows (here for the three
+built-in types, or with ``register_moves`` from a type's package), never as
 ``if case_type == ...`` branches elsewhere. Pure: no database, no I/O.
 """
 
@@ -26,7 +27,7 @@ class Transition:
     terminal: bool = False  # the case is finished after it (closed_at is set)
 
 
-def _t(frm: S, to: S, action: str, *roles: Role, system: bool = False, four_eyes: bool = False) -> Transition:
+def move_rule(frm: S, to: S, action: str, *roles: Role, system: bool = False, four_eyes: bool = False) -> Transition:
     terminal = to in (S.closed, S.withdrawn)
     return Transition(frm, to, action, frozenset(roles), system, four_eyes, terminal)
 
@@ -34,20 +35,20 @@ def _t(frm: S, to: S, action: str, *roles: Role, system: bool = False, four_eyes
 _CW, _AP, _MD, _FI, _SU = Role.caseworker, Role.approver, Role.mediator, Role.finance, Role.supervisor
 
 SHARED: tuple[Transition, ...] = (
-    _t(S.submitted, S.verifying, "start_verification", _CW, system=True),
-    _t(S.verifying, S.needs_information, "request_information", _CW, system=True),
-    _t(S.needs_information, S.verifying, "information_received", _CW, system=True),
-    _t(S.verifying, S.awaiting_approval, "verification_passed", _CW, system=True),
-    _t(S.verifying, S.rejected, "verification_failed", _CW, _AP, system=True),
-    _t(S.awaiting_approval, S.approved, "approve", _AP, four_eyes=True),
-    _t(S.awaiting_approval, S.rejected, "reject", _AP, four_eyes=True),
-    _t(S.approved, S.payout_pending, "release_payout", _FI, system=True),
-    _t(S.payout_pending, S.paid, "payout_succeeded", _FI, system=True),
-    _t(S.payout_pending, S.approved, "payout_failed", _FI, system=True),
-    _t(S.paid, S.closed, "close", _CW, _SU, system=True),
-    _t(S.rejected, S.closed, "close", _CW, _SU, system=True),
+    move_rule(S.submitted, S.verifying, "start_verification", _CW, system=True),
+    move_rule(S.verifying, S.needs_information, "request_information", _CW, system=True),
+    move_rule(S.needs_information, S.verifying, "information_received", _CW, system=True),
+    move_rule(S.verifying, S.awaiting_approval, "verification_passed", _CW, system=True),
+    move_rule(S.verifying, S.rejected, "verification_failed", _CW, _AP, system=True),
+    move_rule(S.awaiting_approval, S.approved, "approve", _AP, four_eyes=True),
+    move_rule(S.awaiting_approval, S.rejected, "reject", _AP, four_eyes=True),
+    move_rule(S.approved, S.payout_pending, "release_payout", _FI, system=True),
+    move_rule(S.payout_pending, S.paid, "payout_succeeded", _FI, system=True),
+    move_rule(S.payout_pending, S.approved, "payout_failed", _FI, system=True),
+    move_rule(S.paid, S.closed, "close", _CW, _SU, system=True),
+    move_rule(S.rejected, S.closed, "close", _CW, _SU, system=True),
     *(
-        _t(frm, S.withdrawn, "withdraw", _CW, _SU)
+        move_rule(frm, S.withdrawn, "withdraw", _CW, _SU)
         for frm in (S.submitted, S.verifying, S.needs_information, S.awaiting_approval, S.approved)
     ),
 )
@@ -55,15 +56,15 @@ SHARED: tuple[Transition, ...] = (
 # Labour-dispute mediation: accept within 3 working days, agreement or failure, and the
 # 15-day clock after which either party may go to arbitration (arts. 12-16).
 MEDIATION: tuple[Transition, ...] = (
-    _t(S.verifying, S.accepted, "accept_mediation", _MD, _CW),
-    _t(S.accepted, S.in_mediation, "open_session", _MD),
-    _t(S.in_mediation, S.agreement_reached, "record_agreement", _MD),
-    _t(S.in_mediation, S.mediation_failed, "record_failure", _MD),
-    _t(S.accepted, S.referred_to_arbitration, "mediation_deadline_passed", _MD, system=True),
-    _t(S.in_mediation, S.referred_to_arbitration, "mediation_deadline_passed", _MD, system=True),
-    _t(S.mediation_failed, S.referred_to_arbitration, "refer_to_arbitration", _MD, system=True),
-    _t(S.agreement_reached, S.closed, "close", _MD, _SU, system=True),
-    _t(S.referred_to_arbitration, S.closed, "close", _MD, _SU, system=True),
+    move_rule(S.verifying, S.accepted, "accept_mediation", _MD, _CW),
+    move_rule(S.accepted, S.in_mediation, "open_session", _MD),
+    move_rule(S.in_mediation, S.agreement_reached, "record_agreement", _MD),
+    move_rule(S.in_mediation, S.mediation_failed, "record_failure", _MD),
+    move_rule(S.accepted, S.referred_to_arbitration, "mediation_deadline_passed", _MD, system=True),
+    move_rule(S.in_mediation, S.referred_to_arbitration, "mediation_deadline_passed", _MD, system=True),
+    move_rule(S.mediation_failed, S.referred_to_arbitration, "refer_to_arbitration", _MD, system=True),
+    move_rule(S.agreement_reached, S.closed, "close", _MD, _SU, system=True),
+    move_rule(S.referred_to_arbitration, S.closed, "close", _MD, _SU, system=True),
 )
 
 
@@ -87,15 +88,23 @@ BY_TYPE: dict[CaseType, tuple[Transition, ...]] = {
 }
 
 
+def register_moves(case_type: CaseType, rows: tuple[Transition, ...]) -> None:
+    """The table of a case type registered later (its package's ``moves``), checked like the
+    built-in ones; registering the same table again changes nothing, another table is refused."""
+    checked = unique_moves(rows)
+    if BY_TYPE.setdefault(case_type, checked) != checked:
+        raise ValueError(f"case type {case_type.value} has a table of moves already")
+
+
 def find_transition(case_type: CaseType, from_status: S, to_status: S) -> Transition | None:
-    for rule in BY_TYPE[case_type]:
+    for rule in BY_TYPE.get(case_type, ()):
         if rule.from_status == from_status and rule.to_status == to_status:
             return rule
     return None
 
 
 def moves_from(case_type: CaseType, from_status: S) -> tuple[Transition, ...]:
-    return tuple(rule for rule in BY_TYPE[case_type] if rule.from_status == from_status)
+    return tuple(rule for rule in BY_TYPE.get(case_type, ()) if rule.from_status == from_status)
 
 
 Refusal = tuple[type[TransitionRefused], str]

@@ -8,6 +8,8 @@ is refused is audited too (``record_refused_decision``), and changes nothing els
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
@@ -101,7 +103,15 @@ def _hardship_thresholds(session: Session, case: Case) -> ApprovalThresholds | N
     return version.approval if version else None
 
 
-THRESHOLDS_BY_TYPE = {CaseType.hardship: _hardship_thresholds}
+ThresholdFinder = Callable[[Session, Case], ApprovalThresholds | None]
+THRESHOLDS_BY_TYPE: dict[CaseType, ThresholdFinder] = {CaseType.hardship: _hardship_thresholds}
+
+
+def register_thresholds(case_type: CaseType, finder: ThresholdFinder) -> None:
+    """Where a case type registered later finds the thresholds of its approval route (its
+    package's approval policy). Without one, one approver of the case's own unit decides."""
+    if THRESHOLDS_BY_TYPE.setdefault(case_type, finder) is not finder:
+        raise ValueError(f"case type {case_type.value} has its approval thresholds already")
 
 
 def reject_case(case_number: str, *, approver: str, reason: str, expected_version: int | None = None,

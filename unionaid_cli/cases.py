@@ -14,7 +14,7 @@ from models.time import as_utc
 from services import case_queries
 from services.case_queries import CaseLine
 from unionaid_cli.audit import print_history
-from unionaid_cli.shared import console, handled
+from unionaid_cli.shared import case_type_arg, console, handled
 
 cases_app = typer.Typer(help="Cases of every type.", no_args_is_help=True)
 
@@ -32,7 +32,7 @@ def _case_dict(case: CaseLine) -> dict[str, Any]:
 @cases_app.command("list")
 @handled
 def cases_list(
-    case_type: Annotated[Optional[CaseType], typer.Option("--type", help="hardship, mediation or insurance")] = None,
+    case_type: Annotated[Optional[CaseType], typer.Option("--type", parser=case_type_arg, metavar="TYPE", help="hardship, mediation or insurance")] = None,
     status: Annotated[Optional[CaseStatus], typer.Option(help="only cases in this status")] = None,
     unit: Annotated[Optional[str], typer.Option(help="unit code")] = None,
     limit: int = 100,

