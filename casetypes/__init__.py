@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from casetypes.hardship import HARDSHIP
 from casetypes.spec import CaseTypeSpec
+from models.clocks import register_clocks
 from models.enums import CaseType
 from models.errors import NotFound
 from models.transitions import register_moves
@@ -17,15 +18,21 @@ REGISTRY: dict[CaseType, CaseTypeSpec] = {}
 
 
 def register(spec: CaseTypeSpec) -> CaseTypeSpec:
-    """Run a case type: its moves and approval thresholds where it brings its own, and its spec
+    """Run a case type: its moves, approval thresholds and clocks where it brings its own, and its spec
     for the driver. Registering the same spec again changes nothing; another spec for the same
     type is refused."""
+    registered = REGISTRY.get(spec.case_type)
+    if registered is spec:
+        return spec
+    if registered is not None:
+        raise ValueError(f"case type {spec.case_type.value} is registered already")
     if spec.moves:
         register_moves(spec.case_type, spec.moves)
     if spec.thresholds is not None:
         register_thresholds(spec.case_type, spec.thresholds)
-    if REGISTRY.setdefault(spec.case_type, spec) is not spec:
-        raise ValueError(f"case type {spec.case_type.value} is registered already")
+    if spec.clocks:
+        register_clocks(spec.case_type, spec.clocks)
+    REGISTRY[spec.case_type] = spec
     return spec
 
 

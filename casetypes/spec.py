@@ -9,6 +9,7 @@ case on from its stored status. A spec is data and small functions:
 - ``moves``: the type's table of moves (rows of ``models.transitions``), when it is not one of
   the three built-in types whose tables ``models.transitions`` holds; ``thresholds``: where its
   approval route finds its thresholds (without: one approver of the case's own unit decides);
+  ``clocks``: its deadlines (``models.clocks.Clock``), likewise for a type registered later;
 - ``steps``: for each stored status, the step that carries the case on from it. A status with
   no step is one the case rests in (closed, rejected, needs information, …) until a person or
   another run moves it.
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from models.clocks import Clock
 from models.enums import CaseStatus, CaseType
 from models.errors import FieldProblem
 from models.transitions import Transition
@@ -60,6 +62,7 @@ class CaseTypeSpec:
     steps: Mapping[CaseStatus, Step]
     moves: tuple[Transition, ...] = ()
     thresholds: ThresholdFinder | None = None
+    clocks: tuple[Clock, ...] = ()
 
     def step_for(self, status: CaseStatus) -> Step | None:
         return self.steps.get(status)

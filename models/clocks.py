@@ -74,13 +74,30 @@ CLOCKS: tuple[Clock, ...] = (
 )
 
 
-def clocks_for(case_type: CaseType, clocks: tuple[Clock, ...] = CLOCKS) -> tuple[Clock, ...]:
-    return tuple(c for c in clocks if c.case_type == case_type)
+_REGISTERED: dict[CaseType, tuple[Clock, ...]] = {}
 
 
-def clock_named(case_type: CaseType, kind: str, clocks: tuple[Clock, ...] = CLOCKS) -> Clock | None:
-    return next((c for c in clocks if c.case_type == case_type and c.kind == kind), None)
+def register_clocks(case_type: CaseType, clocks: tuple[Clock, ...]) -> None:
+    """The clocks of a case type registered later (its package's ``clocks``). Each is of that
+    type, its kinds are distinct, and a type has one set: the same set again changes nothing."""
+    if any(c.case_type != case_type for c in clocks):
+        raise ValueError(f"a clock registered for {case_type.value} is of another case type")
+    if len({c.kind for c in clocks}) != len(clocks):
+        raise ValueError(f"case type {case_type.value} names a clock kind twice")
+    if any(c.case_type == case_type for c in CLOCKS) or _REGISTERED.setdefault(case_type, clocks) != clocks:
+        raise ValueError(f"case type {case_type.value} has its clocks already")
 
+
+def every_clock() -> tuple[Clock, ...]:
+    return CLOCKS + tuple(clock for clocks in _REGISTERED.values() for clock in clocks)
+
+
+def clocks_for(case_type: CaseType, clocks: tuple[Clock, ...] | None = None) -> tuple[Clock, ...]:
+    return tuple(c for c in (every_clock() if clocks is None else clocks) if c.case_type == case_type)
+
+
+def clock_named(case_type: CaseType, kind: str, clocks: tuple[Clock, ...] | None = None) -> Clock | None:
+    return next((c for c in clocks_for(case_type, clocks) if c.kind == kind), None)
 
 
 class Deadline(SQLModel, table=True):

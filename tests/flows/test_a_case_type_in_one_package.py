@@ -11,8 +11,10 @@ from sqlalchemy import select
 from flows.case import case as case_flow
 from models.audit import AuditEvent
 from models.cases import Case
+from models.clocks import Deadline
 from models.enums import CaseStatus, CaseType
 from models.errors import RuleViolation
+from models.working_days import working_days_after
 from services import approvals, ledger
 from services.audit import verify_chain
 from services.db import transaction
@@ -34,6 +36,13 @@ def apply(amount_yuan):
                                                amount_yuan=amount_yuan, reason="a broken boiler"))
 
 
+def deadline_of(engine, number):
+    with transaction(engine) as s:
+        case = s.execute(select(Case).where(Case.case_number == number)).scalar_one()
+        deadline = s.execute(select(Deadline).where(Deadline.case_id == case.id, Deadline.kind == "decision")).scalar_one()
+        return deadline.state.value, deadline.started_on, deadline.due_on
+
+
 def stored(engine, number):
     with transaction(engine) as s:
         case = s.execute(select(Case).where(Case.case_number == number)).scalar_one()
@@ -48,7 +57,10 @@ def test_a_small_grant_is_checked_approved_paid_and_closed_by_the_one_driver(gra
     assert number.startswith(f"SG-{factories.YEAR}-")
     case, _ = stored(grants, number)
     assert (case.case_type, case.status) == (SMALL_GRANT, CaseStatus.awaiting_approval)
+    state, started_on, due_on = deadline_of(grants, number)
+    assert (state, due_on) == ("open", working_days_after(started_on, 5))  # the type's own clock, kept by the engine
     approvals.approve_case(number, approver="CW2", amount_fen=25000, reason="boiler replaced", engine=grants)
+    assert deadline_of(grants, number)[0] == "met"
     assert case_flow(number) == "closed"
     case, actions = stored(grants, number)
     assert (case.approved_fen, case.paid_fen) == (25000, 25000)

@@ -9,7 +9,8 @@ an approval policy and a payment plan, run by the engine's one driver. Nothing o
 - approval policy: up to ¥300.00 the unit's own approver decides, above it a district approver,
   above ¥800.00 two of them; decided in ``GrantDecision``;
 - payment plan: the engine's exactly-once payout of the approved amount from programme SG-GRANT;
-- moves: verification, approval, payout and closing, as rows of the engine's transition table.
+- moves: verification, approval, payout and closing, as rows of the engine's transition table;
+- clock: a grant waiting for approval is decided within 5 working days (reported when it runs out).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from casetypes.driver import take_in
 from casetypes.spec import CaseTypeSpec, IntakeFiles
 from casetypes.steps import AwaitDecision, Check, close_paid, pay_approved, settle_payout
 from models.cases import Case
+from models.clocks import Clock, CountedIn
 from models.enums import CaseStatus as S
 from models.enums import CaseType, Role
 from models.errors import FieldProblem, StaleCase
@@ -136,6 +138,9 @@ MOVES = (
     move_rule(S.rejected, S.closed, "close", _CW, system=True),
 )
 
+DECISION_CLOCK = Clock(SMALL_GRANT, "decision", "decide the grant", 5, CountedIn.working_days,
+                       frozenset({S.awaiting_approval}), frozenset({S.approved, S.rejected, S.withdrawn}))
+
 SPEC = register(CaseTypeSpec(
     case_type=SMALL_GRANT,
     title="small grant 小额补助",
@@ -150,4 +155,5 @@ SPEC = register(CaseTypeSpec(
     },
     moves=MOVES,
     thresholds=thresholds,
+    clocks=(DECISION_CLOCK,),
 ))

@@ -74,3 +74,19 @@ def test_a_payout_or_campaign_move_listed_twice_is_refused_when_the_table_is_bui
         move_table("payout", (P.submitted, P.failed, "payout_failed"), (P.submitted, P.failed, "payout_lost"))
     assert len(PAYOUT_TRANSITIONS) == 9 and len(CAMPAIGN_TRANSITIONS) == 5
     assert PAYOUT_TRANSITIONS[(P.unknown, P.submitted)] == "payout_resent"
+
+
+def test_a_clock_set_that_is_of_another_type_names_a_kind_twice_or_comes_again_is_refused():
+    from models.clocks import Clock, CountedIn, clock_named, register_clocks
+
+    def clock(case_type, kind):
+        return Clock(case_type, kind, "decide", 5, CountedIn.working_days, frozenset({S.awaiting_approval}),
+                     frozenset({S.approved}))
+
+    with pytest.raises(ValueError, match="a clock registered for hardship is of another case type"):
+        register_clocks(CaseType.hardship, (clock(CaseType.mediation, "decision"),))
+    with pytest.raises(ValueError, match="case type hardship names a clock kind twice"):
+        register_clocks(CaseType.hardship, (clock(CaseType.hardship, "decision"), clock(CaseType.hardship, "decision")))
+    with pytest.raises(ValueError, match="case type mediation has its clocks already"):
+        register_clocks(CaseType.mediation, (clock(CaseType.mediation, "decision"),))
+    assert clock_named(CaseType.hardship, "decision") is None
