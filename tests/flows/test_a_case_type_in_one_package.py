@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from casetypes import REGISTRY, register
 from flows.case import case as case_flow
 from models.audit import AuditEvent
 from models.cases import Case
@@ -19,14 +20,21 @@ from services import approvals, ledger
 from services.audit import verify_chain
 from services.db import transaction
 from tests import factories
-from tests.small_grant import PROGRAMME, SMALL_GRANT, GrantApplication, small_grant_intake
+from tests.small_grant import PROGRAMME, SMALL_GRANT, SPEC, GrantApplication, small_grant_intake
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGINE = ("casetypes", "deployments", "devtools", "flows", "models", "services", "tasks", "unionaid_cli")
 
 
 @pytest.fixture
-def grants(services_up):
+def registered():
+    register(SPEC)  # the type's one registry line
+    yield SPEC
+    REGISTRY.pop(SMALL_GRANT)
+
+
+@pytest.fixture
+def grants(registered, services_up):
     ledger.add_programme(PROGRAMME, "Small grants", SMALL_GRANT, factories.YEAR, 500_000, engine=services_up)
     return services_up
 
@@ -91,3 +99,23 @@ def test_no_engine_code_names_the_small_grant():
     naming = [str(p.relative_to(ROOT)) for p in code if re.search(r"small.grant|SG-", p.read_text(encoding="utf-8"), re.I)]
     assert naming == []
     assert SMALL_GRANT in CaseType.known() and CaseType("small_grant").prefix == "SG"
+
+
+def test_a_registered_type_gets_its_intake_and_case_deployments_and_its_cli_form(registered):
+    from typer.testing import CliRunner
+
+    from deployments.registry import _case_type_deployments
+    from unionaid_cli.main import app
+
+    served = {(d.flow.name, d.name): d.tags for d in _case_type_deployments()}
+    assert served[("small-grant-intake", "intake")] == ("small_grant", "intake")
+    assert served[("case", "small_grant")] == ("small_grant",)
+    shown = CliRunner().invoke(app, ["schema", "small_grant"])
+    assert shown.exit_code == 0 and '"amount_yuan"' in shown.output and '"caseworker"' in shown.output
+
+
+def test_a_type_whose_package_is_not_registered_has_no_deployments():
+    from deployments.registry import DEPLOYMENTS
+
+    assert SMALL_GRANT not in REGISTRY
+    assert not [d for d in DEPLOYMENTS if "small_grant" in d.tags]

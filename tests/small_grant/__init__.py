@@ -2,7 +2,9 @@
 
 It is the proof that a case type is one package and one registry line: its own form, one rule,
 an approval policy and a payment plan, run by the engine's one driver. Nothing outside
-``tests/`` names it. The whole type:
+``tests/`` names it. Its registry line, ``casetypes.register(SPEC)``, is in the fixture of the
+tests that run it, so the other tests (the deployments served, for one) see only the real types.
+The whole type:
 
 - form: ``GrantApplication`` (the intake flow's run form) — who asks, for how much, why;
 - rule: a grant is at most ¥1,000.00; a larger request is rejected at verification;
@@ -24,7 +26,6 @@ from prefect.input import RunInput
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from casetypes import register
 from casetypes.driver import take_in
 from casetypes.spec import CaseTypeSpec, IntakeFiles
 from casetypes.steps import AwaitDecision, Check, close_paid, pay_approved, settle_payout
@@ -141,7 +142,7 @@ MOVES = (
 DECISION_CLOCK = Clock(SMALL_GRANT, "decision", "decide the grant", 5, CountedIn.working_days,
                        frozenset({S.awaiting_approval}), frozenset({S.approved, S.rejected, S.withdrawn}))
 
-SPEC = register(CaseTypeSpec(
+SPEC = CaseTypeSpec(
     case_type=SMALL_GRANT,
     title="small grant 小额补助",
     intake_flow=small_grant_intake,
@@ -156,4 +157,4 @@ SPEC = register(CaseTypeSpec(
     moves=MOVES,
     thresholds=thresholds,
     clocks=(DECISION_CLOCK,),
-))
+)
