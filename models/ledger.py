@@ -8,9 +8,13 @@ Positive amounts are debits. Accounts per programme and year:
     <programme>/<year>/available  budget not yet committed
     <programme>/<year>/reserved   committed by approvals, not yet paid
     <programme>/<year>/paid       paid out
+    <programme>/<year>/receivable owed to the fund (an employer repaying a wage advance)
+    <programme>/<year>/recoveries the source of receivables (credit balance = all ever owed back)
+    <programme>/<year>/contributions  members' contributions to a pool (credit balance = paid in)
 
 Approve: available → reserved. Payout succeeds: reserved → paid. A definite payout failure or a
-cancellation: reserved → available. Postings carry an idempotency key: the same business event
+cancellation: reserved → available. A receivable opened: recoveries → receivable; received:
+receivable → available. A contribution: contributions → available. Postings carry an idempotency key: the same business event
 posts once.
 """
 
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Column, DateTime
 from sqlmodel import Field, SQLModel
@@ -48,29 +53,41 @@ class LedgerLine(SQLModel, table=True):
     amount_fen: int
 
 
+class AccountKind(StrEnum):
+    """The kinds of account every fund (programme of a year) has: accounts are data, not code."""
+
+    funding = "funding"
+    available = "available"
+    reserved = "reserved"
+    paid = "paid"
+    receivable = "receivable"
+    recoveries = "recoveries"
+    contributions = "contributions"
+
+
 @dataclass(frozen=True)
 class Accounts:
     programme_code: str
     year: int
 
-    def _name(self, leaf: str) -> str:
-        return f"{self.programme_code}/{self.year}/{leaf}"
+    def of(self, kind: AccountKind) -> str:
+        return f"{self.programme_code}/{self.year}/{AccountKind(kind).value}"
 
     @property
     def funding(self) -> str:
-        return self._name("funding")
+        return self.of(AccountKind.funding)
 
     @property
     def available(self) -> str:
-        return self._name("available")
+        return self.of(AccountKind.available)
 
     @property
     def reserved(self) -> str:
-        return self._name("reserved")
+        return self.of(AccountKind.reserved)
 
     @property
     def paid(self) -> str:
-        return self._name("paid")
+        return self.of(AccountKind.paid)
 
 
 class UnbalancedPosting(ValueError):
