@@ -9,6 +9,7 @@ the breach and the reason are recorded and reported.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -18,11 +19,13 @@ from sqlmodel import col
 from models.cases import Case
 from models.clocks import Deadline, DeadlineState, clock_named
 from models.enums import CaseStatus
+from models.money import format_fen
 from models.time import utcnow
 from models.transitions import SYSTEM_ACTOR, find_transition
 from services.audit import append_event
 from services.cases import apply_transition
 from services.db import transaction
+from services.obligations import ObligationView
 
 
 @dataclass(frozen=True)
@@ -98,8 +101,10 @@ def deadline_overview(today: date, *, within_days: int = 3, engine: Engine | Non
         return lines
 
 
-def render_markdown(today: date, breached: list[DeadlineLine], due: list[DeadlineLine]) -> str:
-    """The artifact: breached today, then due soon and overdue; case numbers only."""
+def render_markdown(today: date, breached: list[DeadlineLine], due: list[DeadlineLine],
+                    receivables: Sequence[ObligationView] = ()) -> str:
+    """The artifact: breached today, then due soon and overdue, then the receivables past their
+    day; case numbers, unit codes and member numbers only."""
     out = [f"# Deadlines on {today.isoformat()}", ""]
     out += _table(f"Breached by this run: {len(breached)}", ("case", "clock", "last day", "status then", "moved to"),
                   [(b.case_number, b.title, b.due_on.isoformat(), b.status.value, b.moved_to.value if b.moved_to else "—")
@@ -107,6 +112,12 @@ def render_markdown(today: date, breached: list[DeadlineLine], due: list[Deadlin
     out += _table(f"Open, due within days or overdue: {len(due)}", ("case", "clock", "last day", "days left", "status"),
                   [(d.case_number, d.title, d.due_on.isoformat(), str((d.due_on - today).days), d.status.value)
                    for d in due])
+    if receivables:
+        out += _table(f"Receivables past their day: {len(receivables)}",
+                      ("case", "no.", "owed by", "for", "still owed", "due", "days overdue"),
+                      [(r.case_number, str(r.seq), f"{r.party.value} {r.party_ref}", r.purpose,
+                        format_fen(r.amount_fen - r.settled_fen), r.due_on.isoformat() if r.due_on else "",
+                        str((today - r.due_on).days) if r.due_on else "") for r in receivables])
     return "\n".join(out) + "\n"
 
 

@@ -4,7 +4,8 @@ Rules kept: a case's obligations are opened once, numbered from 1 in the order o
 plan (the same plan again changes nothing; another plan is refused); a party is named by a
 member number or a unit code, never by an identity, card or mobile number; a receivable posts
 to the ledger when opened and again with each receipt, under keys that post once; a receipt is
-known by the payer's transfer reference, so recording it twice records it once; no receipt
+known by the payer's transfer reference, so recording it twice records it once; only finance
+staff (or the system, importing a bank statement) record money received; no receipt
 takes more than is still owed, also when two are recorded at the same moment (the obligation's
 settled amount is updated guarded by the amount read).
 """
@@ -19,13 +20,14 @@ from sqlalchemy import Engine, select, update
 from sqlmodel import Session, col
 
 from models.cases import Case, Programme
+from models.enums import Role
 from models.errors import ConflictError, InputError, NotFound, RuleViolation
 from models.ledger import AccountKind
 from models.obligations import Direction, Obligation, ObligationState, Party, Receipt, receipt_refusal
 from models.time import utcnow
 from services import ledger
 from services.audit import append_event
-from services.cases import load_case
+from services.cases import load_case, resolve_actor
 from services.db import transaction
 from services.masking import mask_text
 
@@ -108,6 +110,9 @@ def record_receipt(case_number: str, seq: int, *, amount_fen: int, reference: st
     if mask_text(reference) != reference:
         raise InputError("reference", "must be the transfer's reference, not an identity, card or mobile number")
     with transaction(engine) as session:
+        acting = resolve_actor(session, actor)
+        if acting.roles is not None and Role.finance not in acting.roles:
+            raise RuleViolation(f"recording money received needs the role finance; {acting.label} does not have it")
         case = load_case(session, case_number)
         obligation = session.execute(select(Obligation).where(col(Obligation.case_id) == case.id,
                                                               col(Obligation.seq) == seq)).scalar_one_or_none()
@@ -133,7 +138,7 @@ def record_receipt(case_number: str, seq: int, *, amount_fen: int, reference: st
         if moved.rowcount != 1:  # type: ignore[attr-defined]
             raise ConflictError(f"obligation {seq} of case {case_number} was changed by someone else; try again")
         receipt = Receipt(obligation_id=obligation.id, reference=reference, amount_fen=amount_fen,
-                          received_on=received_on, recorded_by=actor[:40])
+                          received_on=received_on, recorded_by=acting.label)
         session.add(receipt)
         session.flush()
         programme = session.get(Programme, obligation.programme_id)
@@ -142,7 +147,7 @@ def record_receipt(case_number: str, seq: int, *, amount_fen: int, reference: st
         ledger.post(session, key=f"receive:{reference}", kind="receivable_received", programme=programme,
                     lines=[(accounts.available, amount_fen), (accounts.of(AccountKind.receivable), -amount_fen)],
                     case_id=case.id)
-        append_event(session, actor=actor, action="receipt_recorded", case_id=case.id, case_number=case_number,
+        append_event(session, actor=acting.label, action="receipt_recorded", case_id=case.id, case_number=case_number,
                      reason=f"{obligation.purpose}: received {received_on.isoformat()}",
                      payload={"seq": seq, "reference": reference, "amount_fen": amount_fen,
                               "outstanding_fen": obligation.amount_fen - settled})

@@ -25,6 +25,7 @@ from unionaid_cli import (
     households,
     intake,
     money,
+    obligations,
     org,
     reconcile,
     reports,
@@ -49,7 +50,8 @@ for sub, name in ((system.db_app, "db"), (org.units_app, "units"), (org.staff_ap
                   (org.members_app, "members"), (cases.cases_app, "cases"), (audit.audit_app, "audit"),
                   (org.programmes_app, "programmes"), (money.payouts_app, "payouts"),
                   (reconcile.reconcile_app, "reconcile"),
-                  (households.households_app, "households"), (campaigns.campaigns_app, "campaigns")):
+                  (households.households_app, "households"), (campaigns.campaigns_app, "campaigns"),
+                  (obligations.obligations_app, "obligations")):
     app.add_typer(sub, name=name)
 
 

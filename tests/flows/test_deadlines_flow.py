@@ -30,7 +30,7 @@ def test_the_deadlines_run_refers_a_case_whose_fifteen_days_ran_out_and_lists_it
     applicant = case_detail(number, engine=services_up).applicant_name
 
     state = deadlines(on=date(2026, 10, 16), return_state=True)
-    assert state.result() == {"breached": 1, "due": 0}
+    assert state.result() == {"breached": 1, "due": 0, "receivables_overdue": 0}
     assert case_detail(number, engine=services_up).case.status == CaseStatus.referred_to_arbitration
     markdown = artifact_of(state.state_details.flow_run_id)
     assert "# Deadlines on 2026-10-16" in markdown
@@ -38,19 +38,19 @@ def test_the_deadlines_run_refers_a_case_whose_fifteen_days_ran_out_and_lists_it
     assert applicant not in markdown
 
     again = deadlines(on=date(2026, 10, 16), return_state=True)
-    assert again.result() == {"breached": 0, "due": 0}
+    assert again.result() == {"breached": 0, "due": 0, "receivables_overdue": 0}
 
 
 def test_the_deadlines_run_breaches_three_working_days_over_national_day_on_the_day_after_the_last(services_up):
     number = received(services_up, date(2026, 9, 30))  # last day: Saturday 10 October, a make-up working day
 
     on_the_last_day = deadlines(on=date(2026, 10, 10), return_state=True)
-    assert on_the_last_day.result() == {"breached": 0, "due": 1}
+    assert on_the_last_day.result() == {"breached": 0, "due": 1, "receivables_overdue": 0}
     assert f"| {number} | accept or refuse the application | 2026-10-10 | 0 | submitted |" in artifact_of(
         on_the_last_day.state_details.flow_run_id)
 
     the_day_after = deadlines(on=date(2026, 10, 11), return_state=True)
-    assert the_day_after.result() == {"breached": 1, "due": 0}
+    assert the_day_after.result() == {"breached": 1, "due": 0, "receivables_overdue": 0}
     assert f"| {number} | accept or refuse the application | 2026-10-10 | submitted | — |" in artifact_of(
         the_day_after.state_details.flow_run_id)
     assert case_detail(number, engine=services_up).case.status == CaseStatus.submitted

@@ -1,6 +1,7 @@
 """A case's payment obligations: opened once from its plan, receivables posted to the ledger
 when opened and with every receipt, each receipt recorded once, never more than is owed."""
 
+import json
 import threading
 from datetime import date
 
@@ -18,6 +19,7 @@ from services.db import transaction
 from services.obligations import Planned
 from tests import factories
 from tests.factories import resident_id
+from tests.integration.test_cli import _one_line_error, cli  # noqa: F401 - the fixture
 
 ACCOUNTS = Accounts("HA-LIVING", factories.YEAR)
 ADVANCE = Planned(Direction.outgoing, Party.member, "M0001", "wage advance", 300000)
@@ -193,3 +195,56 @@ def test_a_case_without_a_programme_has_no_fund_to_owe_from(engine, tmp_path):
                      requested_fen=100, submitted_by="CW1", engine=engine)
     with pytest.raises(RuleViolation, match="has no programme: no fund to owe or be owed from"):
         _open(engine, case.case_number)
+
+
+def test_only_finance_staff_record_money_received(case):
+    engine, number = case
+    _open(engine, number)
+    with pytest.raises(RuleViolation, match="recording money received needs the role finance; CW1 does not have it"):
+        obligations.record_receipt(number, 3, amount_fen=100, reference="BANK-C", received_on=date(2026, 5, 1),
+                                   actor="CW1", engine=engine)
+    assert _count(engine, Receipt) == 0
+
+
+def test_finance_records_a_receipt_from_the_command_line_and_sees_what_is_still_owed(cli, tmp_path):
+    factories.world(cli.engine, tmp_path)
+    number = factories.awaiting_approval(cli.engine).case_number
+    _open(cli.engine, number)
+    done = cli("obligations", "receive", number, "3", "--amount", "1000.50", "--reference", "BANK-CLI-1",
+               "--on", "2026-05-04", "--as", "FI1")
+    assert done.exit_code == 0, done.output
+    assert f"{number} obligation 3: ¥1,000.50 of ¥3,000.00 received (open)" in done.output
+    listed = json.loads(cli("obligations", "list", number, "--json").output)
+    assert [(o["seq"], o["direction"], o["settled_fen"], o["state"]) for o in listed] == [
+        (1, "out", 0, "open"), (2, "out", 0, "open"), (3, "in", 100050, "open")]
+    overdue = json.loads(cli("obligations", "overdue", "--on", "2026-07-01", "--json").output)
+    assert [(o["case_number"], o["seq"], o["due_on"]) for o in overdue] == [(number, 3, "2026-06-30")]
+
+
+@pytest.mark.parametrize("args,fragments", [
+    (("--amount", "12.345", "--reference", "B-1", "--on", "2026-05-04"), ("amount",)),
+    (("--amount", "10", "--reference", "B-1", "--on", "4 May"), ("on", "must be a date as YYYY-MM-DD")),
+    (("--amount", "10", "--reference", resident_id(seq=2), "--on", "2026-05-04"), ("reference",)),
+])
+def test_a_receipt_typed_wrong_is_one_line_naming_the_field_and_records_nothing(cli, tmp_path, args, fragments):
+    factories.world(cli.engine, tmp_path)
+    number = factories.awaiting_approval(cli.engine).case_number
+    _open(cli.engine, number)
+    result = cli("obligations", "receive", number, "3", *args, "--as", "FI1")
+    _one_line_error(result, *fragments)
+    assert resident_id(seq=2) not in result.output
+    assert _count(cli.engine, Receipt) == 0
+
+
+def test_the_daily_deadlines_artifact_lists_the_receivables_past_their_day(case):
+    from services import deadline_runs
+
+    engine, number = case
+    _open(engine, number)
+    obligations.record_receipt(number, 3, amount_fen=100000, reference="BANK-D", received_on=date(2026, 5, 1),
+                               actor="FI1", engine=engine)
+    owed = obligations.overdue_receivables(date(2026, 7, 10), engine=engine)
+    markdown = deadline_runs.render_markdown(date(2026, 7, 10), [], [], owed)
+    assert "## Receivables past their day: 1" in markdown
+    assert f"| {number} | 3 | employer EMP-0042 | wage advance repaid | ¥2,000.00 | 2026-06-30 | 10 |" in markdown
+    assert "Receivables" not in deadline_runs.render_markdown(date(2026, 7, 10), [], [], [])
