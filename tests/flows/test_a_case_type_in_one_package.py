@@ -120,3 +120,18 @@ def test_a_type_whose_package_is_not_registered_has_no_deployments():
 
     assert SMALL_GRANT not in REGISTRY
     assert not [d for d in DEPLOYMENTS if "small_grant" in d.tags]
+
+
+def test_the_command_line_takes_a_small_grant_from_a_file_through_the_types_own_form(grants, tmp_path):
+    from typer.testing import CliRunner
+
+    from unionaid_cli.main import app
+
+    form = tmp_path / "grant.json"
+    form.write_text('{"caseworker": "CW1", "applicant_member_number": "M0002", "amount_yuan": "120.50", '
+                    '"reason": "school shoes"}', encoding="utf-8")
+    taken = CliRunner().invoke(app, ["intake", "small_grant", str(form), "--no-process"])
+    assert taken.exit_code == 0, taken.output
+    number = taken.output.split()[0]
+    case, actions = stored(grants, number)
+    assert (number[:3], case.requested_fen, case.status, actions) == ("SG-", 12050, CaseStatus.submitted, ["submit"])
