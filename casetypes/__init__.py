@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from casetypes.hardship import HARDSHIP
 from casetypes.spec import CaseTypeSpec
-from models.clocks import register_clocks
+from models.clocks import clocks_refusal, register_clocks
 from models.enums import CaseType
 from models.errors import NotFound
-from models.transitions import register_moves
-from services.approvals import register_thresholds
+from models.transitions import moves_refusal, register_moves
+from services.approvals import register_thresholds, thresholds_refusal
 
 REGISTRY: dict[CaseType, CaseTypeSpec] = {}
 
@@ -26,6 +26,11 @@ def register(spec: CaseTypeSpec) -> CaseTypeSpec:
         return spec
     if registered is not None:
         raise ValueError(f"case type {spec.case_type.value} is registered already")
+    refusals = [why for why in (moves_refusal(spec.case_type, spec.moves) if spec.moves else None,
+                                thresholds_refusal(spec.case_type, spec.thresholds) if spec.thresholds else None,
+                                clocks_refusal(spec.case_type, spec.clocks) if spec.clocks else None) if why]
+    if refusals:  # checked whole before anything is stored: a refused spec leaves nothing behind
+        raise ValueError("; ".join(refusals))
     if spec.moves:
         register_moves(spec.case_type, spec.moves)
     if spec.thresholds is not None:

@@ -77,15 +77,24 @@ CLOCKS: tuple[Clock, ...] = (
 _REGISTERED: dict[CaseType, tuple[Clock, ...]] = {}
 
 
+def clocks_refusal(case_type: CaseType, clocks: tuple[Clock, ...]) -> str | None:
+    """Why these cannot be a case type's clocks (one of another type, a kind named twice, or
+    clocks the type has already); None when they can."""
+    if any(c.case_type != case_type for c in clocks):
+        return f"a clock registered for {case_type.value} is of another case type"
+    if len({c.kind for c in clocks}) != len(clocks):
+        return f"case type {case_type.value} names a clock kind twice"
+    if any(c.case_type == case_type for c in CLOCKS) or _REGISTERED.get(case_type, clocks) != clocks:
+        return f"case type {case_type.value} has its clocks already"
+    return None
+
+
 def register_clocks(case_type: CaseType, clocks: tuple[Clock, ...]) -> None:
     """The clocks of a case type registered later (its package's ``clocks``). Each is of that
     type, its kinds are distinct, and a type has one set: the same set again changes nothing."""
-    if any(c.case_type != case_type for c in clocks):
-        raise ValueError(f"a clock registered for {case_type.value} is of another case type")
-    if len({c.kind for c in clocks}) != len(clocks):
-        raise ValueError(f"case type {case_type.value} names a clock kind twice")
-    if any(c.case_type == case_type for c in CLOCKS) or _REGISTERED.setdefault(case_type, clocks) != clocks:
-        raise ValueError(f"case type {case_type.value} has its clocks already")
+    if why := clocks_refusal(case_type, clocks):
+        raise ValueError(why)
+    _REGISTERED[case_type] = clocks
 
 
 def every_clock() -> tuple[Clock, ...]:

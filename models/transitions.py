@@ -88,12 +88,24 @@ BY_TYPE: dict[CaseType, tuple[Transition, ...]] = {
 }
 
 
+def moves_refusal(case_type: CaseType, rows: tuple[Transition, ...]) -> str | None:
+    """Why this table cannot be a case type's table of moves (a move listed twice, or another
+    table registered for the type already); None when it can."""
+    try:
+        checked = unique_moves(rows)
+    except ValueError as exc:
+        return str(exc)
+    if BY_TYPE.get(case_type, checked) != checked:
+        return f"case type {case_type.value} has a table of moves already"
+    return None
+
+
 def register_moves(case_type: CaseType, rows: tuple[Transition, ...]) -> None:
     """The table of a case type registered later (its package's ``moves``), checked like the
     built-in ones; registering the same table again changes nothing, another table is refused."""
-    checked = unique_moves(rows)
-    if BY_TYPE.setdefault(case_type, checked) != checked:
-        raise ValueError(f"case type {case_type.value} has a table of moves already")
+    if why := moves_refusal(case_type, rows):
+        raise ValueError(why)
+    BY_TYPE[case_type] = rows
 
 
 def find_transition(case_type: CaseType, from_status: S, to_status: S) -> Transition | None:

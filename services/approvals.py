@@ -107,11 +107,18 @@ ThresholdFinder = Callable[[Session, Case], ApprovalThresholds | None]
 THRESHOLDS_BY_TYPE: dict[CaseType, ThresholdFinder] = {CaseType.hardship: _hardship_thresholds}
 
 
+def thresholds_refusal(case_type: CaseType, finder: ThresholdFinder) -> str | None:
+    if THRESHOLDS_BY_TYPE.get(case_type, finder) is not finder:
+        return f"case type {case_type.value} has its approval thresholds already"
+    return None
+
+
 def register_thresholds(case_type: CaseType, finder: ThresholdFinder) -> None:
     """Where a case type registered later finds the thresholds of its approval route (its
     package's approval policy). Without one, one approver of the case's own unit decides."""
-    if THRESHOLDS_BY_TYPE.setdefault(case_type, finder) is not finder:
-        raise ValueError(f"case type {case_type.value} has its approval thresholds already")
+    if why := thresholds_refusal(case_type, finder):
+        raise ValueError(why)
+    THRESHOLDS_BY_TYPE[case_type] = finder
 
 
 def reject_case(case_number: str, *, approver: str, reason: str, expected_version: int | None = None,

@@ -10,8 +10,9 @@ import logging
 import re
 
 from stdnum import luhn
+from stdnum.cn import ric
 
-from models.identifiers import mask_bank_card, mask_mobile, mask_resident_id
+from models.identifiers import convert_15_to_18, mask_bank_card, mask_mobile, mask_resident_id
 
 # Digits not glued to other digits, so parts of longer numbers are not mistaken for IDs.
 _RESIDENT_ID = re.compile(r"(?<!\d)(\d{17}[\dXx]|\d{15})(?![\dXx])")
@@ -73,3 +74,16 @@ def install_masking() -> None:
         for handler in logger.handlers:
             if _FILTER not in handler.filters:
                 handler.addFilter(_FILTER)
+
+
+def holds_identifier(text: str) -> bool:
+    """True when ``text`` holds a valid resident ID (check digit), a card number that passes
+    Luhn or a mobile number: for fields such as a transfer reference, where long serial numbers
+    are normal and only a real identifier must be kept out."""
+    for match in _RESIDENT_ID.finditer(text):
+        number = match.group(1).upper()
+        if ric.is_valid(convert_15_to_18(number) if len(number) == 15 else number):
+            return True
+    if any(luhn.is_valid(m.group(1)) for m in _CARD.finditer(text)):
+        return True
+    return _MOBILE.search(text) is not None

@@ -4,8 +4,8 @@ Rules kept: a case's obligations are opened once, numbered from 1 in the order o
 plan (the same plan again changes nothing; another plan is refused); a party is named by a
 member number or a unit code, never by an identity, card or mobile number; a receivable posts
 to the ledger when opened and again with each receipt, under keys that post once; a receipt is
-known by the payer's transfer reference, so recording it twice records it once; only finance
-staff (or the system, importing a bank statement) record money received; no receipt
+known by the payer's transfer reference, so recording it twice records it once; only a person
+with the finance role records money received; no receipt
 takes more than is still owed, also when two are recorded at the same moment (the obligation's
 settled amount is updated guarded by the amount read).
 """
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from models.cases import Case, Programme
@@ -29,7 +30,7 @@ from services import ledger
 from services.audit import append_event
 from services.cases import load_case, resolve_actor
 from services.db import transaction
-from services.masking import mask_text
+from services.masking import holds_identifier, mask_text
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class Planned:
     due_on: date | None = None
 
     def _as_row(self) -> tuple[object, ...]:
-        return (self.direction, self.party, self.party_ref, self.purpose, self.amount_fen, self.due_on)
+        return (self.direction, self.party, self.party_ref.strip(), self.purpose.strip(), self.amount_fen, self.due_on)
 
 
 def _row_of(obligation: Obligation) -> tuple[object, ...]:
@@ -60,8 +61,11 @@ def _check(planned: Planned) -> None:
         raise InputError("party_ref", "is required: a member number or a unit code of at most 40 characters")
     if mask_text(ref) != ref:
         raise InputError("party_ref", "must be a member number or a unit code, not an identity, card or mobile number")
-    if not planned.purpose.strip() or len(planned.purpose) > 60:
+    purpose = planned.purpose.strip()
+    if not purpose or len(purpose) > 60:
         raise InputError("purpose", "is required, at most 60 characters")
+    if mask_text(purpose) != purpose:
+        raise InputError("purpose", "must say what the amount is for, without an identity, card or mobile number")
 
 
 def open_obligations(session: Session, case: Case, plan: Sequence[Planned], *, actor: str) -> list[Obligation]:
@@ -107,15 +111,18 @@ def record_receipt(case_number: str, seq: int, *, amount_fen: int, reference: st
     reference = reference.strip()
     if not reference or len(reference) > 60:
         raise InputError("reference", "is required: the payer's transfer reference, at most 60 characters")
-    if mask_text(reference) != reference:
+    if holds_identifier(reference):
         raise InputError("reference", "must be the transfer's reference, not an identity, card or mobile number")
     with transaction(engine) as session:
         acting = resolve_actor(session, actor)
-        if acting.roles is not None and Role.finance not in acting.roles:
-            raise RuleViolation(f"recording money received needs the role finance; {acting.label} does not have it")
+        if acting.roles is None or Role.finance not in acting.roles:
+            raise RuleViolation(f"recording money received needs a person with the role finance; "
+                                f"{acting.label} is not one")
         case = load_case(session, case_number)
+        # Locked first, so two receipts against it (the same one twice, too) queue here.
         obligation = session.execute(select(Obligation).where(col(Obligation.case_id) == case.id,
-                                                              col(Obligation.seq) == seq)).scalar_one_or_none()
+                                                              col(Obligation.seq) == seq)
+                                     .with_for_update()).scalar_one_or_none()
         if obligation is None:
             raise NotFound(f"case {case_number} has no obligation {seq}")
         known = session.execute(select(Receipt).where(col(Receipt.reference) == reference)).scalar_one_or_none()
@@ -140,7 +147,10 @@ def record_receipt(case_number: str, seq: int, *, amount_fen: int, reference: st
         receipt = Receipt(obligation_id=obligation.id, reference=reference, amount_fen=amount_fen,
                           received_on=received_on, recorded_by=acting.label)
         session.add(receipt)
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError:  # the same reference, recorded against another obligation at this moment
+            raise ConflictError(f"reference {reference} was recorded at the same moment for another receipt") from None
         programme = session.get(Programme, obligation.programme_id)
         assert programme is not None
         accounts = ledger.accounts_for(programme)

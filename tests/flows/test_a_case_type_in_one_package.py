@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from casetypes import REGISTRY, register
+from deployments.registry import DEPLOYMENTS, _case_type_deployments  # built before any test registers a type
 from flows.case import case as case_flow
 from models.audit import AuditEvent
 from models.cases import Case
@@ -105,7 +106,6 @@ def test_no_engine_code_names_the_small_grant():
 def test_a_registered_type_gets_its_intake_and_case_deployments_and_its_cli_form(registered):
     from typer.testing import CliRunner
 
-    from deployments.registry import _case_type_deployments
     from unionaid_cli.main import app
 
     served = {(d.flow.name, d.name): d.tags for d in _case_type_deployments()}
@@ -116,9 +116,8 @@ def test_a_registered_type_gets_its_intake_and_case_deployments_and_its_cli_form
 
 
 def test_a_type_whose_package_is_not_registered_has_no_deployments():
-    from deployments.registry import DEPLOYMENTS
-
     assert SMALL_GRANT not in REGISTRY
+    assert not [d for d in _case_type_deployments() if "small_grant" in d.tags]
     assert not [d for d in DEPLOYMENTS if "small_grant" in d.tags]
 
 

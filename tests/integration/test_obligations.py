@@ -89,6 +89,8 @@ def test_the_same_plan_again_changes_nothing_and_another_plan_is_refused(case):
     (Planned(Direction.outgoing, Party.member, "M0001", "advance", 0), "amount", "must be more than zero"),
     (Planned(Direction.outgoing, Party.member, " ", "advance", 100), "party_ref",
      "is required: a member number or a unit code of at most 40 characters"),
+    (Planned(Direction.incoming, Party.employer, "EMP-1", f"repaid, ask for {resident_id(seq=7)}", 100), "purpose",
+     "must say what the amount is for, without an identity, card or mobile number"),
 ])
 def test_a_plan_with_a_bad_amount_or_party_is_refused_naming_the_field_and_opens_nothing(case, planned, field, problem):
     engine, number = case
@@ -170,8 +172,52 @@ def test_two_receipts_of_the_whole_amount_at_the_same_moment_settle_it_once(case
         w.start()
     for w in workers:
         w.join(timeout=120)
-    assert sorted(outcomes)[-1] == "recorded" and outcomes.count("recorded") == 1, outcomes
+    assert not any(w.is_alive() for w in workers) and len(outcomes) == 2, outcomes
+    assert outcomes.count("recorded") == 1 and set(outcomes) <= {"recorded", "InputError", "ConflictError"}, outcomes
     assert _count(engine, Receipt) == 1 and _balances(engine)["receivable"] == 0
+
+
+def test_one_reference_recorded_against_two_obligations_at_the_same_moment_is_taken_once(case):
+    engine, number = case
+    second = factories.awaiting_approval(engine).case_number
+    _open(engine, number)
+    _open(engine, second, (REPAYMENT,))
+    start, outcomes = threading.Barrier(2), []
+
+    def receive(case_number, seq):
+        start.wait()
+        try:
+            obligations.record_receipt(case_number, seq, amount_fen=1000, reference="BANK-SAME",
+                                       received_on=date(2026, 5, 1), actor="FI1", engine=engine)
+            outcomes.append("recorded")
+        except UnionaidError as exc:
+            outcomes.append(type(exc).__name__)
+
+    workers = [threading.Thread(target=receive, args=args) for args in ((number, 3), (second, 1))]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=120)
+    assert not any(w.is_alive() for w in workers) and sorted(outcomes) == ["ConflictError", "recorded"], outcomes
+    assert _count(engine, Receipt) == 1 and _balances(engine)["receivable"] == 600000 - 1000
+
+
+def test_a_plan_given_again_with_spaces_around_its_names_is_the_same_plan(case):
+    engine, number = case
+    _open(engine, number)
+    spaced = (ADVANCE, PLAN[1], Planned(Direction.incoming, Party.employer, " EMP-0042 ", " wage advance repaid",
+                                        300000, date(2026, 6, 30)))
+    assert _open(engine, number, spaced) == [1, 2, 3]
+
+
+def test_a_long_bank_serial_is_a_reference_and_a_card_number_is_not(case):
+    engine, number = case
+    _open(engine, number)
+    obligations.record_receipt(number, 3, amount_fen=100, reference="2026050112345678", received_on=date(2026, 5, 1),
+                               actor="FI1", engine=engine)
+    with pytest.raises(InputError, match="reference: must be the transfer's reference"):
+        obligations.record_receipt(number, 3, amount_fen=100, reference=factories.bank_card(4),
+                                   received_on=date(2026, 5, 1), actor="FI1", engine=engine)
 
 
 def test_open_receivables_past_their_day_are_listed_longest_overdue_first(case):
@@ -197,12 +243,14 @@ def test_a_case_without_a_programme_has_no_fund_to_owe_from(engine, tmp_path):
         _open(engine, case.case_number)
 
 
-def test_only_finance_staff_record_money_received(case):
+@pytest.mark.parametrize("actor", ["CW1", "system"])
+def test_only_a_person_of_finance_records_money_received(case, actor):
     engine, number = case
     _open(engine, number)
-    with pytest.raises(RuleViolation, match="recording money received needs the role finance; CW1 does not have it"):
+    with pytest.raises(RuleViolation, match=f"recording money received needs a person with the role finance; "
+                                            f"{actor} is not one"):
         obligations.record_receipt(number, 3, amount_fen=100, reference="BANK-C", received_on=date(2026, 5, 1),
-                                   actor="CW1", engine=engine)
+                                   actor=actor, engine=engine)
     assert _count(engine, Receipt) == 0
 
 

@@ -90,3 +90,20 @@ def test_a_clock_set_that_is_of_another_type_names_a_kind_twice_or_comes_again_i
     with pytest.raises(ValueError, match="case type mediation has its clocks already"):
         register_clocks(CaseType.mediation, (clock(CaseType.mediation, "decision"),))
     assert clock_named(CaseType.hardship, "decision") is None
+
+
+def test_a_spec_refused_for_one_of_its_parts_leaves_none_of_them_registered():
+    from casetypes.spec import CaseTypeSpec
+    from models.clocks import Clock, CountedIn, clocks_for
+
+    refused = CaseType.register("refused_type", "RT")
+    other_types_clock = Clock(CaseType.mediation, "decision", "decide", 5, CountedIn.working_days,
+                              frozenset({S.awaiting_approval}), frozenset({S.approved}))
+    hardship = spec_for(CaseType.hardship)
+    spec = CaseTypeSpec(refused, "refused", hardship.intake_flow, hardship.files, {},
+                        moves=(move_rule(S.submitted, S.verifying, "start", Role.caseworker),),
+                        thresholds=lambda session, case: None, clocks=(other_types_clock,))
+    with pytest.raises(ValueError, match="a clock registered for refused_type is of another case type"):
+        register(spec)
+    assert refused not in BY_TYPE and refused not in THRESHOLDS_BY_TYPE and refused not in REGISTRY
+    assert clocks_for(refused) == ()
