@@ -265,3 +265,72 @@ def test_a_move_keeps_the_payload_its_caller_gives_in_its_audit_event(ready):
     transition_case(case.case_number, CaseStatus.verifying, actor="system", reason="start",
                     payload={"run": "nightly"}, engine=ready)
     assert _events(ready, case.case_number)[-1].payload == {"run": "nightly"}
+
+
+def test_an_application_for_a_negative_amount_is_refused_naming_the_field_and_stores_nothing(ready):
+    from services.cases import open_case
+
+    with pytest.raises(InputError) as refused:
+        open_case(case_type=factories.CaseType.hardship, category="living_relief", applicant_member_number="M0001",
+                  requested_fen=-1, submitted_by="CW1", engine=ready)
+    assert (refused.value.field, refused.value.problem_detail.problem) == ("requested_amount", "must not be negative")
+    with transaction(ready) as s:
+        assert s.execute(select(func.count()).select_from(Case)).scalar_one() == 0
+
+
+def test_the_system_cannot_submit_a_case_and_is_told_who_may(ready):
+    from services.cases import open_case
+
+    with pytest.raises(RuleViolation) as refused:
+        open_case(case_type=factories.CaseType.hardship, category="living_relief", applicant_member_number="M0001",
+                  requested_fen=100, submitted_by="system", engine=ready)
+    assert str(refused.value) == "cases are submitted by a staff member, not by the system"
+
+
+def test_a_case_submitted_without_a_reason_has_an_empty_reason_in_its_first_event(ready):
+    case = factories.hardship_case(ready)
+    assert [(e.action, e.reason) for e in _events(ready, case.case_number)] == [("submit", "")]
+
+
+def _open(engine, **changes):
+    from services.cases import open_case
+
+    fields = dict(case_type=factories.CaseType.hardship, category="living_relief", applicant_member_number="M0001",
+                  requested_fen=200000, submitted_by="CW1", engine=engine)
+    return open_case(**{**fields, **changes})
+
+
+def test_a_case_submitted_by_someone_without_the_caseworker_role_or_for_no_member_is_refused_by_name(ready):
+    from models.errors import NotFound
+
+    with pytest.raises(RuleViolation) as refused:
+        _open(ready, submitted_by="AP1")
+    assert str(refused.value) == "staff member AP1 needs the caseworker role to submit cases"
+    with pytest.raises(NotFound) as missing:
+        _open(ready, applicant_member_number="M9999")
+    assert str(missing.value) == "member M9999 does not exist"
+
+
+def test_a_programme_of_another_case_type_is_refused_naming_the_programme(ready):
+    ledger.add_programme("MD-FUND", "Mediation fund", factories.CaseType.mediation, factories.YEAR, 1000, engine=ready)
+    with pytest.raises(InputError) as refused:
+        _open(ready, programme_code="MD-FUND", local_year=factories.YEAR)
+    assert (refused.value.field, refused.value.problem_detail.problem) == ("programme", "MD-FUND is for mediation cases")
+
+
+def test_the_submit_event_names_the_case_and_what_was_asked_and_the_case_its_moment_and_local_year(ready):
+    from datetime import UTC, datetime
+
+    from models.time import as_utc, time_fixed_at
+
+    new_year_in_shanghai = datetime(2026, 12, 31, 17, 30, tzinfo=UTC)  # 01:30 on 1 January 2027 there
+    with time_fixed_at(new_year_in_shanghai):
+        case = _open(ready)
+    assert case.case_number == "HA-2027-000001"
+    [event] = _events(ready, case.case_number)
+    with transaction(ready) as s:
+        stored = load_case(s, case.case_number)
+        assert as_utc(stored.submitted_at) == new_year_in_shanghai
+    assert (event.case_id, event.case_number, event.actor, event.to_status, event.payload) == (
+        stored.id, case.case_number, "CW1", "submitted",
+        {"case_type": "hardship", "category": "living_relief", "requested_fen": 200000})
