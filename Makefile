@@ -20,9 +20,12 @@ install: $(STAMP)
 up: install
 	$(VENV)/bin/unionaid up
 
-# The 25 slowest tests are listed at the end (CI's log shows where the time goes).
+# One test process per core (pytest-xdist; TEST_WORKERS=0 runs them all in this process), each with
+# its own data directory, Prefect server and PostgreSQL schemas. The 25 slowest tests are listed
+# at the end (CI's log shows where the time goes).
+TEST_WORKERS ?= auto
 test: install
-	$(VENV)/bin/python -m pytest --durations=25
+	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist worksteal --durations=25
 
 lint: install
 	$(VENV)/bin/ruff check .
