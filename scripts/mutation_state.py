@@ -9,7 +9,8 @@ Usage (from the checkout root; ``make mutate`` runs both):
 to docs/mutation-state.json. ``restore`` puts them back as mutants/<file>.meta where that file is
 missing; mutmut then keeps a verdict only where the function's hash is unchanged, so an edited
 function is tested afresh. A survivor is not re-tested by mutmut after tests are added:
-``--recheck-survivors`` clears the survivors' verdicts (and those no test reached) so they are.
+``--recheck-survivors`` clears the survivors' verdicts (and those no test reached) so they are,
+except those docs/testing.md lists as equivalent (no test can kill them; each costs a full run).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import argparse
 import json
 import sys
 from pathlib import Path
+
+from mutation_score import equivalents
 
 ROOT = Path.cwd()
 STATE = ROOT / "docs" / "mutation-state.json"
@@ -48,6 +51,7 @@ def restore(recheck_survivors: bool) -> int:
         return 0
     files = json.loads(STATE.read_text(encoding="utf-8"))
     restored = cleared = 0
+    equivalent = equivalents() if recheck_survivors else set()
     for path, saved in files.items():
         meta = MUTANTS / f"{path}.meta"
         if meta.exists() and not recheck_survivors:
@@ -58,7 +62,7 @@ def restore(recheck_survivors: bool) -> int:
         restored += not meta.exists()
         if recheck_survivors:
             for key, code in data["exit_code_by_key"].items():
-                if code in RECHECK:
+                if code in RECHECK and key not in equivalent:
                     data["exit_code_by_key"][key] = None
                     cleared += 1
         meta.parent.mkdir(parents=True, exist_ok=True)
