@@ -107,3 +107,39 @@ def test_a_spec_refused_for_one_of_its_parts_leaves_none_of_them_registered():
         register(spec)
     assert refused not in BY_TYPE and refused not in THRESHOLDS_BY_TYPE and refused not in REGISTRY
     assert clocks_for(refused) == ()
+
+
+def test_a_type_registered_later_gets_its_moves_and_thresholds_and_a_type_without_them_has_none():
+    from types import SimpleNamespace
+
+    from models.transitions import find_transition, moves_from
+    from services.approvals import thresholds_for
+
+    later = CaseType.register("later_type", "LT")
+    bare = CaseType.register("bare_type", "BT")
+    start = move_rule(S.submitted, S.verifying, "start", Role.caseworker)
+    check = move_rule(S.verifying, S.awaiting_approval, "check", Role.caseworker)
+
+    def finder(session, case):
+        return ("thresholds of", case.case_number)
+
+    try:
+        register_moves(later, (start, check))
+        register_moves(later, (start, check))  # the same table again: nothing changes
+        register_thresholds(later, finder)
+        register_thresholds(later, finder)
+        assert moves_from(later, S.submitted) == (start,) and moves_from(later, S.verifying) == (check,)
+        assert find_transition(later, S.verifying, S.awaiting_approval) is check
+        assert find_transition(later, S.submitted, S.awaiting_approval) is None
+        case = SimpleNamespace(case_type=later, case_number="LT-2026-000001")
+        assert thresholds_for(None, case) == ("thresholds of", "LT-2026-000001")  # type: ignore[arg-type]
+
+        assert moves_from(bare, S.submitted) == () and find_transition(bare, S.submitted, S.verifying) is None
+        assert thresholds_for(None, SimpleNamespace(case_type=bare)) is None  # type: ignore[arg-type]
+        with pytest.raises(ValueError) as refused:
+            register_moves(bare, (start, move_rule(S.submitted, S.verifying, "again", Role.caseworker)))
+        assert str(refused.value) == "the move submitted → verifying is listed twice"
+        assert bare not in BY_TYPE
+    finally:
+        BY_TYPE.pop(later, None)
+        THRESHOLDS_BY_TYPE.pop(later, None)
