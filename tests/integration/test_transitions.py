@@ -334,3 +334,31 @@ def test_the_submit_event_names_the_case_and_what_was_asked_and_the_case_its_mom
     assert (event.case_id, event.case_number, event.actor, event.to_status, event.payload) == (
         stored.id, case.case_number, "CW1", "submitted",
         {"case_type": "hardship", "category": "living_relief", "requested_fen": 200000})
+
+
+def test_a_case_for_a_member_who_is_not_active_is_refused_naming_the_member_and_their_status(ready):
+    from models.enums import MembershipStatus
+    from models.members import Member
+
+    with transaction(ready) as s:
+        member = s.execute(select(Member).where(Member.member_number == "M0001")).scalar_one()
+        member.status = MembershipStatus.suspended
+        s.add(member)
+    with pytest.raises(RuleViolation) as refused:
+        _open(ready)
+    assert str(refused.value) == "member M0001 is not an active member (suspended)"
+
+
+def test_a_new_case_is_submitted_and_last_changed_at_one_moment_and_its_event_keeps_the_reason(ready, monkeypatch):
+    from datetime import UTC, datetime, timedelta
+
+    import models.time
+
+    start, ticks = datetime(2026, 3, 2, 1, 0, tzinfo=UTC), iter(range(10_000))
+    monkeypatch.setattr(models.time, "_source", lambda: start + timedelta(seconds=next(ticks)))  # a clock that moves
+    case = _open(ready, reason="walk-in application")
+    with transaction(ready) as s:
+        stored = load_case(s, case.case_number)
+        assert stored.submitted_at == stored.updated_at
+    [event] = _events(ready, case.case_number)
+    assert event.reason == "walk-in application"
