@@ -57,6 +57,19 @@ def test_post_writes_a_balanced_posting_sealed(engine, programme):
                          ).scalar_one() is True
 
 
+def test_a_posting_made_again_under_its_key_is_the_first_one_and_moves_nothing_more(engine, programme):
+    with transaction(engine) as s:
+        first = ledger.post(s, key="reserve:again", kind="reserve", programme=programme,
+                            lines=[(A.available, -150000), (A.reserved, 150000)]).id
+    before = books(engine)
+    assert before[2][A.reserved] == 150000
+    with transaction(engine) as s:  # a retry, even one that names other amounts, finds the first posting
+        again = ledger.post(s, key="reserve:again", kind="reserve", programme=programme,
+                            lines=[(A.available, -90000), (A.reserved, 90000)])
+        assert again.id == first
+    assert books(engine) == before
+
+
 def _raw_posting(conn, programme_id: int, amounts: list[int]) -> int:
     """A posting written straight to the tables, past our code, then sealed."""
     posting_id = conn.execute(text(
