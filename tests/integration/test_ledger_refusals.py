@@ -124,3 +124,17 @@ def test_an_unbalanced_posting_left_unsealed_moves_no_balance(engine, programme)
                      {"p": posting_id, "a": A.reserved})
     assert books(engine)[2] == balances
     assert ledger.funds(engine=engine)[0].reserved_fen == 0
+
+
+def test_a_programme_added_without_naming_who_is_audited_as_the_system_with_its_code_year_and_budget(engine):
+    from models.audit import AuditEvent
+    from models.enums import CaseType
+
+    factories.organisation(engine)
+    ledger.add_programme("HA-WINTER", "Winter relief", CaseType.hardship, factories.YEAR, 250000, engine=engine)
+    with transaction(engine) as s:
+        [event] = s.execute(select(AuditEvent).where(AuditEvent.action == "programme_added",
+                                                     AuditEvent.payload["programme"].as_string() == "HA-WINTER")
+                            ).scalars().all()
+        assert (event.actor, event.payload) == ("system", {"programme": "HA-WINTER", "year": factories.YEAR,
+                                                           "budget_fen": 250000})
