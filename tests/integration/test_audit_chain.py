@@ -260,3 +260,19 @@ def test_history_and_verification_read_rows_in_sequence_order_whatever_order_the
         assert [e.seq for e in case_history(s, number)] == expected == sorted(expected)
     report = _verify(trail)
     assert report.intact, str(report)
+
+
+def test_a_trail_whose_head_row_is_missing_starts_from_the_genesis_hash_and_verifies(engine):
+    from models.audit import GENESIS_HASH
+    from services.audit import append_event
+
+    with engine.begin() as conn:  # a database whose head row never was (the migration writes it)
+        conn.execute(AuditHead.__table__.delete())
+    with transaction(engine) as s:
+        append_event(s, actor="system", action="programme_added", payload={"programme": "HA-LIVING"})
+    first = _stored(engine, 1)
+    assert (first.seq, first.prev_hash, first.reason) == (1, GENESIS_HASH, "")
+    with transaction(engine) as s:
+        head = s.get(AuditHead, 1)
+        assert (head.seq, head.hash) == (1, first.hash)
+    assert _verify(engine).intact

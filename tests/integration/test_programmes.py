@@ -39,8 +39,8 @@ def test_a_programme_is_stored_as_given_with_its_budget_posted_from_funding_to_a
                           .order_by(LedgerLine.amount_fen)).all()
         assert [tuple(line) for line in lines] == [(accounts.funding, -250000), (accounts.available, 250000)]
         [event] = s.execute(select(AuditEvent)).scalars().all()
-        assert (event.actor, event.action, event.payload) == (
-            "FN1", "programme_added", {"programme": "HA-WINTER", "year": YEAR, "budget_fen": 250000})
+        assert (event.actor, event.action, event.reason, event.payload) == (
+            "FN1", "programme_added", "", {"programme": "HA-WINTER", "year": YEAR, "budget_fen": 250000})
 
 
 def test_a_programme_without_a_budget_posts_nothing_and_is_still_audited(engine):
