@@ -69,6 +69,17 @@ def pytest_sessionfinish(session, exitstatus):  # type: ignore[no-untyped-def]
         shutil.rmtree(_DATA_DIR, ignore_errors=True)
 
 
+def pytest_terminal_summary(terminalreporter):  # type: ignore[no-untyped-def]
+    """The figures tests record (``record_property("figures", ...)``, e.g. the payout chaos counts),
+    at the end of the run: a test process of pytest-xdist cannot print to the terminal itself."""
+    lines = [value for outcome in ("passed", "failed") for report in terminalreporter.stats.get(outcome, [])
+             if report.when == "call" for name, value in report.user_properties if name == "figures"]
+    if lines:
+        terminalreporter.section("figures")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
 # Test files that pin down a mutated module whose name they do not carry.
 _MUTATION_RELATED = {"cases": ("transitions", "intake", "concurrency"), "ledger": ("ledger", "payouts", "obligations"),
                      "audit": ("audit", "tamper", "decision_records")}
