@@ -13,12 +13,13 @@ from models.enums import CaseType
 from models.errors import NotFound
 from models.transitions import moves_refusal, register_moves
 from services.approvals import register_thresholds, thresholds_refusal
+from services.obligations import plan_refusal, register_plan
 
 REGISTRY: dict[CaseType, CaseTypeSpec] = {}
 
 
 def register(spec: CaseTypeSpec) -> CaseTypeSpec:
-    """Run a case type: its moves, approval thresholds and clocks where it brings its own, and its spec
+    """Run a case type: its moves, approval thresholds, clocks and payment plan where it brings its own, and its spec
     for the driver. Registering the same spec again changes nothing; another spec for the same
     type is refused."""
     registered = REGISTRY.get(spec.case_type)
@@ -28,7 +29,9 @@ def register(spec: CaseTypeSpec) -> CaseTypeSpec:
         raise ValueError(f"case type {spec.case_type.value} is registered already")
     refusals = [why for why in (moves_refusal(spec.case_type, spec.moves) if spec.moves else None,
                                 thresholds_refusal(spec.case_type, spec.thresholds) if spec.thresholds else None,
-                                clocks_refusal(spec.case_type, spec.clocks) if spec.clocks else None) if why]
+                                clocks_refusal(spec.case_type, spec.clocks) if spec.clocks else None,
+                                plan_refusal(spec.case_type, spec.payment_plan) if spec.payment_plan else None)
+                if why]
     if refusals:  # checked whole before anything is stored: a refused spec leaves nothing behind
         raise ValueError("; ".join(refusals))
     if spec.moves:
@@ -37,6 +40,8 @@ def register(spec: CaseTypeSpec) -> CaseTypeSpec:
         register_thresholds(spec.case_type, spec.thresholds)
     if spec.clocks:
         register_clocks(spec.case_type, spec.clocks)
+    if spec.payment_plan is not None:
+        register_plan(spec.case_type, spec.payment_plan)
     REGISTRY[spec.case_type] = spec
     return spec
 

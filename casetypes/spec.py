@@ -10,6 +10,8 @@ case on from its stored status. A spec is data and small functions:
   the three built-in types whose tables ``models.transitions`` holds; ``thresholds``: where its
   approval route finds its thresholds (without: one approver of the case's own unit decides);
   ``clocks``: its deadlines (``models.clocks.Clock``), likewise for a type registered later;
+  ``payment_plan``: from the decided case, what it owes and is owed (``services.obligations``;
+  without one, the approved amount is paid to the applicant at once);
 - ``steps``: for each stored status, the step that carries the case on from it. A status with
   no step is one the case rests in (closed, rejected, needs information, …) until a person or
   another run moves it.
@@ -31,6 +33,7 @@ from models.enums import CaseStatus, CaseType
 from models.errors import FieldProblem
 from models.transitions import Transition
 from services.approvals import ThresholdFinder
+from services.obligations import PaymentPlan
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class CaseTypeSpec:
     moves: tuple[Transition, ...] = ()
     thresholds: ThresholdFinder | None = None
     clocks: tuple[Clock, ...] = ()
+    payment_plan: PaymentPlan | None = None
 
     def step_for(self, status: CaseStatus) -> Step | None:
         return self.steps.get(status)

@@ -22,9 +22,10 @@ from prefect.input import RunInput
 
 from casetypes.spec import Progress
 from models.enums import CaseStatus
+from models.payouts import PayoutStatus
 from services.case_queries import DecisionContext
 from tasks.cases import decision_context_task, load_case_label, move_case_task, note_waiting_run_task
-from tasks.payouts import live_payout_task, pay_case_task, resolve_payout_task
+from tasks.payouts import open_payouts_task, pay_case_task, resolve_payout_task
 
 DECISION_WAIT_SECONDS = 30 * 24 * 3600  # a month; after that the run ends and the CLI starts a fresh one
 
@@ -79,20 +80,21 @@ class AwaitDecision:
 
 
 def pay_approved(case_number: str, status: CaseStatus) -> Progress:
-    """Prepare the payout and send it; a definite failure leaves the case approved for a person."""
-    view = pay_case_task(case_number)
+    """Prepare the payout of each payment the case owes and send it; a definite failure leaves
+    the case approved for a person."""
+    views = pay_case_task(case_number)
     now = status_of(case_number)
     if now == CaseStatus.approved:  # a definite failure: a person must look (bank account?)
-        get_run_logger().warning("payout %s of %s failed; the case is back to approved", view.reference, case_number)
+        refused = ", ".join(v.reference for v in views if v.status == PayoutStatus.failed)
+        get_run_logger().warning("payout %s of %s failed; the case is back to approved", refused, case_number)
         return Progress(now, waits=True)
     return Progress(now)
 
 
 def settle_payout(case_number: str, status: CaseStatus) -> Progress:
-    """Ask the provider about the live payout; while its outcome is unknown the resolver finishes it."""
-    live = live_payout_task(case_number)
-    if live is not None:
-        resolve_payout_task(live)
+    """Ask the provider about the payouts on their way; while an outcome is unknown the resolver finishes it."""
+    for payout_id in open_payouts_task(case_number):
+        resolve_payout_task(payout_id)
     now = status_of(case_number)
     return Progress(now, waits=now == CaseStatus.payout_pending)
 

@@ -104,8 +104,8 @@ def run_demo(echo: Callable[[str], object] = print, engine: Engine | None = None
             return outcome.status == CaseStatus.awaiting_approval
 
         def pay_and_close(number: str) -> None:
-            view = payouts.pay_case(number, provider, engine=engine)
-            step(f"payout {view.reference}: {view.status.value}")
+            for view in payouts.pay_case(number, provider, engine=engine):
+                step(f"payout {view.reference}: {view.status.value}")
             transition_case(number, CaseStatus.closed, actor="system", reason="paid in full", engine=engine)
 
         def refused(action: Callable[[], object]) -> None:

@@ -18,6 +18,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from casetypes.labels import case_run_name, tag_current_run
 from models.errors import PermanentError
 from models.payouts import PayoutStatus
+from models.payouts import outcome as payouts_outcome
 from services.masking import install_masking
 from tasks.cases import load_case_label
 from tasks.payouts import list_approved_cases, list_open_payouts, pay_case_task, resolve_payout_task
@@ -34,15 +35,17 @@ def pay_case_flow(case_number: str) -> str:
     logger = get_run_logger()
     label = load_case_label(case_number.upper())
     tag_current_run(label.case_type, label.unit)
-    view = pay_case_task(label.case_number)
-    status = view.status
-    for wait in UNKNOWN_RECHECKS:
-        if status not in (PayoutStatus.submitted, PayoutStatus.unknown):
-            break
-        time.sleep(wait)
-        status = resolve_payout_task(view.id)
-    logger.info("payout %s for %s: %s", view.reference, label.case_number, status.value)
-    return status.value
+    statuses = []
+    for view in pay_case_task(label.case_number):
+        status = view.status
+        for wait in UNKNOWN_RECHECKS:
+            if status not in (PayoutStatus.submitted, PayoutStatus.unknown):
+                break
+            time.sleep(wait)
+            status = resolve_payout_task(view.id)
+        logger.info("payout %s for %s: %s", view.reference, label.case_number, status.value)
+        statuses.append(status)
+    return payouts_outcome(statuses).value
 
 
 def _batch_run_name() -> str:
@@ -67,7 +70,7 @@ def pay_approved_cases(programme_code: str | None = None, limit: int = 500) -> d
     for done, future in enumerate(futures, start=1):
         future.wait()
         if future.state.is_completed():
-            outcome[future.result().status.value] += 1
+            outcome[payouts_outcome(view.status for view in future.result()).value] += 1
         else:  # the case stays approved or open; the resolver and a later batch pick it up
             outcome["error"] += 1
         if progress is not None and (done % 10 == 0 or done == len(numbers)):

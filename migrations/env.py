@@ -24,16 +24,33 @@ def run_migrations() -> None:
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
-    context.configure(
-        connection=connection,
-        target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
-        compare_type=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
-    if connection.in_transaction():
-        connection.commit()
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # A batch migration rebuilds a table (copy, drop, rename): with foreign keys enforced the
+        # drop fails once other rows refer to it. SQLite only takes this switch outside a
+        # transaction; every key is checked once the migrations are done.
+        if connection.in_transaction():
+            connection.commit()
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+    try:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=sqlite,
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+            if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").all()):
+                raise RuntimeError(f"the migration left {len(broken)} rows whose foreign keys point nowhere, "
+                                   f"first in table {broken[0][0]}; nothing was changed")
+        if connection.in_transaction():
+            connection.commit()
+    finally:
+        if sqlite:
+            if connection.in_transaction():
+                connection.rollback()
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 run_migrations()

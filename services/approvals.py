@@ -2,7 +2,8 @@
 
 Rules kept here: the approved amount is at most the requested amount; an approver's personal
 limit is respected; the four-eyes rule and roles come from the transition table. The decision
-row, the amount and the status change commit together with their audit event. A decision that
+row, the amount, the case's payment obligations (its type's payment plan) and the status change
+commit together with their audit events. A decision that
 is refused is audited too (``record_refused_decision``), and changes nothing else.
 """
 
@@ -21,7 +22,7 @@ from models.errors import InputError, NotFound, RuleViolation, StaleCase
 from models.money import format_fen
 from models.org import Staff, Unit
 from models.policy import ApprovalThresholds
-from services import ledger
+from services import ledger, obligations
 from services.audit import append_event
 from services.campaign_notices import notice_hold
 from services.cases import apply_transition, authorize, load_case
@@ -86,6 +87,7 @@ def approve_case(case_number: str, *, approver: str, amount_fen: int, reason: st
             c.approved_fen = amount_fen
             s.add(c)
             s.add(decision)
+            obligations.open_plan(s, c, actor=approver)
 
         return apply_transition(session, case, CaseStatus.approved, actor=approver, reason=reason,
                                 expected_version=expected_version,

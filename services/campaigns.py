@@ -3,7 +3,7 @@
 Every step reads the campaign and its cases from the database and does only what is still
 undone, so any step (and any flow run over them) may be repeated: attaching a file twice
 attaches each application once, verification skips verified cases, approval skips decided
-ones, payment goes through ``services.payouts.pay_case`` (one live payout per case, the
+ones, payment goes through ``services.payouts.pay_case`` (one live payout per obligation, the
 provider's reference idempotency behind it).
 
 Student aid: ``create_campaign`` → ``attach_applications`` (intake from a file; personal data
@@ -59,6 +59,7 @@ from models.members import Member
 from models.money import format_fen
 from models.org import Staff
 from models.payouts import Payout, PayoutStatus
+from models.payouts import outcome as payouts_outcome
 from models.policy import HardshipPolicy
 from models.time import utcnow
 from models.working_days import first_working_day, notice_end
@@ -69,7 +70,7 @@ from services.cases import load_case, resolve_actor, transition_case
 from services.db import transaction
 from services.moves import Audit, move
 from services.payment_provider import PaymentProvider
-from services.payouts import pay_case, resolve_payout
+from services.payouts import open_payouts_of, pay_case, resolve_payout
 from services.registry_client import MembershipRegistry
 from services.settings import local_today
 
@@ -609,17 +610,15 @@ def pay_cases(numbers: list[str], provider: PaymentProvider, *, engine: Engine |
             status = case.status
             failed = session.execute(select(func.count()).select_from(Payout).where(
                 col(Payout.case_id) == case.id, col(Payout.status) == PayoutStatus.failed)).scalar_one()
-            live = session.execute(
-                select(col(Payout.id)).where(col(Payout.live_case_id) == case.id)
-            ).scalar_one_or_none()
         try:
             if status == C.approved and failed:
                 counts["payout failed earlier, a person looks"] += 1
                 continue
             if status == C.approved:
-                outcome = pay_case(number, provider, engine=engine).status
-            elif status == C.payout_pending and live is not None:
-                outcome = resolve_payout(live, provider, engine=engine)
+                outcome = payouts_outcome(view.status for view in pay_case(number, provider, engine=engine))
+            elif status == C.payout_pending and (on_their_way := open_payouts_of(number, engine=engine)):
+                outcome = payouts_outcome(resolve_payout(payout_id, provider, engine=engine)
+                                          for payout_id in on_their_way)
             elif status == C.paid:
                 outcome = PayoutStatus.succeeded
             else:

@@ -94,8 +94,14 @@ def reserved_for_case(session: Session, case: Case) -> int:
 
 
 def release(session: Session, case: Case, key: str) -> int:
-    """A definite payout failure or a cancellation: whatever the case holds goes back."""
-    amount = reserved_for_case(session, case)
+    """A cancellation (the case leaves approval for good): whatever the case holds goes back."""
+    return release_amount(session, case, reserved_for_case(session, case), key)
+
+
+def release_amount(session: Session, case: Case, amount_fen: int, key: str) -> int:
+    """A definite failure of one of the case's payouts: that payout's amount goes back (never
+    more than the case still holds)."""
+    amount = min(amount_fen, reserved_for_case(session, case))
     if amount <= 0:
         return 0
     programme = lock_programme(session, case.programme_id)  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ settled amount is updated guarded by the amount read).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,9 +21,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from models.cases import Case, Programme
-from models.enums import Role
+from models.enums import CaseType, Role
 from models.errors import ConflictError, InputError, NotFound, RuleViolation
 from models.ledger import AccountKind
+from models.members import Member
+from models.money import format_fen
 from models.obligations import Direction, Obligation, ObligationState, Party, Receipt, receipt_refusal
 from models.time import utcnow
 from services import ledger
@@ -103,6 +105,52 @@ def open_obligations(session: Session, case: Case, plan: Sequence[Planned], *, a
                                            "purpose": o.purpose, "amount_fen": o.amount_fen,
                                            "due_on": o.due_on.isoformat() if o.due_on else None} for o in opened]})
     return opened
+
+
+PaymentPlan = Callable[[Session, Case], Sequence[Planned]]
+
+
+def pay_the_applicant(session: Session, case: Case) -> list[Planned]:
+    """The plan of a type that pays the decided amount to its applicant at once (hardship aid, and
+    any type whose package names no plan of its own)."""
+    member = session.get(Member, case.applicant_member_id)
+    assert member is not None  # a foreign key
+    return [Planned(Direction.outgoing, Party.member, member.member_number, case.category, case.approved_fen or 0)]
+
+
+PLANS: dict[CaseType, PaymentPlan] = {}
+
+
+def plan_refusal(case_type: CaseType, plan: PaymentPlan) -> str | None:
+    if PLANS.get(case_type, plan) is not plan:
+        return f"case type {case_type.value} has its payment plan already"
+    return None
+
+
+def register_plan(case_type: CaseType, plan: PaymentPlan) -> None:
+    """A case type's payment plan (its package's): from the decided case, what it owes and is owed."""
+    if why := plan_refusal(case_type, plan):
+        raise ValueError(why)
+    PLANS[case_type] = plan
+
+
+def open_plan(session: Session, case: Case, *, actor: str) -> list[Obligation]:
+    """Open the decided case's obligations from its type's payment plan, in the caller's
+    transaction (the decision's; or the first payout's, for a case decided before plans existed).
+    What the plan pays out must be what was approved: that is the amount reserved for the case."""
+    plan = list(PLANS.get(case.case_type, pay_the_applicant)(session, case))
+    out = sum(p.amount_fen for p in plan if p.direction == Direction.outgoing)
+    if out != (case.approved_fen or 0):
+        raise RuleViolation(f"case {case.case_number}: its payment plan pays out {format_fen(out)}, "
+                            f"but {format_fen(case.approved_fen or 0)} was approved")
+    return open_obligations(session, case, plan, actor=actor)
+
+
+def outgoing(session: Session, case: Case) -> list[Obligation]:
+    """The case's obligations we pay, in order."""
+    return list(session.execute(select(Obligation).where(col(Obligation.case_id) == case.id,
+                                                         col(Obligation.direction) == Direction.outgoing)
+                                .order_by(col(Obligation.seq))).scalars())
 
 
 def record_receipt(case_number: str, seq: int, *, amount_fen: int, reference: str, received_on: date, actor: str,

@@ -39,12 +39,3 @@ def list_payouts(status: PayoutStatus | None = None, *, limit: int = 200, engine
     with transaction(engine) as session:
         return [PayoutLine(p.reference, c.case_number, p.status, p.amount_fen, p.bank_account_masked, p.provider_id,
                            p.failure_reason, p.updated_at) for p, c in session.execute(query).all()]
-
-
-def live_payout_id(case_number: str, *, engine: Engine | None = None) -> int | None:
-    """The id of the case's live (not failed) payout, if it has one."""
-    with transaction(engine) as session:
-        return session.execute(
-            select(col(Payout.id)).join(Case, col(Case.id) == Payout.live_case_id)
-            .where(col(Case.case_number) == case_number)
-        ).scalar_one_or_none()

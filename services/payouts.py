@@ -1,18 +1,21 @@
 """Payouts: exactly once, across crashes, timeouts, retries and concurrent workers.
 
-How money moves once:
-1. ``prepare_payout`` commits the payout row with its deterministic reference (case number and
-   attempt) and moves the case to payout_pending, before anything is sent. At most one live
-   payout per case (UNIQUE ``live_case_id``).
+A case pays what its payment plan owes: one payout per outgoing obligation (hardship: one, to
+the applicant, for the approved amount). How money moves once, for each obligation:
+1. ``prepare_payouts`` commits the payout row with its deterministic reference (case number,
+   obligation and attempt) and moves the case to payout_pending, before anything is sent. At
+   most one live payout per obligation (UNIQUE ``live_obligation_id``).
 2. ``send_payout`` commits "submitted" *before* the HTTP call, then sends. Whatever happens
    next, the provider's reference idempotency means a re-send can never pay twice.
 3. A timeout, 5xx or lost response makes the payout **unknown**, never failed. Only the
-   provider's definite "failed" ends a payout as failed, releases its reservation and lets a new
-   attempt (new reference) begin.
+   provider's definite "failed" ends a payout as failed, gives that obligation's reservation
+   back and lets a new attempt (new reference) begin, once a person has looked: when nothing of
+   the case is still on its way, the case goes back to approved.
 4. ``resolve_payout`` asks the provider by reference: adopts its answer, or re-sends the
    identical request if the provider has never seen it. It also sends payouts a crash left in
    "prepared". Run it until nothing is open (the resolver deployment does).
-Every payout state change is a guarded UPDATE plus its audit event, in one transaction.
+The case is paid when every outgoing obligation is settled. Every payout state change is a
+guarded UPDATE plus its audit event, in one transaction.
 """
 
 from __future__ import annotations
@@ -21,16 +24,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import Engine, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from models.cases import Case
 from models.enums import CaseStatus
-from models.errors import ConflictError, OutcomeUnknown, PermanentError, RetryableError, RuleViolation
+from models.errors import OutcomeUnknown, PermanentError, RetryableError, RuleViolation
 from models.members import Member
+from models.obligations import Obligation, ObligationState, Party
 from models.payouts import OPEN_STATUSES, PAYOUT_TRANSITIONS, Payout, PayoutStatus, payout_reference
 from models.time import utcnow
-from services import ledger, pii
+from services import ledger, obligations, pii
+from services.audit import append_event
 from services.cases import apply_transition, load_case
 from services.db import transaction
 from services.moves import Audit, move
@@ -65,52 +69,88 @@ def _move(session: Session, payout: Payout, case_number: str, to: PayoutStatus, 
     return move(session, payout, to, at=utcnow(), audit=audit, values=values)
 
 
-def _live_payout(session: Session, case_id: int) -> Payout | None:
-    return session.execute(select(Payout).where(col(Payout.live_case_id) == case_id)).scalar_one_or_none()
+def _live_payout(session: Session, obligation_id: int) -> Payout | None:
+    return session.execute(select(Payout).where(col(Payout.live_obligation_id) == obligation_id)).scalar_one_or_none()
 
 
-def prepare_payout(case_number: str, *, actor: str = "system", engine: Engine | None = None) -> PayoutView:
-    """The payout row, committed before anything is sent; the live one if it exists already."""
-    try:
-        return _prepare(case_number, actor, engine)
-    except (ConflictError, IntegrityError):
-        # Another worker prepared it at the same moment (on PostgreSQL the UNIQUE attempt or
-        # live-payout constraint says so): theirs is the one.
-        with transaction(engine) as session:
-            case = load_case(session, case_number)
-            live = _live_payout(session, case.id)  # type: ignore[arg-type]
-            if live is None:
-                raise
-            return _view(live, case_number)
-
-
-def _prepare(case_number: str, actor: str, engine: Engine | None) -> PayoutView:
+def prepare_payouts(case_number: str, *, actor: str = "system", engine: Engine | None = None) -> list[PayoutView]:
+    """The payout of each outgoing obligation of the case, in order: the live one where it
+    exists, else a new one committed before anything is sent. All of them in one transaction, so
+    a case paying has a payout for every obligation it pays (a crash leaves none half-prepared),
+    and two workers preparing at the same moment queue on the case: the second gets the first
+    one's payouts. A case decided before it had obligations has them opened from its type's
+    payment plan first."""
     with transaction(engine) as session:
-        case = load_case(session, case_number)
-        live = _live_payout(session, case.id)  # type: ignore[arg-type]
-        if live is not None:
-            return _view(live, case_number)
-        if case.status != CaseStatus.approved or not case.approved_fen:
-            raise RuleViolation(f"case {case_number} is {case.status.value}, not approved: nothing to pay")
-        member = session.get(Member, case.applicant_member_id)
-        if member is None or not member.bank_account_enc:
-            raise RuleViolation(f"case {case_number}: the applicant has no bank account on file")
-        attempt = 1 + int(session.execute(
-            select(func.count()).select_from(Payout).where(col(Payout.case_id) == case.id)
-        ).scalar_one())
-        reference = payout_reference(case_number, attempt)
-        if ledger.reserved_for_case(session, case) < case.approved_fen:
-            # An earlier attempt failed and gave its reservation back: reserve again.
-            ledger.reserve(session, case, case.approved_fen - ledger.reserved_for_case(session, case),
-                           key=f"reserve:{reference}")
-        payout = Payout(case_id=case.id, live_case_id=case.id, attempt=attempt, reference=reference,  # type: ignore[arg-type]
-                        amount_fen=case.approved_fen, payee_name=member.name, bank_account_enc=member.bank_account_enc,
-                        bank_account_masked=member.bank_account_masked or "", status=S.prepared)
-        session.add(payout)
-        session.flush()
-        apply_transition(session, case, CaseStatus.payout_pending, actor=actor, reason=f"payout {reference} prepared",
-                         payload={"reference": reference, "amount_fen": payout.amount_fen})
-        return _view(payout, case_number)
+        case = _locked_case(session, case_number)
+        owed = obligations.outgoing(session, case)
+        if not owed:
+            if case.status != CaseStatus.approved or not case.approved_fen:
+                raise RuleViolation(f"case {case_number} is {case.status.value}, not approved: nothing to pay")
+            obligations.open_plan(session, case, actor=actor)
+            owed = obligations.outgoing(session, case)
+        # Approved: every obligation still owed is paid (again, after a refusal a person looked
+        # at). Paying already: only the live payouts; a refused one waits for the case to be
+        # approved again.
+        again = case.status == CaseStatus.approved
+        views = [_prepare(session, case, obligation, actor, again) for obligation in owed]
+        return [view for view in views if view is not None]
+
+
+def _locked_case(session: Session, case_number: str) -> Case:
+    """The case row, locked until the transaction ends: whatever prepares or settles a payout of
+    a case takes this lock first, so two of them queue, and each sees what the other committed
+    (the obligations settled, the amount still reserved)."""
+    case = load_case(session, case_number)
+    return _lock_case(session, case.id)  # type: ignore[arg-type]
+
+
+def _payee(session: Session, case: Case, obligation: Obligation) -> Member:
+    member = None
+    if obligation.party == Party.member:
+        member = session.execute(select(Member).where(col(Member.member_number) == obligation.party_ref)
+                                 ).scalar_one_or_none()
+    if member is None or not member.bank_account_enc:
+        who = "the applicant" if member is not None and member.id == case.applicant_member_id else \
+            f"the {obligation.party.value} of obligation {obligation.seq}"
+        raise RuleViolation(f"case {case.case_number}: {who} has no bank account on file")
+    return member
+
+
+def _prepare(session: Session, case: Case, obligation: Obligation, actor: str, again: bool) -> PayoutView | None:
+    case_number = case.case_number
+    live = _live_payout(session, obligation.id)  # type: ignore[arg-type]
+    if live is not None:
+        return _view(live, case_number)
+    if obligation.state != ObligationState.open:
+        return None
+    attempts = int(session.execute(
+        select(func.count()).select_from(Payout).where(col(Payout.obligation_id) == obligation.id)
+    ).scalar_one())
+    if attempts and not again:
+        return None  # refused by the bank: a person looks once the case is back to approved
+    if case.status not in (CaseStatus.approved, CaseStatus.payout_pending) or not case.approved_fen:
+        raise RuleViolation(f"case {case_number} is {case.status.value}, not approved: nothing to pay")
+    member = _payee(session, case, obligation)
+    attempt = 1 + attempts
+    reference = payout_reference(case_number, attempt, obligation.seq)
+    owed = sum(o.outstanding_fen for o in obligations.outgoing(session, case) if o.state == ObligationState.open)
+    if (shortfall := owed - ledger.reserved_for_case(session, case)) > 0:
+        # An earlier attempt failed and gave its reservation back: the case holds what it owes again.
+        ledger.reserve(session, case, shortfall, key=f"reserve:{reference}")
+    payout = Payout(case_id=case.id, obligation_id=obligation.id, live_obligation_id=obligation.id,  # type: ignore[arg-type]
+                    attempt=attempt, reference=reference, amount_fen=obligation.amount_fen, payee_name=member.name,
+                    bank_account_enc=member.bank_account_enc,  # type: ignore[arg-type]
+                    bank_account_masked=member.bank_account_masked or "", status=S.prepared)
+    session.add(payout)
+    session.flush()
+    payload = {"reference": reference, "amount_fen": payout.amount_fen}
+    if case.status == CaseStatus.approved:
+        apply_transition(session, case, CaseStatus.payout_pending, actor=actor,
+                         reason=f"payout {reference} prepared", payload=payload)
+    else:  # the case is paying its other obligations already
+        append_event(session, actor=actor, action="payout_prepared", case_id=case.id, case_number=case_number,
+                     reason=f"payout {reference} prepared", payload=payload)
+    return _view(payout, case_number)
 
 
 def _load(session: Session, payout_id: int) -> tuple[Payout, Case]:
@@ -179,25 +219,59 @@ def apply_provider_view(payout_id: int, transfer: Transfer, engine: Engine | Non
 
             def record_paid(s: Session, c: Case) -> None:
                 ledger.settle(s, c, payout.amount_fen, key=f"pay:{payout.reference}", payout_id=payout.id)  # type: ignore[arg-type]
+                s.execute(update(Obligation).where(col(Obligation.id) == payout.obligation_id)
+                          .values(settled_fen=payout.amount_fen, state=ObligationState.settled, settled_at=utcnow()))
                 c.paid_fen = c.paid_fen + payout.amount_fen
                 s.add(c)
 
-            apply_transition(session, case, CaseStatus.paid, actor="system", reason=f"payout {payout.reference} succeeded",
-                             payload={"reference": payout.reference, "provider_id": transfer.provider_id}, effects=record_paid)
+            case = _lock_case(session, payout.case_id)
+            if _all_paid_with(session, case, payout):
+                apply_transition(session, case, CaseStatus.paid, actor="system",
+                                 reason=f"payout {payout.reference} succeeded",
+                                 payload={"reference": payout.reference, "provider_id": transfer.provider_id},
+                                 effects=record_paid)
+            else:
+                record_paid(session, case)
+                _back_to_a_person(session, case, payout, f"payout {payout.reference} succeeded")
             return S.succeeded
         if transfer.status == "failed":
             reason = (transfer.failure_reason or "failed")[:400]
             if not _move(session, payout, case.case_number, S.failed, reason=reason, provider_id=transfer.provider_id,
-                         failure_reason=reason, live_case_id=None, completed_at=utcnow()):
+                         failure_reason=reason, live_obligation_id=None, completed_at=utcnow()):
                 return _reread(session, payout_id)
-
-            def give_back(s: Session, c: Case) -> None:
-                ledger.release(s, c, key=f"release:{payout.reference}")
-
-            apply_transition(session, case, CaseStatus.approved, actor="system",
-                             reason=f"payout {payout.reference} failed: {reason}", effects=give_back)
+            case = _lock_case(session, payout.case_id)
+            ledger.release_amount(session, case, payout.amount_fen, key=f"release:{payout.reference}")
+            _back_to_a_person(session, case, payout, f"payout {payout.reference} failed: {reason}")
             return S.failed
         return payout.status  # still processing at the provider
+
+
+def _lock_case(session: Session, case_id: int) -> Case:
+    """The case row, locked: two payouts of one case ending at the same moment queue here, so
+    the second sees what the first settled."""
+    case = session.execute(select(Case).where(col(Case.id) == case_id).with_for_update()
+                           .execution_options(populate_existing=True)).scalar_one()
+    return case
+
+
+def _all_paid_with(session: Session, case: Case, payout: Payout) -> bool:
+    """Every outgoing obligation of the case is settled once ``payout`` is."""
+    return all(o.state == ObligationState.settled or o.id == payout.obligation_id
+               for o in obligations.outgoing(session, case))
+
+
+def _back_to_a_person(session: Session, case: Case, ended: Payout, reason: str) -> None:
+    """A payout ended and the case is not paid: when nothing else of it is on its way and the
+    bank refused one of its obligations, the case goes back to approved for a person to look."""
+    still_open = session.execute(select(func.count()).select_from(Payout).where(
+        col(Payout.case_id) == case.id, col(Payout.id) != ended.id, col(Payout.status).in_(OPEN_STATUSES))).scalar_one()
+    refused = session.execute(select(func.count()).select_from(Obligation).where(
+        col(Obligation.case_id) == case.id, col(Obligation.state) == ObligationState.open,
+        col(Obligation.id).in_(select(col(Payout.obligation_id)).where(col(Payout.case_id) == case.id)),
+        col(Obligation.id).not_in(select(col(Payout.live_obligation_id)).where(
+            col(Payout.case_id) == case.id, col(Payout.live_obligation_id).is_not(None))))).scalar_one()
+    if not still_open and refused and case.status == CaseStatus.payout_pending:
+        apply_transition(session, case, CaseStatus.approved, actor="system", reason=reason)
 
 
 def _reread(session: Session, payout_id: int) -> PayoutStatus:
@@ -235,8 +309,16 @@ def open_payout_ids(engine: Engine | None = None, older_than: timedelta = timede
 
 
 def pay_case(case_number: str, provider: PaymentProvider, *, actor: str = "system",
-             engine: Engine | None = None) -> PayoutView:
-    """Prepare (or find) the case's payout and send it. Safe to call any number of times."""
-    view = prepare_payout(case_number, actor=actor, engine=engine)
-    status = send_payout(view.id, provider, engine) if view.status in OPEN_STATUSES else view.status
-    return PayoutView(view.id, case_number, view.reference, status, view.amount_fen)
+             engine: Engine | None = None) -> list[PayoutView]:
+    """Prepare (or find) the payout of each outgoing obligation and send those still open, in
+    order. Safe to call any number of times."""
+    views = []
+    for view in prepare_payouts(case_number, actor=actor, engine=engine):
+        status = send_payout(view.id, provider, engine) if view.status in OPEN_STATUSES else view.status
+        views.append(PayoutView(view.id, case_number, view.reference, status, view.amount_fen))
+    return views
+
+
+def open_payouts_of(case_number: str, *, engine: Engine | None = None) -> list[int]:
+    """The case's payouts still on their way (prepared, submitted, unknown)."""
+    return [view.id for view in prepare_payouts(case_number, engine=engine) if view.status in OPEN_STATUSES]

@@ -11,7 +11,6 @@ from models.enums import CaseStatus
 from models.payouts import PayoutStatus
 from services import payment_provider, payouts, providers
 from services.db import transaction
-from services.payout_queries import live_payout_id
 from tasks.retry import retry_on_transient
 
 
@@ -20,8 +19,9 @@ def _provider() -> payment_provider.HttpPaymentProvider:
 
 
 @task(name="pay-case", retries=3, retry_delay_seconds=[2, 10, 30], retry_condition_fn=retry_on_transient)
-def pay_case_task(case_number: str) -> payouts.PayoutView:
-    """Prepare-or-find then send. A retry re-sends the same reference: never a second transfer."""
+def pay_case_task(case_number: str) -> list[payouts.PayoutView]:
+    """Prepare-or-find then send, for each payment the case owes. A retry re-sends the same
+    references: never a second transfer."""
     provider = _provider()
     try:
         return payouts.pay_case(case_number, provider)
@@ -38,9 +38,10 @@ def resolve_payout_task(payout_id: int) -> PayoutStatus:
         provider.close()
 
 
-@task(name="live-payout", retries=3, retry_delay_seconds=2, retry_condition_fn=retry_on_transient)
-def live_payout_task(case_number: str) -> int | None:
-    return live_payout_id(case_number)
+@task(name="open-payouts", retries=3, retry_delay_seconds=2, retry_condition_fn=retry_on_transient)
+def open_payouts_task(case_number: str) -> list[int]:
+    """The case's payouts still on their way (prepared, submitted, unknown)."""
+    return payouts.open_payouts_of(case_number)
 
 
 @task(name="list-open-payouts")

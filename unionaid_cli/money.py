@@ -41,11 +41,12 @@ def pay(case_number: str) -> None:
 
     provider = providers.payment()
     try:
-        view = payouts.pay_case(case_number, provider)
+        views = payouts.pay_case(case_number, provider)
     finally:
         provider.close()
-    typer.echo(f"payout {view.reference}: {view.status.value} ({format_fen(view.amount_fen)})")
-    if view.status.value in ("submitted", "unknown"):
+    for view in views:
+        typer.echo(f"payout {view.reference}: {view.status.value} ({format_fen(view.amount_fen)})")
+    if any(view.status.value in ("submitted", "unknown") for view in views):
         typer.echo("the outcome is not known yet; `unionaid payouts resolve` (or the resolver deployment) finishes it")
 
 

@@ -2,8 +2,8 @@
 
 The type's parts: the application form (``models.intake``), its intake and verification tasks
 (``tasks.hardship``: the registry is asked, the policy version in force on the day the
-application was received is applied), its approval decision (``decision``) and the engine's
-money steps. A campaign case (student aid) is decided by its campaign's runs, not here.
+application was received is applied), its approval decision (``decision``), its payment plan
+(the approved amount to the applicant, at once) and the engine's money steps. A campaign case (student aid) is decided by its campaign's runs, not here.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from models.enums import CaseStatus, CaseType
 from models.intake import application_schema
 from services.hardship_files import read_applications
 from services.intake import intake_hardship
+from services.obligations import pay_the_applicant
 from tasks.hardship import verify_task
 
 verify = Check(verify_task)
@@ -33,6 +34,7 @@ HARDSHIP = CaseTypeSpec(
         CaseStatus.payout_pending: settle_payout,
         CaseStatus.paid: close_paid,
     },
+    payment_plan=pay_the_applicant,
 )
 
 __all__ = ["HARDSHIP", "ApprovalDecision", "hardship_intake"]

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import cast
 
 from models.enums import CaseStatus, CaseType
-from models.ledger import Accounts
+from models.ledger import AccountKind, Accounts
 from models.payouts import PayoutStatus
 from models.reconciliation import OTHER_MONTH, UNPAID_NOT_AT_PROVIDER, DiscrepancyClass
 from services.reports.context import FINISHED, ReportContext
@@ -87,6 +87,8 @@ MONEY_COLUMNS = (
     Column("paid_month", "本月支付 paid this month", T.yuan),
     Column("paid_ytd", "累计支付 paid year to date", T.yuan),
     Column("remaining", "可用余额 remaining", T.yuan),
+    Column("owed", "应收未收 owed to the fund", T.yuan),
+    Column("recovered", "已收回 recovered", T.yuan),
     Column("used", "预算使用 budget used", T.percent),
 )
 
@@ -107,11 +109,16 @@ def money(ctx: ReportContext) -> Section:
         reserved = ctx.balances.get(accounts.reserved, 0)
         paid = ctx.balances.get(accounts.paid, 0)
         remaining = ctx.balances.get(accounts.available, 0)
+        owed = ctx.balances.get(accounts.of(AccountKind.receivable), 0)
+        recovered = -ctx.balances.get(accounts.of(AccountKind.recoveries), 0) - owed
         rows.append((programme.code, programme.name, case_type_label(programme.case_type), str(programme.year),
-                     budget, reserved, paid_in_month[programme.id], paid, remaining, share(reserved + paid, budget)))  # type: ignore[index]
+                     budget, reserved, paid_in_month[programme.id], paid, remaining, owed, recovered,  # type: ignore[index]
+                     share(reserved + paid, budget)))
     notes = (
         "Budget, reserved, paid year to date and remaining are the ledger's balances at the end of the period; "
-        "budget = reserved + paid year to date + remaining, to the fen.",
+        "budget + recovered = reserved + paid year to date + remaining, to the fen.",
+        "Owed to the fund: what employers and others still owe back (a wage advance's repayment), open "
+        "receivables; recovered: what has come back so far, available again.",
         "Paid this month: payouts settled in the month (ledger postings dated in it). A programme is one budget "
         "year, so paid year to date is everything paid from that year's budget.",
         "Budget used = (reserved + paid) / budget.",

@@ -74,7 +74,7 @@ def test_a_small_grant_is_checked_approved_paid_and_closed_by_the_one_driver(gra
     assert case_flow(number) == "closed"
     case, actions = stored(grants, number)
     assert (case.approved_fen, case.paid_fen) == (25000, 25000)
-    assert actions == ["submit", "start_check", "check_passed", "approve", "release_payout",
+    assert actions == ["submit", "start_check", "check_passed", "approve", "obligations_opened", "release_payout",
                        "payout_submitted", "payout_succeeded", "payout_succeeded", "close"]
     funds = {(row.programme, row.year): row for row in ledger.funds(grants)}[(PROGRAMME, factories.YEAR)]
     assert (funds.paid_fen, funds.reserved_fen, funds.remaining_fen) == (25000, 0, 500_000 - 25000)

@@ -101,4 +101,4 @@ def test_a_decision_applied_again_after_the_case_moved_on_changes_nothing_and_is
     assert detail.case.status == CaseStatus.approved and detail.case.approved_fen == 150000
     with transaction(services_up) as s:
         actions = list(s.execute(select(AuditEvent.action).where(AuditEvent.case_number == case.case_number)).scalars())
-    assert "decision_refused" not in actions and actions[-1] == "approve"
+    assert "decision_refused" not in actions and actions[-2:] == ["approve", "obligations_opened"]

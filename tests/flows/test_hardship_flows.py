@@ -47,7 +47,8 @@ def test_an_application_is_verified_approved_paid_and_closed(services_up):
                                                .order_by(AuditEvent.seq)).scalars()]
         assert verify_chain(s).intact
     assert (case.paid_fen, case.status) == (150000, CaseStatus.closed)
-    assert actions == ["submit", "start_verification", "verification_passed", "approve", "release_payout",
+    assert actions == ["submit", "start_verification", "verification_passed", "approve", "obligations_opened",
+                       "release_payout",
                        "payout_submitted", "payout_succeeded", "payout_succeeded", "close"]
 
 

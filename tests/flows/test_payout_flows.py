@@ -65,7 +65,7 @@ def test_the_resolver_finishes_a_payout_left_unknown(approved_cases, flow_db, sa
     httpx.post(f"{sandbox}/sandbox/faults", json={"share_lost_response": 1.0}).raise_for_status()
     from services import payouts, providers
 
-    view = payouts.pay_case(approved_cases[0], providers.payment())
+    [view] = payouts.pay_case(approved_cases[0], providers.payment())
     assert view.status.value == "unknown"
     httpx.post(f"{sandbox}/sandbox/faults", json={"share_lost_response": 0.0}).raise_for_status()
     assert resolve_open_payouts(older_than_seconds=0) == {"succeeded": 1}

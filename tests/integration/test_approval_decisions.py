@@ -87,9 +87,12 @@ def test_a_single_approval_is_in_the_trail_with_the_amount_and_one_approver(wait
     engine, case = waiting
     approvals.approve_case(case.case_number, approver="AP1", amount_fen=250000, reason="eligible", engine=engine)
     with transaction(engine) as s:
-        last = case_history(s, case.case_number)[-1]
+        last, opened = case_history(s, case.case_number)[-2:]
         assert (last.action, last.actor, last.reason, last.from_status, last.to_status, last.payload) == (
             "approve", "AP1", "eligible", "awaiting_approval", "approved", {"approved_fen": 250000, "approvers": 1})
+        assert (opened.action, opened.actor, opened.payload["obligations"]) == ("obligations_opened", "AP1", [
+            {"seq": 1, "direction": "out", "party": "member", "purpose": "living_relief", "amount_fen": 250000,
+             "due_on": None}])
 
 
 def test_the_first_of_two_approvals_is_in_the_trail_and_leaves_the_case_waiting(large):
@@ -122,5 +125,6 @@ def test_the_second_approval_moves_the_case_and_names_two_approvers_in_the_trail
         approvals.approve_case(number, approver="AP1", amount_fen=800000, reason="again", engine=engine)
     approvals.approve_case(number, approver="AP2", amount_fen=800000, reason="agree", engine=engine)
     with transaction(engine) as s:
-        last = case_history(s, number)[-1]
+        last, opened = case_history(s, number)[-2:]
         assert (last.action, last.actor, last.payload) == ("approve", "AP2", {"approved_fen": 800000, "approvers": 2})
+        assert (opened.action, opened.actor) == ("obligations_opened", "AP2")

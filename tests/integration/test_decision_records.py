@@ -79,7 +79,7 @@ def test_an_unknown_payout_outcome_is_in_the_trail_with_the_error_cut_to_length(
         def create_transfer(self, *args, **kwargs):
             raise OutcomeUnknown("e" * 450)
 
-    view = payouts.pay_case(case.case_number, LostWithALongError(), engine=engine)
+    [view] = payouts.pay_case(case.case_number, LostWithALongError(), engine=engine)
     with transaction(engine) as s:
         last = case_history(s, case.case_number)[-1]
         assert (last.action, last.from_status, last.to_status, last.reason) == (

@@ -1,14 +1,21 @@
-"""Chaos: 1,000 payouts through the payment sandbox with every fault at once and workers killed.
+"""Chaos: 1,000 cases, 1,200 payments, through the payment sandbox with every fault at once and
+workers killed.
 
-What is proved, on SQLite and on PostgreSQL:
+Most cases are hardship aid (one payment: the approved amount to the applicant); every fifth is
+a wage advance (``tests/wage_advance``): two payments out to the worker and the employer's
+repayment owed back. A *payment* below is one outgoing obligation of a case: its references are
+``<case>-P<n>`` for the first and ``<case>-O2-P<n>`` for the second. What is proved, on SQLite
+and on PostgreSQL:
 - the payout work runs in worker processes (``tests/chaos_worker.py``) that this test SIGKILLs
   at random moments and restarts, and that also kill themselves just before and just after a
   send; the sandbox meanwhile answers with 5xx, 429, hangs past the client's read timeout after
   committing, cuts responses after committing, adds latency, and definitely fails a few payees;
 - afterwards, with the faults off and the resolver run until nothing is open, and the failed
-  payees re-paid once the bank accepts them: no case was paid twice, no case was left unpaid,
-  no payout is left prepared, submitted or unknown, and our ledger equals the provider's
-  statement to the fen, reference by reference.
+  payees re-paid once the bank accepts them: no payment was made twice, none was left unpaid,
+  every case is paid in full, no payout is left prepared, submitted or unknown, and our ledger
+  equals the provider's statement to the fen, reference by reference;
+- the wage advances' repayments stay owed (receivable) until they are received, then the
+  budget has them back; the ledger's lines sum to zero.
 
 The sandbox runs in this process on a real socket with its own SQLite file. Its counters
 (``/sandbox/transfers/count``) show which faults really hit, so the test fails if the chaos
@@ -48,19 +55,21 @@ from starlette.requests import ClientDisconnect
 
 from models.cases import Case
 from models.enums import CaseStatus, CaseType, Role
-from models.ledger import Accounts
+from models.ledger import AccountKind, Accounts, LedgerLine
 from models.members import Member
 from models.money import format_fen
-from models.payouts import OPEN_STATUSES, Payout, PayoutStatus
+from models.payouts import OPEN_STATUSES, Payout, PayoutStatus, obligation_key
+from models.payouts import outcome as payouts_outcome
 from sandbox import payment
 from sandbox.testing import running_server
-from services import approvals, ledger, org, payouts
+from services import approvals, ledger, obligations, org, payouts
 from services.audit import verify_chain
 from services.cases import open_case, transition_case
 from services.db import transaction
 from services.payment_provider import HttpPaymentProvider, parse_statement
 from services.settings import get_settings
 from tests import factories
+from tests.wage_advance import REPAY_BY, WAGE_ADVANCE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -70,6 +79,9 @@ MEMBERS = 100  # so most members have several cases
 FAILING_MEMBERS = (7, 42, 77)  # their bank rejects every transfer while the knob is on
 PROGRAMME = "HA-CHAOS"
 ACCOUNTS = Accounts(PROGRAMME, factories.YEAR)
+ADVANCE_EVERY = 5  # every fifth case is a wage advance: two payments out, one repayment in
+ADVANCES = "WA-CHAOS"
+ADVANCE_ACCOUNTS = Accounts(ADVANCES, factories.YEAR)
 MAX_FEN = 300_000
 BUDGET_FEN = CASES * MAX_FEN
 WORKERS = 2  # the machine has 2 cores; concurrency itself is tested in test_payouts.py
@@ -101,7 +113,7 @@ def test_a_thousand_payouts_under_every_fault_and_killed_workers_pay_each_case_e
     timings: dict[str, float] = {}
 
     started = time.perf_counter()
-    amounts = approved_cases(engine, tmp_path, rng)
+    amounts, advances = approved_cases(engine, tmp_path, rng)  # payment -> fen, wage advance case -> fen
     timings["set-up"] = time.perf_counter() - started
 
     failing_accounts = [factories.bank_card(i) for i in FAILING_MEMBERS]
@@ -113,7 +125,7 @@ def test_a_thousand_payouts_under_every_fault_and_killed_workers_pay_each_case_e
         set_faults(sandbox, {**CHAOS, "fail_payee_accounts": failing_accounts, "seed": seed})
 
         started = time.perf_counter()
-        pool = WorkerPool(tmp_path, database_url(engine), sandbox, sorted(amounts), rng,
+        pool = WorkerPool(tmp_path, database_url(engine), sandbox, sorted(set(map(case_number, amounts))), rng,
                           progress=lambda: payout_progress(engine))
         pool.run()
         timings["chaos"] = time.perf_counter() - started
@@ -126,7 +138,8 @@ def test_a_thousand_payouts_under_every_fault_and_killed_workers_pay_each_case_e
         provider = provider_for(sandbox)
         resolver_rounds = resolve_everything(engine, provider)
         failed_cases = cases_awaiting_a_person(engine)
-        repaid = {number: payouts.pay_case(number, provider, engine=engine).status for number in sorted(failed_cases)}
+        repaid = {number: payouts_outcome(v.status for v in payouts.pay_case(number, provider, engine=engine))
+                  for number in sorted(failed_cases)}
         resolver_rounds += resolve_everything(engine, provider)
         timings["resolve and re-pay"] = time.perf_counter() - started
 
@@ -138,19 +151,23 @@ def test_a_thousand_payouts_under_every_fault_and_killed_workers_pay_each_case_e
 
     # --- what happened ---
     faults_hit = fault_counts(attempts)
-    successes_per_case = Counter(case_of(t["reference"]) for t in transfers if t["status"] == "succeeded")
-    paid_twice = sorted(number for number, n in successes_per_case.items() if n > 1)
+    successes_per_payment = Counter(payment_of(t["reference"]) for t in transfers if t["status"] == "succeeded")
+    paid_twice = sorted(key for key, n in successes_per_payment.items() if n > 1)
     status_of = {t["reference"]: t["status"] for t in transfers}
     sent = references_sent(create_log, status_of)
 
     with transaction(engine) as session:
         cases = {c.case_number: c for c in session.execute(select(Case)).scalars()}
         ours = list(session.execute(select(Payout)).scalars())
-        paid_balance = ledger.balance(session, ACCOUNTS.paid)
-        reserved_balance = ledger.balance(session, ACCOUNTS.reserved)
-        available_balance = ledger.balance(session, ACCOUNTS.available)
+        paid_balance = sum(ledger.balance(session, accounts.paid) for accounts in (ACCOUNTS, ADVANCE_ACCOUNTS))
+        reserved_balance = sum(ledger.balance(session, a.reserved) for a in (ACCOUNTS, ADVANCE_ACCOUNTS))
+        available = {a.programme_code: ledger.balance(session, a.available) for a in (ACCOUNTS, ADVANCE_ACCOUNTS)}
+        owed_back = ledger.balance(session, ADVANCE_ACCOUNTS.of(AccountKind.receivable))
         chain = verify_chain(session)
-    lost = sorted(number for number, amount in amounts.items()
+    owed_per_case: Counter[str] = Counter()
+    for key, amount in amounts.items():
+        owed_per_case[case_number(key)] += amount
+    lost = sorted(number for number, amount in owed_per_case.items()
                   if cases[number].status != CaseStatus.paid or cases[number].paid_fen != amount)
     still_open = sorted(p.reference for p in ours if p.status in OPEN_STATUSES)
 
@@ -177,9 +194,10 @@ def test_a_thousand_payouts_under_every_fault_and_killed_workers_pay_each_case_e
           f"in {resolver_rounds} rounds; {len(failed_cases)} cases of the {len(FAILING_MEMBERS)} failing payees "
           f"failed definitively and were re-paid; audit: {chain}")
     show(f"chaos[{db}] create requests: {sent.most_per_reference} at most for one reference, "
-          f"{sent.most_per_case} at most for one case; {len(sent.refs_of_case)} cases sent under "
-          f"{sum(map(len, sent.refs_of_case.values()))} references")
-    show(f"chaos[{db}]: {len(amounts)} payouts, {kills} kills, {len(paid_twice)} cases paid twice, "
+          f"{sent.most_per_payment} at most for one payment; {len(sent.refs_of_payment)} payments sent under "
+          f"{sum(map(len, sent.refs_of_payment.values()))} references")
+    show(f"chaos[{db}]: {len(owed_per_case)} cases, {len(amounts)} payments, {kills} kills, "
+         f"{len(paid_twice)} payments made twice, "
           f"{len(sent.abandoned)} references given up without a definite failure, "
           f"{len(sent.sent_after_success)} sent after the case's success, {len(sent.conflicts)} conflicts, "
           f"{len(lost)} lost, {len(still_open)} unknown/submitted/prepared, "
@@ -196,10 +214,10 @@ def test_a_thousand_payouts_under_every_fault_and_killed_workers_pay_each_case_e
     # --- exactly once, from the provider's own log of create requests ---
     # A resend uses the payout's reference, always with the same details: never a conflict.
     assert sent.conflicts == [], sent.conflicts[:10]
-    # Each case has exactly one reference whose create requests made a transfer that succeeded ...
+    # Each payment has exactly one reference whose create requests made a transfer that succeeded ...
     assert paid_twice == [], paid_twice[:10]
-    assert sorted(successes_per_case) == sorted(amounts) and set(successes_per_case.values()) == {1}
-    assert sorted(sent.refs_of_case) == sorted(amounts)
+    assert sorted(successes_per_payment) == sorted(amounts) and set(successes_per_payment.values()) == {1}
+    assert sorted(sent.refs_of_payment) == sorted(amounts)
     # ... every other reference it was sent under ended in the bank's definite failure (a new
     # reference only after that, never after a timeout, a 5xx or a lost answer) ...
     assert sent.abandoned == [], sent.abandoned[:10]
@@ -207,51 +225,72 @@ def test_a_thousand_payouts_under_every_fault_and_killed_workers_pay_each_case_e
     assert sent.sent_after_success == [], sent.sent_after_success[:10]
     # ... and a case was sent under a second reference only when the bank refused its first: only
     # the failing payees' transfers failed, and each such case was re-paid once under a new reference.
-    failing_payees_cases = cases_of_members(engine, [f"M{i:04d}" for i in FAILING_MEMBERS])
-    refused_first = {number for number, refs in sent.refs_of_case.items() if status_of.get(refs[0]) == "failed"}
+    failing_payees_cases = {key for key in amounts if case_number(key) in
+                            cases_of_members(engine, [f"M{i:04d}" for i in FAILING_MEMBERS])}  # their payments
+    refused_first = {number for number, refs in sent.refs_of_payment.items() if status_of.get(refs[0]) == "failed"}
     assert refused_first <= failing_payees_cases
-    assert {number for number, refs in sent.refs_of_case.items() if len(refs) > 1} == refused_first
+    assert {number for number, refs in sent.refs_of_payment.items() if len(refs) > 1} == refused_first
     assert lost == [] and still_open == []
-    assert set(failed_cases) == refused_first and all(s == PayoutStatus.succeeded for s in repaid.values())
+    assert set(failed_cases) == set(map(case_number, refused_first))
+    assert all(s == PayoutStatus.succeeded for s in repaid.values())
     assert all(p.status == PayoutStatus.failed for p in ours
                if p.status != PayoutStatus.succeeded), "only the failing payees' attempts may have failed"
-    assert {case_of(p.reference) for p in ours if p.status == PayoutStatus.failed} == refused_first
+    assert {payment_of(p.reference) for p in ours if p.status == PayoutStatus.failed} == refused_first
     # A failing payee's case the bank did not refuse had its transfer made only after the faults
     # were lifted (its worker was killed before any create request got through; the resolver sent
     # it later). Most are sent, and refused, under the faults: the refusal path really ran.
     made_at = {r["reference"]: r["seq"] for r in create_log if r["outcome"].split("+")[0] == "created"}
-    assert all(made_at[sent.refs_of_case[number][0]] > last_under_faults
+    assert all(made_at[sent.refs_of_payment[number][0]] > last_under_faults
                for number in failing_payees_cases - refused_first), (last_under_faults, failing_payees_cases - refused_first)
     assert len(refused_first) * 2 > len(failing_payees_cases), (len(refused_first), len(failing_payees_cases))
     # --- every fen accounted for ---
     assert our_view == statement_view, "our payouts and the provider's statement differ by reference"
     assert paid_balance == statement_paid == our_paid == sum(amounts.values())
-    assert reserved_balance == 0 and available_balance == BUDGET_FEN - paid_balance
+    advanced = sum(advances.values())
+    assert reserved_balance == 0 and available == {PROGRAMME: BUDGET_FEN - (paid_balance - advanced),
+                                                   ADVANCES: BUDGET_FEN - advanced}
+    # --- what the wage advances are owed: open until it comes in, then back in the budget ---
+    assert owed_back == advanced
+    for number, fen in sorted(advances.items()):
+        obligations.record_receipt(number, 3, amount_fen=fen, reference=f"EMP-REPAID-{number}", received_on=REPAY_BY,
+                                   actor="FI1", engine=engine)
+    with transaction(engine) as session:
+        assert ledger.balance(session, ADVANCE_ACCOUNTS.of(AccountKind.receivable)) == 0
+        assert ledger.balance(session, ADVANCE_ACCOUNTS.available) == BUDGET_FEN
+        assert session.execute(select(func.sum(LedgerLine.amount_fen))).scalar_one() == 0
     assert chain.intact, str(chain)
 
 
 # --- set-up through the services ---------------------------------------------------------------
 
 
-def approved_cases(engine: Engine, tmp_path: Path, rng: random.Random) -> dict[str, int]:
-    """CASES approved hardship cases with random amounts, spread over MEMBERS members: case -> fen."""
+def approved_cases(engine: Engine, tmp_path: Path, rng: random.Random) -> tuple[dict[str, int], dict[str, int]]:
+    """CASES approved cases with random amounts, spread over MEMBERS members, every ADVANCE_EVERY-th
+    a wage advance: payment -> fen (as ``payment_of`` names them), and wage advance case -> fen."""
     factories.organisation(engine)
     factories.members(engine, tmp_path, count=MEMBERS)
     ledger.add_programme(PROGRAMME, "Chaos relief", CaseType.hardship, factories.YEAR, BUDGET_FEN, engine=engine)
+    ledger.add_programme(ADVANCES, "Chaos advances", WAGE_ADVANCE, factories.YEAR, BUDGET_FEN, engine=engine)
     org.add_staff("AP9", "Approver with a high limit", "D000", [Role.approver], MAX_FEN, engine=engine)
-    amounts = {}
-    for _ in range(CASES):
+    amounts, advances = {}, {}
+    for n in range(CASES):
         member = rng.randint(1, MEMBERS)
         fen = rng.randint(10_000, MAX_FEN)  # odd fen on purpose: the statement must agree to the fen
-        case = open_case(case_type=CaseType.hardship, category="living_relief", applicant_member_number=f"M{member:04d}",
-                         requested_fen=fen, submitted_by="CW1", engine=engine, programme_code=PROGRAMME,
-                         local_year=factories.YEAR)
+        advance = n % ADVANCE_EVERY == ADVANCE_EVERY - 1
+        case = open_case(case_type=WAGE_ADVANCE if advance else CaseType.hardship,
+                         category="wage_arrears" if advance else "living_relief",
+                         applicant_member_number=f"M{member:04d}", requested_fen=fen, submitted_by="CW1",
+                         engine=engine, programme_code=ADVANCES if advance else PROGRAMME, local_year=factories.YEAR)
         transition_case(case.case_number, CaseStatus.verifying, actor="system", reason="start", engine=engine)
         transition_case(case.case_number, CaseStatus.awaiting_approval, actor="system", reason="checks passed",
                         engine=engine)
         approvals.approve_case(case.case_number, approver="AP9", amount_fen=fen, reason="chaos", engine=engine)
-        amounts[case.case_number] = fen
-    return amounts
+        if advance:  # the plan: half (rounded down) first, the rest second
+            amounts[case.case_number], amounts[f"{case.case_number}-O2"] = fen // 2, fen - fen // 2
+            advances[case.case_number] = fen
+        else:
+            amounts[case.case_number] = fen
+    return amounts, advances
 
 
 def database_url(engine: Engine) -> str:
@@ -382,41 +421,41 @@ def payout_progress(engine: Engine) -> tuple[object, ...]:
 
 @dataclass
 class ReferencesSent:
-    """What the provider's log of create requests says about the references each case was sent under."""
+    """What the provider's log of create requests says about the references each payment was sent under."""
 
-    refs_of_case: dict[str, list[str]]  # case -> its references, in the order they were first sent
+    refs_of_payment: dict[str, list[str]]  # payment -> its references, in the order they were first sent
     abandoned: list[str]  # references given up (another one used later) without the bank's definite failure
-    sent_after_success: list[str]  # create requests under another reference after one of the case's succeeded
+    sent_after_success: list[str]  # create requests under another reference after one of the payment's succeeded
     conflicts: list[str]  # a reference resent with other details
     most_per_reference: int
-    most_per_case: int
+    most_per_payment: int
 
 
 def references_sent(log: list[dict[str, Any]], status_of: dict[str, str]) -> ReferencesSent:
     """``log``: the sandbox's create requests in arrival order; ``status_of``: reference -> the
     status of the transfer it made (only references whose create requests made one)."""
-    refs_of_case: dict[str, list[str]] = {}
-    success_seq: dict[str, int] = {}  # case -> seq of the request that created its succeeded transfer
+    refs_of_payment: dict[str, list[str]] = {}
+    success_seq: dict[str, int] = {}  # payment -> seq of the request that created its succeeded transfer
     per_reference: Counter[str] = Counter()
-    per_case: Counter[str] = Counter()
+    per_payment: Counter[str] = Counter()
     conflicts = []
     for request in log:
         ref, outcome = request["reference"], request["outcome"]
-        case = case_of(ref)
+        case = payment_of(ref)
         per_reference[ref] += 1
-        per_case[case] += 1
-        if ref not in refs_of_case.setdefault(case, []):
-            refs_of_case[case].append(ref)
+        per_payment[case] += 1
+        if ref not in refs_of_payment.setdefault(case, []):
+            refs_of_payment[case].append(ref)
         if outcome.startswith("conflict"):
             conflicts.append(ref)
         if outcome.split("+")[0] == "created" and status_of.get(ref) == "succeeded":
             success_seq.setdefault(case, request["seq"])
-    sent_after_success = sorted({r["reference"] for r in log if case_of(r["reference"]) in success_seq
-                                 and r["seq"] > success_seq[case_of(r["reference"])]
+    sent_after_success = sorted({r["reference"] for r in log if payment_of(r["reference"]) in success_seq
+                                 and r["seq"] > success_seq[payment_of(r["reference"])]
                                  and status_of.get(r["reference"]) != "succeeded"})
-    abandoned = sorted(ref for refs in refs_of_case.values() for ref in refs[:-1] if status_of.get(ref) != "failed")
-    return ReferencesSent(refs_of_case, abandoned, sent_after_success, conflicts,
-                          max(per_reference.values(), default=0), max(per_case.values(), default=0))
+    abandoned = sorted(ref for refs in refs_of_payment.values() for ref in refs[:-1] if status_of.get(ref) != "failed")
+    return ReferencesSent(refs_of_payment, abandoned, sent_after_success, conflicts,
+                          max(per_reference.values(), default=0), max(per_payment.values(), default=0))
 
 
 class _KilledClientNoise(logging.Filter):
@@ -491,5 +530,10 @@ def months_since(first: datetime) -> list[str]:
     return months
 
 
-def case_of(reference: str) -> str:
-    return reference.rsplit("-P", 1)[0]
+def payment_of(reference: str) -> str:
+    """The payment a reference pays: ``<case>`` (its first obligation) or ``<case>-O2``."""
+    return obligation_key(reference)
+
+
+def case_number(payment: str) -> str:
+    return payment.split("-O", 1)[0]

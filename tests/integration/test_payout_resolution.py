@@ -2,6 +2,7 @@
 sent again with the same reference, a provider that cannot answer leaves the payout open with
 the error noted, and only open payouts old enough are picked up."""
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -49,7 +50,7 @@ def _payout(engine, payout_id):
 
 def test_a_request_that_never_reached_the_provider_is_sent_again_and_pays_once(approved, sandbox):
     engine, number = approved
-    view = payouts.pay_case(number, RequestLostOnTheWay(), engine=engine)
+    [view] = payouts.pay_case(number, RequestLostOnTheWay(), engine=engine)
     assert view.status == PayoutStatus.unknown
     assert transfers_for(sandbox, view.reference)["create_requests"] == 0
     assert payouts.resolve_payout(view.id, provider_for(sandbox), engine=engine) == PayoutStatus.succeeded
@@ -60,7 +61,7 @@ def test_a_request_that_never_reached_the_provider_is_sent_again_and_pays_once(a
 
 def test_a_provider_that_cannot_answer_leaves_the_payout_open_with_the_error_noted(approved, sandbox):
     engine, number = approved
-    view = payouts.pay_case(number, RequestLostOnTheWay(), engine=engine)
+    [view] = payouts.pay_case(number, RequestLostOnTheWay(), engine=engine)
     down = ProviderCannotAnswer("x" * 500)
     assert payouts.resolve_payout(view.id, down, engine=engine) == PayoutStatus.unknown
     assert down.queries == [view.reference]
@@ -78,7 +79,7 @@ def test_an_error_noted_on_one_payout_touches_no_other(engine, tmp_path, sandbox
         case = factories.awaiting_approval(engine, requested_fen=100000)
         approvals.approve_case(case.case_number, approver="AP1", amount_fen=100000, reason="ok", engine=engine)
         numbers.append(case.case_number)
-    first, second = (payouts.pay_case(n, RequestLostOnTheWay(), engine=engine) for n in numbers)
+    [first], [second] = (payouts.pay_case(n, RequestLostOnTheWay(), engine=engine) for n in numbers)
     payouts.resolve_payout(first.id, ProviderCannotAnswer("down"), engine=engine)
     assert _payout(engine, first.id).last_error == "down"
     assert _payout(engine, second.id).last_error == "connection reset before the request was sent"
@@ -86,7 +87,7 @@ def test_an_error_noted_on_one_payout_touches_no_other(engine, tmp_path, sandbox
 
 def test_only_open_payouts_not_touched_for_a_while_are_picked_up_in_id_order(approved, sandbox):
     engine, number = approved
-    paid = payouts.pay_case(number, provider_for(sandbox), engine=engine)
+    [paid] = payouts.pay_case(number, provider_for(sandbox), engine=engine)
     assert paid.status == PayoutStatus.succeeded
     assert payouts.open_payout_ids(engine) == []  # a finished payout is never picked up
     with transaction(engine) as s:  # make it look open again, twice over, to see the order and the age filter
@@ -135,7 +136,7 @@ def test_a_release_is_posted_as_a_release(approved):
 
 def test_noting_an_error_on_a_payout_marks_when_it_was_last_touched(approved, sandbox):
     engine, number = approved
-    view = payouts.pay_case(number, RequestLostOnTheWay(), engine=engine)
+    [view] = payouts.pay_case(number, RequestLostOnTheWay(), engine=engine)
     before = _payout(engine, view.id).updated_at
     payouts.resolve_payout(view.id, ProviderCannotAnswer(), engine=engine)
     assert _payout(engine, view.id).updated_at > before
@@ -166,7 +167,7 @@ class AnotherWorkerRecordsFirst:
 @pytest.mark.parametrize("answer", ["succeeded", "failed"])
 def test_an_answer_another_worker_recorded_first_is_reported_and_nothing_is_posted_twice(approved, sandbox, answer):
     engine, number = approved
-    view = payouts.pay_case(number, RequestLostOnTheWay(), engine=engine)
+    [view] = payouts.pay_case(number, RequestLostOnTheWay(), engine=engine)
     with transaction(engine) as s:
         postings = s.execute(select(func.count()).select_from(LedgerPosting)).scalar_one()
     theirs = PayoutStatus(answer)
@@ -182,7 +183,7 @@ def test_an_answer_another_worker_recorded_first_is_reported_and_nothing_is_post
 
 def test_a_payout_exactly_as_old_as_asked_is_picked_up(approved, sandbox, monkeypatch):
     engine, number = approved
-    view = payouts.pay_case(number, RequestLostOnTheWay(), engine=engine)
+    [view] = payouts.pay_case(number, RequestLostOnTheWay(), engine=engine)
     now = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
     monkeypatch.setattr(payouts, "utcnow", lambda: now)
     with transaction(engine) as s:
@@ -199,7 +200,7 @@ def test_open_payouts_come_in_id_order_also_when_postgresql_stores_them_out_of_o
     for _ in range(3):
         case = factories.awaiting_approval(engine, requested_fen=100000)
         approvals.approve_case(case.case_number, approver="AP1", amount_fen=100000, reason="ok", engine=engine)
-        ids.append(payouts.pay_case(case.case_number, RequestLostOnTheWay(), engine=engine).id)
+        ids.extend(v.id for v in payouts.pay_case(case.case_number, RequestLostOnTheWay(), engine=engine))
     with transaction(engine) as s:
         s.execute(update(Payout).where(Payout.id == ids[0]).values(last_error="noted again"))
     assert payouts.open_payout_ids(engine) == sorted(ids)
@@ -215,7 +216,7 @@ def test_a_reservation_of_one_fen_is_given_back_whole(engine, tmp_path):
 
 def test_a_payout_that_succeeded_is_posted_as_paid_against_that_payout(approved, sandbox):
     engine, number = approved
-    view = payouts.pay_case(number, provider_for(sandbox), engine=engine)
+    [view] = payouts.pay_case(number, provider_for(sandbox), engine=engine)
     with transaction(engine) as s:
         posting = s.execute(select(LedgerPosting).where(LedgerPosting.idempotency_key == f"pay:{view.reference}")
                             ).scalar_one()
@@ -226,7 +227,7 @@ def test_a_provider_answer_is_recorded_on_the_payout_and_in_the_cases_history(ap
     from models.audit import AuditEvent
 
     engine, number = approved
-    view = payouts.pay_case(number, RequestLostOnTheWay(), engine=engine)
+    [view] = payouts.pay_case(number, RequestLostOnTheWay(), engine=engine)
     answer = Transfer(view.reference, "PRV-77", "succeeded", view.amount_fen, None, None)
     assert payouts.apply_provider_view(view.id, answer, engine=engine) == PayoutStatus.succeeded
     stored = _payout(engine, view.id)
@@ -242,7 +243,7 @@ def test_a_provider_answer_for_another_reference_or_amount_is_refused_naming_bot
     from models.errors import PermanentError
 
     engine, number = approved
-    view = payouts.pay_case(number, RequestLostOnTheWay(), engine=engine)
+    [view] = payouts.pay_case(number, RequestLostOnTheWay(), engine=engine)
     other = Transfer(f"{number}-P9", "PRV-1", "succeeded", view.amount_fen, None, None)
     with pytest.raises(PermanentError) as caught:
         payouts.apply_provider_view(view.id, other, engine=engine)
@@ -261,7 +262,7 @@ def _two_unknown_payouts(engine, tmp_path):
     for _ in range(2):
         case = factories.awaiting_approval(engine, requested_fen=100000)
         approvals.approve_case(case.case_number, approver="AP1", amount_fen=100000, reason="ok", engine=engine)
-        views.append(payouts.pay_case(case.case_number, RequestLostOnTheWay(), engine=engine))
+        views.extend(payouts.pay_case(case.case_number, RequestLostOnTheWay(), engine=engine))
     return views
 
 
@@ -283,11 +284,11 @@ def test_each_send_is_counted_and_moving_one_payout_leaves_the_others_as_they_we
 
 def test_a_definite_failure_is_recorded_with_its_reason_and_when_and_frees_the_case(approved, sandbox):
     engine, number = approved
-    view = payouts.pay_case(number, RequestLostOnTheWay(), engine=engine)
+    [view] = payouts.pay_case(number, RequestLostOnTheWay(), engine=engine)
     answer = Transfer(view.reference, "PRV-9", "failed", view.amount_fen, "account closed", None)
     assert payouts.apply_provider_view(view.id, answer, engine=engine) == PayoutStatus.failed
     stored = _payout(engine, view.id)
-    assert (stored.failure_reason, stored.live_case_id) == ("account closed", None) and stored.completed_at is not None
+    assert (stored.failure_reason, stored.live_obligation_id) == ("account closed", None) and stored.completed_at is not None
 
 
 @pytest.mark.parametrize("given,kept", [(None, "failed"), ("", "failed"), ("x" * 450, "x" * 400)])
@@ -296,7 +297,7 @@ def test_a_failure_keeps_the_providers_reason_cut_to_400_characters_or_failed_wh
     from models.audit import AuditEvent
 
     engine, number = approved
-    view = payouts.pay_case(number, RequestLostOnTheWay(), engine=engine)
+    [view] = payouts.pay_case(number, RequestLostOnTheWay(), engine=engine)
     answer = Transfer(view.reference, "PRV-9", "failed", view.amount_fen, given, None)
     assert payouts.apply_provider_view(view.id, answer, engine=engine) == PayoutStatus.failed
     stored = _payout(engine, view.id)
@@ -322,7 +323,7 @@ class ProviderAnswers:
 
 def test_a_send_the_provider_asks_us_to_retry_stays_submitted_with_the_error_noted(approved):
     engine, number = approved
-    view = payouts.prepare_payout(number, engine=engine)
+    [view] = payouts.prepare_payouts(number, engine=engine)
     status = payouts.send_payout(view.id, ProviderAnswers(RetryableError("429 too many requests")), engine=engine)
     stored = _payout(engine, view.id)
     assert (status, stored.status, stored.last_error) == (PayoutStatus.submitted, PayoutStatus.submitted,
@@ -333,7 +334,7 @@ def test_a_send_the_provider_refuses_is_noted_on_that_payout_and_raised(approved
     from models.errors import PermanentError
 
     engine, number = approved
-    view = payouts.prepare_payout(number, engine=engine)
+    [view] = payouts.prepare_payouts(number, engine=engine)
     with pytest.raises(PermanentError, match="400 signature rejected"):
         payouts.send_payout(view.id, ProviderAnswers(PermanentError("400 signature rejected")), engine=engine)
     stored = _payout(engine, view.id)
@@ -353,7 +354,7 @@ def test_a_send_another_worker_started_first_is_begun_again_and_sent_once(approv
     engine, number = approved
     with transaction(engine) as s:
         case = load_case(s, number)
-    view = payouts.prepare_payout(number, engine=engine)
+    [view] = payouts.prepare_payouts(number, engine=engine)
     with AnotherWorkerRecordsFirst(engine, view.id, PayoutStatus.submitted) as race:
         assert payouts.send_payout(view.id, provider_for(sandbox), engine=engine) == PayoutStatus.succeeded
     assert race.fired and case.case_number == number
@@ -361,54 +362,51 @@ def test_a_send_another_worker_started_first_is_begun_again_and_sent_once(approv
     assert _payout(engine, view.id).send_count == 1
 
 
-def _only_where_workers_interleave(engine):
-    if engine.dialect.name == "sqlite":
-        pytest.skip("SQLite takes the write lock when a transaction begins (BEGIN IMMEDIATE): no other worker "
-                    "can commit between a preparer's read and its write, so this race exists on PostgreSQL only")
+def _at_the_same_moment(*moves):
+    """Runs each move in its own thread, released together; returns what each returned or raised."""
+    barrier, results = threading.Barrier(len(moves)), [None] * len(moves)
+
+    def run(i, move):
+        barrier.wait()
+        try:
+            results[i] = move()
+        except Exception as exc:  # noqa: BLE001 - returned and asserted by the caller
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i, move)) for i, move in enumerate(moves)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results
 
 
-def _another_worker_between_our_read_and_our_write(monkeypatch, their_move):
-    """Runs ``their_move`` once, committed on its own connection, after our preparer has read the
-    case and its payouts and before it writes anything."""
-    real, fired = payouts.payout_reference, []
-
-    def reference_after_their_move(case_number, attempt):
-        if not fired:
-            fired.append(True)
-            their_move()
-        return real(case_number, attempt)
-
-    monkeypatch.setattr(payouts, "payout_reference", reference_after_their_move)
-    return fired
-
-
-def test_a_preparer_that_loses_the_race_gets_the_payout_the_other_worker_prepared(approved, monkeypatch):
+def test_preparers_at_the_same_moment_queue_on_the_case_and_all_get_the_one_payout(approved):
     engine, number = approved
-    _only_where_workers_interleave(engine)
-    theirs = []
-    fired = _another_worker_between_our_read_and_our_write(
-        monkeypatch, lambda: theirs.append(payouts.prepare_payout(number, engine=engine)))
-    ours = payouts.prepare_payout(number, engine=engine)
-    assert fired and len(theirs) == 1
-    assert ours == theirs[0] and ours.case_number == number and ours.reference == f"{number}-P1"
+    results = _at_the_same_moment(*[lambda: payouts.prepare_payouts(number, engine=engine)] * 4)
+    assert all(isinstance(r, list) for r in results), results
+    assert {tuple(r) for r in results} == {tuple(results[0])} and results[0][0].reference == f"{number}-P1"
     with transaction(engine) as s:
         assert s.execute(select(func.count()).select_from(Payout)).scalar_one() == 1
         assert load_case(s, number).status == CaseStatus.payout_pending
-        assert ledger.reserved_for_case(s, load_case(s, number)) == ours.amount_fen  # reserved once
+        assert ledger.reserved_for_case(s, load_case(s, number)) == results[0][0].amount_fen  # reserved once
 
 
-def test_a_case_withdrawn_while_its_payout_was_being_prepared_gets_no_payout(approved, monkeypatch):
-    from models.errors import ConflictError
+def test_a_withdrawal_at_the_moment_the_payout_is_prepared_either_wins_whole_or_is_refused(approved):
+    from models.errors import ConflictError, RuleViolation, TransitionRefused
     from services.cases import transition_case
 
     engine, number = approved
-    _only_where_workers_interleave(engine)
-    fired = _another_worker_between_our_read_and_our_write(
-        monkeypatch, lambda: transition_case(number, CaseStatus.withdrawn, actor="CW1", reason="no longer needed",
-                                             engine=engine))
-    with pytest.raises(ConflictError):
-        payouts.prepare_payout(number, engine=engine)
-    assert fired
+    prepared, withdrawn = _at_the_same_moment(
+        lambda: payouts.prepare_payouts(number, engine=engine),
+        lambda: transition_case(number, CaseStatus.withdrawn, actor="CW1", reason="no longer needed", engine=engine))
     with transaction(engine) as s:
-        assert s.execute(select(func.count()).select_from(Payout)).scalar_one() == 0
-        assert load_case(s, number).status == CaseStatus.withdrawn
+        payouts_made = s.execute(select(func.count()).select_from(Payout)).scalar_one()
+        case = load_case(s, number)
+        reserved = ledger.reserved_for_case(s, case)
+    if isinstance(prepared, list):  # the payout first: the case is paying, it cannot be withdrawn now
+        assert isinstance(withdrawn, (ConflictError, TransitionRefused)), withdrawn
+        assert (payouts_made, case.status, reserved) == (1, CaseStatus.payout_pending, 150000)
+    else:  # the withdrawal first: nothing is paid and the reservation is back
+        assert isinstance(prepared, RuleViolation) and "withdrawn, not approved" in str(prepared), prepared
+        assert (payouts_made, case.status, reserved) == (0, CaseStatus.withdrawn, 0)

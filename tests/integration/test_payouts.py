@@ -75,7 +75,7 @@ def _balances(engine):
 def test_approval_reserves_budget_and_a_payout_moves_it_to_paid(approved, sandbox):
     engine, number = approved
     assert _balances(engine) == {"available": factories.BUDGET_FEN - 150000, "reserved": 150000, "paid": 0}
-    view = payouts.pay_case(number, provider_for(sandbox), engine=engine)
+    [view] = payouts.pay_case(number, provider_for(sandbox), engine=engine)
     assert view.status == PayoutStatus.succeeded and view.reference == f"{number}-P1"
     assert _balances(engine) == {"available": factories.BUDGET_FEN - 150000, "reserved": 0, "paid": 150000}
     case = _case(engine, number)
@@ -84,16 +84,16 @@ def test_approval_reserves_budget_and_a_payout_moves_it_to_paid(approved, sandbo
 
 def test_paying_a_case_again_sends_nothing_new(approved, sandbox):
     engine, number = approved
-    first = payouts.pay_case(number, provider_for(sandbox), engine=engine)
-    second = payouts.pay_case(number, provider_for(sandbox), engine=engine)
+    [first] = payouts.pay_case(number, provider_for(sandbox), engine=engine)
+    [second] = payouts.pay_case(number, provider_for(sandbox), engine=engine)
     assert second == first and first.case_number == number
     assert transfers_for(sandbox, first.reference)["transfers"] == 1
 
 
 def test_preparing_a_case_again_finds_the_payout_already_prepared(approved):
     engine, number = approved
-    first = payouts.prepare_payout(number, engine=engine)
-    assert payouts.prepare_payout(number, engine=engine) == first
+    [first] = payouts.prepare_payouts(number, engine=engine)
+    assert payouts.prepare_payouts(number, engine=engine) == [first]
     assert (first.case_number, first.reference, first.status) == (number, f"{number}-P1", PayoutStatus.prepared)
 
 
@@ -110,7 +110,7 @@ def test_approving_beyond_the_remaining_budget_is_refused_with_both_amounts(engi
 def test_a_timeout_after_the_provider_committed_is_unknown_then_resolved_without_paying_twice(approved, sandbox):
     engine, number = approved
     httpx.post(f"{sandbox}/sandbox/faults", json={"share_timeout_after_commit": 1.0, "hang_ms": 1500}).raise_for_status()
-    view = payouts.pay_case(number, provider_for(sandbox, read_timeout=0.5), engine=engine)
+    [view] = payouts.pay_case(number, provider_for(sandbox, read_timeout=0.5), engine=engine)
     assert view.status == PayoutStatus.unknown
     assert _case(engine, number).status == CaseStatus.payout_pending
     no_faults(sandbox)
@@ -121,7 +121,7 @@ def test_a_timeout_after_the_provider_committed_is_unknown_then_resolved_without
 
 def test_a_payout_the_provider_never_saw_is_sent_again_with_the_same_reference(approved, sandbox):
     engine, number = approved
-    view = payouts.prepare_payout(number, engine=engine)  # then the process "crashes" before sending
+    [view] = payouts.prepare_payouts(number, engine=engine)  # then the process "crashes" before sending
     assert payouts.open_payout_ids(engine) == [view.id]
     assert payouts.resolve_payout(view.id, provider_for(sandbox), engine=engine) == PayoutStatus.succeeded
     assert transfers_for(sandbox, view.reference)["transfers"] == 1
@@ -130,12 +130,12 @@ def test_a_payout_the_provider_never_saw_is_sent_again_with_the_same_reference(a
 def test_a_definite_failure_releases_the_budget_and_a_new_attempt_gets_a_new_reference(approved, sandbox):
     engine, number = approved
     httpx.post(f"{sandbox}/sandbox/faults", json={"fail_payee_accounts": [factories.bank_card(1)]}).raise_for_status()
-    failed = payouts.pay_case(number, provider_for(sandbox), engine=engine)
+    [failed] = payouts.pay_case(number, provider_for(sandbox), engine=engine)
     assert failed.status == PayoutStatus.failed
     assert _case(engine, number).status == CaseStatus.approved
     assert _balances(engine) == {"available": factories.BUDGET_FEN, "reserved": 0, "paid": 0}
     no_faults(sandbox)
-    retried = payouts.pay_case(number, provider_for(sandbox), engine=engine)
+    [retried] = payouts.pay_case(number, provider_for(sandbox), engine=engine)
     assert retried.reference == f"{number}-P2" and retried.status == PayoutStatus.succeeded
     assert _balances(engine) == {"available": factories.BUDGET_FEN - 150000, "reserved": 0, "paid": 150000}
 
@@ -177,7 +177,7 @@ def test_many_workers_paying_the_same_case_make_exactly_one_transfer(approved, s
     def worker():
         barrier.wait()
         try:
-            results.append(payouts.pay_case(number, provider_for(sandbox), engine=engine).status)
+            results.extend(v.status for v in payouts.pay_case(number, provider_for(sandbox), engine=engine))
         except Exception as exc:  # noqa: BLE001 - collected and asserted below
             results.append(exc)
 
@@ -199,7 +199,7 @@ def test_many_workers_paying_the_same_case_make_exactly_one_transfer(approved, s
 def test_a_lost_response_never_becomes_a_failure(approved, sandbox):
     engine, number = approved
     httpx.post(f"{sandbox}/sandbox/faults", json={"share_lost_response": 1.0}).raise_for_status()
-    view = payouts.pay_case(number, provider_for(sandbox), engine=engine)
+    [view] = payouts.pay_case(number, provider_for(sandbox), engine=engine)
     assert view.status == PayoutStatus.unknown
     no_faults(sandbox)
     assert payouts.resolve_payout(view.id, provider_for(sandbox), engine=engine) == PayoutStatus.succeeded
@@ -244,7 +244,7 @@ def test_preparing_a_payout_is_audited_with_its_reference_and_amount(approved):
     from models.audit import AuditEvent
 
     engine, number = approved
-    view = payouts.prepare_payout(number, engine=engine)
+    [view] = payouts.prepare_payouts(number, engine=engine)
     with transaction(engine) as s:
         event = s.execute(select(AuditEvent).where(AuditEvent.case_number == number,
                                                    AuditEvent.to_status == "payout_pending")).scalar_one()
@@ -255,12 +255,12 @@ def test_preparing_a_payout_is_audited_with_its_reference_and_amount(approved):
 def test_a_case_with_part_of_its_amount_still_reserved_is_topped_up_to_the_approved_amount_not_beyond(approved, sandbox):
     engine, number = approved
     httpx.post(f"{sandbox}/sandbox/faults", json={"fail_payee_accounts": [factories.bank_card(1)]}).raise_for_status()
-    assert payouts.pay_case(number, provider_for(sandbox), engine=engine).status == PayoutStatus.failed
+    assert [v.status for v in payouts.pay_case(number, provider_for(sandbox), engine=engine)] == [PayoutStatus.failed]
     no_faults(sandbox)
     with transaction(engine) as s:  # 400 yuan of it reserved again by hand before the next attempt
         ledger.reserve(s, _case(engine, number), 40000, key=f"reserve:{number}:by-hand")
     assert _balances(engine)["reserved"] == 40000
-    view = payouts.prepare_payout(number, engine=engine)
+    [view] = payouts.prepare_payouts(number, engine=engine)
     assert view.reference == f"{number}-P2"
     assert _balances(engine) == {"available": factories.BUDGET_FEN - 150000, "reserved": 150000, "paid": 0}
 
@@ -271,7 +271,7 @@ def test_a_payout_keeps_the_masked_account_it_was_given_and_no_made_up_one(appro
     engine, number = approved
     with transaction(engine) as s:
         s.execute(update(Member).where(Member.member_number == "M0001").values(bank_account_masked=None))
-    view = payouts.prepare_payout(number, engine=engine)
+    [view] = payouts.prepare_payouts(number, engine=engine)
     with transaction(engine) as s:
         assert s.get(Payout, view.id).bank_account_masked == ""
 
@@ -298,7 +298,7 @@ def test_a_payout_sent_is_in_the_trail_with_its_reference_attempt_and_amount_and
     from models.audit import AuditEvent
 
     engine, number = approved
-    view = payouts.prepare_payout(number, engine=engine)
+    [view] = payouts.prepare_payouts(number, engine=engine)
     payouts.send_payout(view.id, provider_for(sandbox), engine=engine)
     with transaction(engine) as s:
         event = s.execute(select(AuditEvent).where(AuditEvent.case_number == number,
@@ -309,7 +309,7 @@ def test_a_payout_sent_is_in_the_trail_with_its_reference_attempt_and_amount_and
 
 def test_a_payout_that_succeeded_never_moves_back_and_the_refusal_names_both_states(approved, sandbox):
     engine, number = approved
-    view = payouts.prepare_payout(number, engine=engine)
+    [view] = payouts.prepare_payouts(number, engine=engine)
     assert payouts.send_payout(view.id, provider_for(sandbox), engine=engine) == PayoutStatus.succeeded
     with transaction(engine) as s:
         payout = s.get(Payout, view.id)

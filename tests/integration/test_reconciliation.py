@@ -21,15 +21,17 @@ from sqlalchemy.exc import DatabaseError
 from models.audit import AuditEvent
 from models.enums import CaseStatus
 from models.errors import ConflictError, InputError, NotFound, RuleViolation
+from models.obligations import Direction, Party
 from models.payouts import Payout, PayoutStatus
 from models.reconciliation import ExceptionStatus, ReconciliationException, ReconciliationRun, Severity
 from sandbox import payment
 from sandbox.testing import running_server
-from services import approvals, payouts
+from services import approvals, obligations, payouts
 from services.audit import verify_chain
-from services.cases import transition_case
+from services.cases import load_case, transition_case
 from services.db import transaction
 from services.migrate import alembic_config
+from services.obligations import Planned
 from services.payment_provider import STATEMENT_COLUMNS, HttpPaymentProvider, yuan_text
 from services.reconciliation import latest_run, list_exceptions, reconcile_month, resolve_exception, sign_off
 from tests import factories
@@ -43,11 +45,16 @@ LINE_TIME = "2026-03-10T10:00:01.250+08:00"
 
 
 class Books:
-    """Our side, written straight into the payout table: one case, one attempt per payout."""
+    """Our side, written straight into the payout table: one case, one attempt per payout, all
+    paying the case's one obligation."""
 
     def __init__(self, engine, case_id: int, case_number: str) -> None:
         self.engine, self.case_id, self.case_number = engine, case_id, case_number
         self.attempt = 0
+        with transaction(engine) as s:
+            [owed] = obligations.open_obligations(s, load_case(s, case_number), [
+                Planned(Direction.outgoing, Party.member, "M0001", "living_relief", 10_000_000)], actor="system")
+            self.obligation_id = owed.id
 
     def payout(self, amount_fen: int, status: PayoutStatus = PayoutStatus.succeeded,
                created_at: datetime = IN_MARCH) -> str:
@@ -55,7 +62,7 @@ class Books:
         reference = f"{self.case_number}-P{self.attempt}"
         with transaction(self.engine) as s:
             s.execute(insert(Payout), [{
-                "case_id": self.case_id, "attempt": self.attempt, "reference": reference, "amount_fen": amount_fen,
+                "case_id": self.case_id, "obligation_id": self.obligation_id, "attempt": self.attempt, "reference": reference, "amount_fen": amount_fen,
                 "payee_name": "Member 1", "bank_account_enc": "not-used-here", "bank_account_masked": "6222********0001",
                 "status": status, "provider_id": f"sbx-{reference}", "send_count": 1,
                 "created_at": created_at, "updated_at": created_at,
@@ -380,9 +387,9 @@ def test_payouts_made_through_the_sandbox_reconcile_against_its_statement_as_all
     for member, amount in amounts.items():
         case = factories.hardship_case(engine, member=f"M{member:04d}", requested_fen=amount)
         approve(engine, case.case_number, amount)
-        paid.append(payouts.pay_case(case.case_number, provider, engine=engine))
+        paid.extend(payouts.pay_case(case.case_number, provider, engine=engine))
     httpx.post(f"{sandbox_url}/sandbox/faults", json={"fail_payee_accounts": []}).raise_for_status()
-    retried = payouts.pay_case(paid[1].case_number, provider, engine=engine)  # a definite failure, paid again
+    [retried] = payouts.pay_case(paid[1].case_number, provider, engine=engine)  # a definite failure, paid again
     assert [p.status for p in paid] == [PayoutStatus.succeeded, PayoutStatus.failed, PayoutStatus.succeeded]
     assert retried.status == PayoutStatus.succeeded and retried.reference.endswith("-P2")
 

@@ -39,7 +39,9 @@ def test_a_case_walks_the_whole_hardship_path_with_one_event_per_step(ready):
     approvals.approve_case(case.case_number, approver="AP1", amount_fen=150000, reason="ok", engine=ready)
     for status, actor in ((CaseStatus.payout_pending, "FI1"), (CaseStatus.paid, "system"), (CaseStatus.closed, "system")):
         transition_case(case.case_number, status, actor=actor, reason="step", engine=ready)
-    events = _events(ready, case.case_number)
+    every = _events(ready, case.case_number)
+    events = [e for e in every if e.to_status]  # the moves; the approval also opened the payment plan
+    assert [e.action for e in every if not e.to_status] == ["obligations_opened"]
     assert [e.to_status for e in events] == ["submitted", "verifying", "awaiting_approval", "approved",
                                              "payout_pending", "paid", "closed"]
     assert all(events[i].from_status == events[i - 1].to_status for i in range(1, len(events)))
@@ -175,7 +177,7 @@ def test_a_stale_copy_with_its_own_version_as_expected_version_is_still_refused(
     assert _written(ready, case.case_number) == before
     assert before["case"][:3] == (CaseStatus.approved, 4, 150000)
     assert _reserved(ready)["HA-LIVING"] == 150000
-    assert [e.action for e in _events(ready, case.case_number)][-1] == "approve"
+    assert [e.action for e in _events(ready, case.case_number)][-2:] == ["approve", "obligations_opened"]
 
 
 def test_a_fresh_copy_with_the_current_version_moves_the_case(ready):

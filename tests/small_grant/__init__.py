@@ -10,7 +10,8 @@ The whole type:
 - rule: a grant is at most ¥1,000.00; a larger request is rejected at verification;
 - approval policy: up to ¥300.00 the unit's own approver decides, above it a district approver,
   above ¥800.00 two of them; decided in ``GrantDecision``;
-- payment plan: the engine's exactly-once payout of the approved amount from programme SG-GRANT;
+- payment plan: the approved amount to the applicant, in the engine's exactly-once payout, from
+  programme SG-GRANT;
 - moves: verification, approval, payout and closing, as rows of the engine's transition table;
 - clock: a grant waiting for approval is decided within 5 working days (reported when it runs out).
 """
@@ -41,6 +42,7 @@ from services import approvals
 from services.case_queries import DecisionContext
 from services.cases import load_case, open_case, transition_case
 from services.db import transaction
+from services.obligations import pay_the_applicant
 from tests.factories import YEAR
 
 SMALL_GRANT = CaseType.register("small_grant", "SG")
@@ -157,4 +159,5 @@ SPEC = CaseTypeSpec(
     moves=MOVES,
     thresholds=thresholds,
     clocks=(DECISION_CLOCK,),
+    payment_plan=pay_the_applicant,
 )
