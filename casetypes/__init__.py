@@ -13,6 +13,7 @@ from models.enums import CaseType
 from models.errors import NotFound
 from models.transitions import moves_refusal, register_moves
 from services.approvals import register_thresholds, thresholds_refusal
+from services.guards import unknown_guards
 from services.obligations import plan_refusal, register_plan
 
 REGISTRY: dict[CaseType, CaseTypeSpec] = {}
@@ -27,7 +28,9 @@ def register(spec: CaseTypeSpec) -> CaseTypeSpec:
         return spec
     if registered is not None:
         raise ValueError(f"case type {spec.case_type.value} is registered already")
+    unknown = unknown_guards(spec.moves)
     refusals = [why for why in (moves_refusal(spec.case_type, spec.moves) if spec.moves else None,
+                                f"its moves name guards nobody registered: {', '.join(unknown)}" if unknown else None,
                                 thresholds_refusal(spec.case_type, spec.thresholds) if spec.thresholds else None,
                                 clocks_refusal(spec.case_type, spec.clocks) if spec.clocks else None,
                                 plan_refusal(spec.case_type, spec.payment_plan) if spec.payment_plan else None)

@@ -104,6 +104,17 @@ class FourEyesViolation(TransitionRefused):
     """Keeps four-eyes: whoever submitted a case never decides on it."""
 
 
+class GuardRefused(TransitionRefused):
+    """Keeps the rules a move names beyond roles (a public notice still running, a clock, an
+    enrolment): the move waits until its guard allows it. ``rule`` names the guard; the message
+    is the guard's own sentence, which names the case."""
+
+    def __init__(self, case_number: str, from_status: str, to_status: str, why: str, rule: str) -> None:
+        self.case_number, self.from_status, self.to_status, self.why, self.rule = (
+            case_number, from_status, to_status, why, rule)
+        RuleViolation.__init__(self, why)
+
+
 class ConflictError(UnionaidError):
     """Someone else changed the same record first; reload and try again."""
 

@@ -25,11 +25,13 @@ class Transition:
     system: bool = False  # flows, acting as "system", may make this move
     not_by_submitter: bool = False  # four-eyes: whoever submitted the case may not make it
     terminal: bool = False  # the case is finished after it (closed_at is set)
+    guards: tuple[str, ...] = ()  # rules read from the database when the move is made (``services.guards``)
 
 
-def move_rule(frm: S, to: S, action: str, *roles: Role, system: bool = False, four_eyes: bool = False) -> Transition:
+def move_rule(frm: S, to: S, action: str, *roles: Role, system: bool = False, four_eyes: bool = False,
+              guards: tuple[str, ...] = ()) -> Transition:
     terminal = to in (S.closed, S.withdrawn)
-    return Transition(frm, to, action, frozenset(roles), system, four_eyes, terminal)
+    return Transition(frm, to, action, frozenset(roles), system, four_eyes, terminal, guards)
 
 
 _CW, _AP, _MD, _FI, _SU = Role.caseworker, Role.approver, Role.mediator, Role.finance, Role.supervisor
@@ -40,7 +42,7 @@ SHARED: tuple[Transition, ...] = (
     move_rule(S.needs_information, S.verifying, "information_received", _CW, system=True),
     move_rule(S.verifying, S.awaiting_approval, "verification_passed", _CW, system=True),
     move_rule(S.verifying, S.rejected, "verification_failed", _CW, _AP, system=True),
-    move_rule(S.awaiting_approval, S.approved, "approve", _AP, four_eyes=True),
+    move_rule(S.awaiting_approval, S.approved, "approve", _AP, four_eyes=True, guards=("notice_held",)),
     move_rule(S.awaiting_approval, S.rejected, "reject", _AP, four_eyes=True),
     move_rule(S.approved, S.payout_pending, "release_payout", _FI, system=True),
     move_rule(S.payout_pending, S.paid, "payout_succeeded", _FI, system=True),

@@ -24,8 +24,7 @@ from models.org import Staff, Unit
 from models.policy import ApprovalThresholds
 from services import ledger, obligations
 from services.audit import append_event
-from services.campaign_notices import notice_hold
-from services.cases import apply_transition, authorize, load_case
+from services.cases import apply_transition, authorize, load_case, require_guards
 from services.db import transaction
 from services.masking import mask_text
 from services.verification import policy_version_for
@@ -50,8 +49,7 @@ def approve_case(case_number: str, *, approver: str, amount_fen: int, reason: st
         if expected_version is not None and expected_version != case.version:
             # Decided on what is no longer the case: stale, whatever the other rules would say.
             raise StaleCase(case_number, case.status.value, expected_version)
-        if why := notice_hold(session, case):
-            raise RuleViolation(why)
+        require_guards(session, case, CaseStatus.approved)  # also before a first of two approvals is recorded
         if amount_fen <= 0:
             raise InputError("approved_amount", "must be more than zero")
         if amount_fen > case.requested_fen:

@@ -18,7 +18,7 @@ from sqlmodel import Session, SQLModel, col
 
 from models.cases import Case, CaseNumberCounter
 from models.enums import CaseStatus, CaseType, MembershipStatus, Role
-from models.errors import InputError, NoSuchMove, NotFound, RuleViolation, StaleCase
+from models.errors import GuardRefused, InputError, NoSuchMove, NotFound, RuleViolation, StaleCase
 from models.members import Member
 from models.org import Staff, Unit
 from models.time import utcnow
@@ -26,6 +26,7 @@ from models.transitions import SYSTEM_ACTOR, Transition, find_transition, refusa
 from services import deadlines, ledger
 from services.audit import append_event
 from services.db import transaction
+from services.guards import guard_refusal
 from services.moves import Audit, move
 from services.settings import get_settings
 
@@ -172,6 +173,7 @@ def apply_transition(
     if expected_version is not None and expected_version != version:
         raise StaleCase(case.case_number, from_status.value, expected_version)
     rule, acting = authorize(session, case, to_status, actor)
+    require_guards(session, case, to_status)
     now = utcnow()
 
     def after() -> None:
@@ -186,6 +188,15 @@ def apply_transition(
         raise StaleCase(case.case_number, from_status.value, version)
     session.flush()
     return case
+
+
+def require_guards(session: Session, case: Case, to_status: CaseStatus) -> None:
+    """Refuse the move when one of the guards its row names holds it (``services.guards``); a
+    move the table does not list has no guards (``authorize`` refuses it)."""
+    rule = find_transition(case.case_type, case.status, to_status)
+    held = guard_refusal(session, case, rule) if rule is not None else None
+    if held is not None:
+        raise GuardRefused(case.case_number, case.status.value, to_status.value, held[1], held[0])
 
 
 def authorize(session: Session, case: Case, to_status: CaseStatus, actor: str) -> tuple[Transition, ActingAs]:

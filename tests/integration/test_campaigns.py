@@ -497,6 +497,23 @@ def test_a_household_already_given_winter_relief_this_year_is_left_out(register,
     assert second.skipped == {"already received winter_relief this year": 3, "the household's member is not active": 1}
 
 
+def test_a_case_in_its_public_notice_is_not_approved_by_any_path_not_even_a_bare_move(world, tmp_path):
+    from models.errors import GuardRefused
+    from services.cases import transition_case
+
+    first, *_ = student_campaign(world, tmp_path)
+    through_notice(world)
+    assert status_of(world, first) == CaseStatus.awaiting_approval
+    with pytest.raises(GuardRefused) as held:  # the move's own row names the guard: no service can skip it
+        transition_case(first, CaseStatus.approved, actor="AP1", reason="straight to approved", engine=world)
+    assert (held.value.rule, held.value.from_status, held.value.to_status) == (
+        "notice_held", "awaiting_approval", "approved")
+    assert str(held.value) == (f"case {first} is in the public notice of campaign student-aid-2026 until 2026-09-28: "
+                               "approve it once the notice has ended")
+    assert status_of(world, first) == CaseStatus.awaiting_approval
+    transition_case(first, CaseStatus.rejected, actor="AP1", reason="rejecting is always allowed", engine=world)
+
+
 def test_a_person_may_not_approve_a_listed_case_before_its_notice_has_ended(world, tmp_path):
     first, *_ = student_campaign(world, tmp_path)
     with transaction(world) as s:

@@ -143,3 +143,24 @@ def test_a_type_registered_later_gets_its_moves_and_thresholds_and_a_type_withou
     finally:
         BY_TYPE.pop(later, None)
         THRESHOLDS_BY_TYPE.pop(later, None)
+
+
+def test_every_guard_a_table_of_moves_names_is_one_the_engine_knows():
+    from models.transitions import BY_TYPE
+    from services.guards import unknown_guards
+
+    assert {name for rows in BY_TYPE.values() for row in rows for name in row.guards} >= {"notice_held"}
+    assert [(case_type.value, unknown_guards(rows)) for case_type, rows in BY_TYPE.items() if unknown_guards(rows)] == []
+
+
+def test_a_spec_whose_moves_name_a_guard_nobody_registered_is_refused_whole():
+    from casetypes.spec import CaseTypeSpec
+
+    unguarded = CaseType.register("unguarded_type", "UG")
+    hardship = spec_for(CaseType.hardship)
+    spec = CaseTypeSpec(unguarded, "unguarded", hardship.intake_flow, hardship.files, {},
+                        moves=(move_rule(S.awaiting_approval, S.approved, "approve", Role.approver,
+                                         guards=("enrolled", "notice_held")),))
+    with pytest.raises(ValueError, match="its moves name guards nobody registered: enrolled"):
+        register(spec)
+    assert unguarded not in BY_TYPE and unguarded not in REGISTRY

@@ -1,0 +1,47 @@
+"""The guards a move of the transition table may name, and the one check that applies them.
+
+A row of the table (``models.transitions.Transition.guards``) names its guards by key; each
+guard reads the database inside the move's own transaction and says why the move may not be
+made now, or None. ``services.cases`` checks them after roles and four-eyes, before anything is
+written, for every move of every case type; a refusal is a ``GuardRefused`` naming the case,
+the move and the guard. A case type registered later adds the guards its moves name with
+``register_guard`` (mediation's clock state, insurance's enrolment).
+
+- ``notice_held``: a case of a campaign with a public notice is approved only once the notice
+  has ended (``services.campaign_notices``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlmodel import Session
+
+from models.cases import Case
+from models.transitions import Transition
+from services.campaign_notices import notice_hold
+
+Guard = Callable[[Session, Case], str | None]
+
+GUARDS: dict[str, Guard] = {"notice_held": notice_hold}
+
+
+def register_guard(name: str, guard: Guard) -> None:
+    """A guard a type registered later names in its moves; the same guard again changes nothing."""
+    if GUARDS.get(name, guard) is not guard:
+        raise ValueError(f"guard {name} is registered already")
+    GUARDS[name] = guard
+
+
+def unknown_guards(rows: tuple[Transition, ...]) -> list[str]:
+    """The guards these moves name that nobody registered (a table naming them is refused)."""
+    return sorted({name for row in rows for name in row.guards if name not in GUARDS})
+
+
+def guard_refusal(session: Session, case: Case, rule: Transition) -> tuple[str, str] | None:
+    """The first of the move's guards that holds it, as (guard, why); None when none does."""
+    for name in rule.guards:
+        why = GUARDS[name](session, case)
+        if why:
+            return name, why
+    return None
