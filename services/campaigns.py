@@ -627,12 +627,19 @@ def pay_cases(numbers: list[str], provider: PaymentProvider, *, engine: Engine |
         except (PermanentError, RuleViolation) as exc:
             counts["refused: " + type(exc).__name__] += 1
             continue
-        if outcome == PayoutStatus.succeeded:
+        if outcome == PayoutStatus.succeeded and _status_of(number, engine) == C.paid:
             transition_case(number, C.closed, actor="system", reason="paid in full", engine=engine)
             counts["paid"] += 1
+        elif outcome == PayoutStatus.succeeded:  # its others were paid, one was refused: back to approved
+            counts["payout failed earlier, a person looks"] += 1
         else:
             counts[f"payout {outcome.value}"] += 1
     return dict(counts)
+
+
+def _status_of(number: str, engine: Engine | None) -> C:
+    with transaction(engine) as session:
+        return load_case(session, number).status
 
 
 def settle_objections(code: str, *, engine: Engine | None = None) -> int:

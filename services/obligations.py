@@ -55,13 +55,18 @@ def _row_of(obligation: Obligation) -> tuple[object, ...]:
             obligation.due_on)
 
 
-def _check(planned: Planned) -> None:
+def _check(session: Session, planned: Planned) -> None:
     if planned.amount_fen <= 0:
         raise InputError("amount", "must be more than zero")
     ref = planned.party_ref.strip()
     if not ref or len(ref) > 40:
         raise InputError("party_ref", "is required: a member number or a unit code of at most 40 characters")
-    if mask_text(ref) != ref:
+    if planned.party == Party.member:
+        # A member is named by the number on file, whatever its shape (a service-card number
+        # looks like a bank card); anything else is refused without being echoed.
+        if session.execute(select(col(Member.id)).where(col(Member.member_number) == ref)).first() is None:
+            raise InputError("party_ref", "is not the number of a member on file")
+    elif mask_text(ref) != ref:
         raise InputError("party_ref", "must be a member number or a unit code, not an identity, card or mobile number")
     purpose = planned.purpose.strip()
     if not purpose or len(purpose) > 60:
@@ -83,7 +88,7 @@ def open_obligations(session: Session, case: Case, plan: Sequence[Planned], *, a
     if case.programme_id is None:
         raise RuleViolation(f"case {case.case_number} has no programme: no fund to owe or be owed from")
     for planned in plan:
-        _check(planned)
+        _check(session, planned)
     programme = session.get(Programme, case.programme_id)
     assert programme is not None  # a foreign key
     accounts = ledger.accounts_for(programme)

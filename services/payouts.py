@@ -261,16 +261,12 @@ def _all_paid_with(session: Session, case: Case, payout: Payout) -> bool:
 
 
 def _back_to_a_person(session: Session, case: Case, ended: Payout, reason: str) -> None:
-    """A payout ended and the case is not paid: when nothing else of it is on its way and the
-    bank refused one of its obligations, the case goes back to approved for a person to look."""
+    """A payout ended and the case is not paid: once nothing else of it is on its way, the case
+    goes back to approved for a person to look. (All of a case's payouts are prepared together,
+    so an obligation without a payout on its way is one the bank refused.)"""
     still_open = session.execute(select(func.count()).select_from(Payout).where(
         col(Payout.case_id) == case.id, col(Payout.id) != ended.id, col(Payout.status).in_(OPEN_STATUSES))).scalar_one()
-    refused = session.execute(select(func.count()).select_from(Obligation).where(
-        col(Obligation.case_id) == case.id, col(Obligation.state) == ObligationState.open,
-        col(Obligation.id).in_(select(col(Payout.obligation_id)).where(col(Payout.case_id) == case.id)),
-        col(Obligation.id).not_in(select(col(Payout.live_obligation_id)).where(
-            col(Payout.case_id) == case.id, col(Payout.live_obligation_id).is_not(None))))).scalar_one()
-    if not still_open and refused and case.status == CaseStatus.payout_pending:
+    if not still_open and case.status == CaseStatus.payout_pending:
         apply_transition(session, case, CaseStatus.approved, actor="system", reason=reason)
 
 
@@ -320,5 +316,10 @@ def pay_case(case_number: str, provider: PaymentProvider, *, actor: str = "syste
 
 
 def open_payouts_of(case_number: str, *, engine: Engine | None = None) -> list[int]:
-    """The case's payouts still on their way (prepared, submitted, unknown)."""
-    return [view.id for view in prepare_payouts(case_number, engine=engine) if view.status in OPEN_STATUSES]
+    """The case's payouts still on their way (prepared, submitted, unknown), in order. Only
+    reads: a case back to approved after a refusal waits for a person, whoever asks."""
+    with transaction(engine) as session:
+        case = load_case(session, case_number)
+        return list(session.execute(select(col(Payout.id)).where(col(Payout.case_id) == case.id,
+                                                                col(Payout.status).in_(OPEN_STATUSES))
+                                    .order_by(col(Payout.id))).scalars())

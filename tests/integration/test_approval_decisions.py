@@ -128,3 +128,14 @@ def test_the_second_approval_moves_the_case_and_names_two_approvers_in_the_trail
         last, opened = case_history(s, number)[-2:]
         assert (last.action, last.actor, last.payload) == ("approve", "AP2", {"approved_fen": 800000, "approvers": 2})
         assert (opened.action, opened.actor) == ("obligations_opened", "AP2")
+
+
+def test_approving_a_case_that_is_not_awaiting_approval_is_refused_as_no_such_move(engine, tmp_path):
+    from models.errors import NoSuchMove
+    from tests import factories
+
+    factories.world(engine, tmp_path)
+    case = factories.hardship_case(engine)
+    with pytest.raises(NoSuchMove) as refused:
+        approvals.approve_case(case.case_number, approver="AP1", amount_fen=100000, reason="too early", engine=engine)
+    assert (refused.value.from_status, refused.value.to_status) == ("submitted", "approved")

@@ -506,8 +506,8 @@ def test_a_case_in_its_public_notice_is_not_approved_by_any_path_not_even_a_bare
     assert status_of(world, first) == CaseStatus.awaiting_approval
     with pytest.raises(GuardRefused) as held:  # the move's own row names the guard: no service can skip it
         transition_case(first, CaseStatus.approved, actor="AP1", reason="straight to approved", engine=world)
-    assert (held.value.rule, held.value.from_status, held.value.to_status) == (
-        "notice_held", "awaiting_approval", "approved")
+    assert (held.value.rule, held.value.case_number, held.value.from_status, held.value.to_status) == (
+        "notice_held", first, "awaiting_approval", "approved")
     assert str(held.value) == (f"case {first} is in the public notice of campaign student-aid-2026 until 2026-09-28: "
                                "approve it once the notice has ended")
     assert status_of(world, first) == CaseStatus.awaiting_approval

@@ -17,7 +17,7 @@ from models.cases import Case
 from models.enums import CaseStatus
 from models.errors import RuleViolation
 from models.ledger import AccountKind, Accounts, LedgerLine
-from models.obligations import Direction, Obligation
+from models.obligations import Direction, Obligation, ObligationState
 from models.payouts import Payout, PayoutStatus, obligation_key, payout_reference
 from services import approvals, ledger, obligations, payouts
 from services.audit import verify_chain
@@ -225,3 +225,132 @@ def test_the_money_report_shows_what_the_fund_is_owed_and_what_came_back(advance
     assert (after["remaining"], after["owed"], after["recovered"]) == (
         BUDGET_FEN - ADVANCE_FEN + 100_000, ADVANCE_FEN - 100_000, 100_000)
     assert after["budget"] + after["recovered"] == after["reserved"] + after["paid_ytd"] + after["remaining"]
+
+
+def _events(engine, number, action):
+    with transaction(engine) as s:
+        return list(s.execute(select(AuditEvent).where(AuditEvent.case_number == number, AuditEvent.action == action)
+                              .order_by(AuditEvent.seq)).scalars())
+
+
+def test_the_second_payment_prepared_with_the_first_is_in_the_trail_with_its_reference_and_amount(advance):
+    engine, number = advance
+    one, two = payouts.prepare_payouts(number, engine=engine)
+    [moved] = _events(engine, number, "release_payout")
+    [prepared] = _events(engine, number, "payout_prepared")
+    assert (moved.payload, moved.to_status) == ({"reference": one.reference, "amount_fen": 150_000}, "payout_pending")
+    assert (prepared.actor, prepared.case_id, prepared.case_number, prepared.reason, prepared.payload) == (
+        "system", _case(engine, number).id, number, f"payout {two.reference} prepared",
+        {"reference": two.reference, "amount_fen": 150_001})
+
+
+def test_a_settled_payment_keeps_when_it_was_settled_and_the_last_refusal_sends_the_case_back_with_its_reason(advance):
+    engine, number = advance
+    one, two = payouts.pay_case(number, RequestLostOnTheWay(), engine=engine)
+    _answer(engine, two, "failed", "account frozen")
+    _answer(engine, one, "succeeded")
+    with transaction(engine) as s:
+        first = s.execute(select(Obligation).where(Obligation.seq == 1)).scalar_one()
+        assert first.settled_at is not None and first.state == ObligationState.settled
+    [back] = [e for e in _events(engine, number, "payout_failed") if e.to_status == "approved"]
+    assert (back.from_status, back.actor, back.reason) == ("payout_pending", "system", f"payout {one.reference} succeeded")
+
+
+def test_another_cases_payout_on_its_way_does_not_keep_this_case_from_a_person(advance):
+    engine, number = advance
+    other = factories.awaiting_approval(engine)
+    approvals.approve_case(other.case_number, approver="AP1", amount_fen=100_000, reason="ok", engine=engine)
+    payouts.pay_case(other.case_number, RequestLostOnTheWay(), engine=engine)  # stays unknown
+    one, two = payouts.pay_case(number, RequestLostOnTheWay(), engine=engine)
+    _answer(engine, one, "failed", "account frozen")
+    _answer(engine, two, "failed", "account frozen")
+    assert _case(engine, number).status == CaseStatus.approved
+    assert _case(engine, other.case_number).status == CaseStatus.payout_pending
+
+
+def test_a_reattempt_a_single_fen_short_reserves_that_fen(advance, sandbox):
+    engine, number = advance
+    one, two = payouts.pay_case(number, RequestLostOnTheWay(), engine=engine)
+    _answer(engine, one, "succeeded")
+    _answer(engine, two, "failed", "account frozen")
+    with transaction(engine) as s:  # all but one fen of the refused part held again by hand
+        ledger.reserve(s, _case(engine, number), 150_000, key=f"reserve:{number}:by-hand")
+    payouts.prepare_payouts(number, engine=engine)
+    assert _balances(engine)["reserved"] == 150_001
+
+
+def test_a_case_decided_before_plans_has_its_plan_opened_by_its_first_payout(advance):
+    engine, number = advance
+    with transaction(engine) as s:  # as a case approved before obligations existed
+        s.execute(Obligation.__table__.delete())  # type: ignore[attr-defined]
+    views = payouts.prepare_payouts(number, actor="FI1", engine=engine)
+    assert [v.reference for v in views] == [f"{number}-P1", f"{number}-O2-P1"]
+    assert [(o.seq, o.amount_fen) for o in obligations.obligations_of(number, engine=engine)] == [
+        (1, 150_000), (2, 150_001), (3, ADVANCE_FEN)]
+    assert [e.actor for e in _events(engine, number, "obligations_opened")] == ["AP1", "FI1"]
+
+
+@pytest.mark.parametrize("change", [{"approved_fen": None}, {"approved_fen": 0}, {"status": CaseStatus.rejected}])
+def test_a_case_without_obligations_that_is_not_approved_with_an_amount_is_refused_and_nothing_opens(advance, change):
+    engine, number = advance
+    with transaction(engine) as s:
+        s.execute(Obligation.__table__.delete())  # type: ignore[attr-defined]
+        s.execute(Case.__table__.update().where(Case.case_number == number).values(**change))  # type: ignore[attr-defined]
+    status = change.get("status", CaseStatus.approved)
+    with pytest.raises(RuleViolation) as refused:
+        payouts.prepare_payouts(number, engine=engine)
+    assert str(refused.value) == f"case {number} is {status.value}, not approved: nothing to pay"
+    assert obligations.obligations_of(number, engine=engine) == []
+
+
+def test_a_payment_owed_to_someone_not_a_member_is_refused_by_name(advance):
+    engine, number = advance
+    with transaction(engine) as s:
+        s.execute(Obligation.__table__.update().where(Obligation.seq == 2)  # type: ignore[attr-defined]
+                  .values(party="employer", party_ref="EMP-0042"))
+    with pytest.raises(RuleViolation) as refused:
+        payouts.prepare_payouts(number, engine=engine)
+    assert str(refused.value) == f"case {number}: the employer of obligation 2 has no bank account on file"
+
+
+def test_looking_for_the_payouts_on_their_way_never_begins_a_new_attempt(advance):
+    engine, number = advance
+    one, two = payouts.pay_case(number, RequestLostOnTheWay(), engine=engine)
+    _answer(engine, one, "failed", "account frozen")
+    _answer(engine, two, "failed", "account frozen")
+    assert _case(engine, number).status == CaseStatus.approved  # a person looks at the account first
+    assert payouts.open_payouts_of(number, engine=engine) == []
+    assert _case(engine, number).status == CaseStatus.approved
+    with transaction(engine) as s:
+        assert s.execute(select(func.count()).select_from(Payout)).scalar_one() == 2
+
+
+def test_a_member_whose_number_looks_like_a_card_number_is_approved_and_paid_under_that_number(engine, tmp_path):
+    from sqlalchemy import update
+
+    from models.members import Member
+
+    factories.world(engine, tmp_path)
+    card_like = "6222021234567890123"  # a service-card number: the shape of a bank card
+    with transaction(engine) as s:
+        s.execute(update(Member).where(Member.member_number == "M0001").values(member_number=card_like))
+    case = factories.hardship_case(engine, member=card_like)
+    for to in (CaseStatus.verifying, CaseStatus.awaiting_approval):
+        transition_case(case.case_number, to, actor="system", reason="checked", engine=engine)
+    approvals.approve_case(case.case_number, approver="AP1", amount_fen=150_000, reason="ok", engine=engine)
+    [owed] = obligations.obligations_of(case.case_number, engine=engine)
+    assert (owed.party_ref, owed.amount_fen) == (card_like, 150_000)
+    [view] = payouts.prepare_payouts(case.case_number, engine=engine)
+    assert view.reference == f"{case.case_number}-P1"
+
+
+def test_a_plan_naming_a_member_not_on_file_is_refused_without_echoing_the_number(advance):
+    engine, number = advance
+    with transaction(engine) as s:
+        s.execute(Obligation.__table__.delete())  # type: ignore[attr-defined]
+        with pytest.raises(obligations.InputError) as refused:
+            obligations.open_obligations(s, s.execute(select(Case).where(Case.case_number == number)).scalar_one(),
+                                         [obligations.Planned(Direction.outgoing, obligations.Party.member,
+                                                              "M9999", "advance", 1)], actor="MD1")
+        s.rollback()
+    assert str(refused.value) == "party_ref: is not the number of a member on file"
