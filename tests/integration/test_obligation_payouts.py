@@ -266,6 +266,7 @@ def test_another_cases_payout_on_its_way_does_not_keep_this_case_from_a_person(a
     _answer(engine, two, "failed", "account frozen")
     assert _case(engine, number).status == CaseStatus.approved
     assert _case(engine, other.case_number).status == CaseStatus.payout_pending
+    assert payouts.open_payouts_of(number, engine=engine) == []  # the other case's payout is not this one's
 
 
 def test_a_reattempt_a_single_fen_short_reserves_that_fen(advance, sandbox):
