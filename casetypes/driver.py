@@ -16,6 +16,7 @@ from prefect.context import FlowRunContext
 from casetypes.labels import tag_current_run
 from casetypes.spec import CaseTypeSpec
 from models.enums import CaseStatus
+from models.identity import StaffClaim
 from services.runs import start_case_run
 from tasks.cases import CaseLabel, load_case_label
 
@@ -38,15 +39,22 @@ def drive(label: CaseLabel, spec: CaseTypeSpec) -> str:
     return status.value
 
 
-def take_in(spec: CaseTypeSpec, intake_task: Any, application: Any) -> str:
-    """Store one application with the type's intake task; then the case runs on its own.
+def take_in(spec: CaseTypeSpec, intake_task: Any, application: Any, submitted_by: StaffClaim) -> str:
+    """Store one application with the type's intake task, submitted by the staff member who
+    proves who they are; then the case runs on its own.
 
+    The form's personal data and the one-time code leave the run's parameters whatever happens:
+    stored, only the case number stays; refused or failed, nothing of the form stays.
     A deployment run (the Prefect UI's form) hands the case to a run of its own deployment, never
     a subflow: only a run of its own can wait, suspended, for a decision. Called in-process (tests,
     scripts) it carries the case on in this run until it waits.
     """
-    case_number: str = intake_task(application)
-    _redact_parameters(spec, case_number)
+    case_number: str | None = None
+    try:
+        case_number = intake_task(application, submitted_by)
+    finally:
+        _redact_parameters(spec, case_number)
+    assert case_number is not None
     context = FlowRunContext.get()
     if context and context.flow_run and context.flow_run.deployment_id:
         get_run_logger().info("case %s stored; %s", case_number, start_case_run(case_number))
@@ -55,11 +63,13 @@ def take_in(spec: CaseTypeSpec, intake_task: Any, application: Any) -> str:
     return case_number
 
 
-def _redact_parameters(spec: CaseTypeSpec, case_number: str) -> None:
-    """The form held personal data: once stored, the run keeps only the case number."""
+def _redact_parameters(spec: CaseTypeSpec, case_number: str | None) -> None:
+    """The form held personal data and a one-time code: the run keeps only the case number, or,
+    when nothing was stored, that nothing was."""
     context = FlowRunContext.get()
     if not (context and context.flow_run):
         return
+    kept = {"stored_as": case_number} if case_number else {"stored": False}
+    name = f"{spec.case_type.value}-intake-{case_number}" if case_number else f"{spec.case_type.value}-intake-refused"
     with get_client(sync_client=True) as client:
-        client.update_flow_run(context.flow_run.id, name=f"{spec.case_type.value}-intake-{case_number}",
-                               parameters={"application": {"stored_as": case_number}})
+        client.update_flow_run(context.flow_run.id, name=name, parameters={"application": kept})

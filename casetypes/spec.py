@@ -31,6 +31,7 @@ from typing import Any
 from models.clocks import Clock
 from models.enums import CaseStatus, CaseType
 from models.errors import FieldProblem
+from models.identity import Actor
 from models.transitions import Transition
 from services.approvals import ThresholdFinder
 from services.obligations import PaymentPlan
@@ -49,11 +50,12 @@ Step = Callable[[str, CaseStatus], Progress]
 class IntakeFiles:
     """How the CLI takes applications of the type: the form's JSON schema, the reader of a file
     (JSON or CSV: the forms by row, and every problem by row and field) and the service that
-    stores one form as a case and returns its number."""
+    stores one form as a case, submitted by the staff member who proves who they are (an
+    ``Actor``), and returns its number."""
 
     schema: Callable[[], dict[str, Any]]
     read: Callable[[Path], tuple[list[tuple[int, Any]], list[FieldProblem]]]
-    store: Callable[[Any], str]
+    store: Callable[[Any, Actor], str]
 
 
 @dataclass(frozen=True)

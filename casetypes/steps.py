@@ -24,7 +24,13 @@ from casetypes.spec import Progress
 from models.enums import CaseStatus
 from models.payouts import PayoutStatus
 from services.case_queries import DecisionContext
-from tasks.cases import decision_context_task, load_case_label, move_case_task, note_waiting_run_task
+from tasks.cases import (
+    decision_context_task,
+    forget_decision_input,
+    load_case_label,
+    move_case_task,
+    note_waiting_run_task,
+)
 from tasks.payouts import open_payouts_task, pay_case_task, resolve_payout_task
 
 DECISION_WAIT_SECONDS = 30 * 24 * 3600  # a month; after that the run ends and the CLI starts a fresh one
@@ -73,9 +79,13 @@ class AwaitDecision:
         note_waiting_run_task(case_number, context.flow_run.id)
         decision = suspend_flow_run(wait_for_input=self.form.with_initial_data(description=self.summary(waiting)),
                                     timeout=self.wait_seconds, key=waiting.key)
-        label = load_case_label(case_number)
-        if CaseStatus(label.status) == status:  # not decided elsewhere (the CLI) while we waited
-            self.decide(case_number, decision, label.version)
+        try:
+            label = load_case_label(case_number)
+            if CaseStatus(label.status) == status:  # not decided elsewhere (the CLI) while we waited
+                self.decide(case_number, decision, label.version)
+        finally:
+            # The form's one-time code and reason stay in our database only: Prefect forgets them.
+            forget_decision_input(context.flow_run.id, waiting.key)
         return Progress(status_of(case_number))
 
 

@@ -12,10 +12,11 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import col
 
 from models.cases import Case, MediationDetail
-from models.enums import CaseStatus, CaseType, UnitLevel
-from models.errors import UnionaidError
+from models.enums import CaseStatus, CaseType, Role, UnitLevel
+from models.errors import ConfigurationError, UnionaidError
+from models.identity import DEMO, Verified
 from models.money import format_fen, parse_yuan
-from models.org import Unit
+from models.org import Staff, Unit
 from models.time import utcnow
 from services import approvals, ledger, member_import, org
 from services.audit import verify_chain
@@ -46,13 +47,39 @@ def seed_demo(engine: Engine | None = None) -> bool:
     for prog in data["programmes"]:
         ledger.add_programme(prog["code"], prog["name"], CaseType(prog["case_type"]), year,
                              parse_yuan(prog["budget"], "budget"), engine=engine)
-    member_import.import_members(DEMO_DIR / "members.csv", engine=engine)
+    member_import.import_members(DEMO_DIR / "members.csv", actor="system", engine=engine)
     from services import households
 
     for entry in data.get("hardship_register", []):
-        households.register(entry["household"], entry["tier"], actor=entry["staff"], reason=entry["reason"],
+        households.register(entry["household"], entry["tier"], actor=as_demo(entry["staff"]), reason=entry["reason"],
                             engine=engine)
+    enrol_demo_staff([s["staff_number"] for s in data["staff"]], engine)
     return True
+
+
+def as_demo(staff_number: str) -> Verified:
+    """A demo staff member as the scripted story acts for them (development only; the trail
+    says ``demo_script``, never a proof)."""
+    if get_settings().environment == "production":
+        raise ConfigurationError("the demo acts for its staff without their codes: never in production")
+    return Verified(staff_number, DEMO)
+
+
+def enrol_demo_staff(numbers: list[str], engine: Engine | None) -> None:
+    """Give every demo staff member one-time codes (`unionaid staff demo-code S003` shows one):
+    the operator enrols the first supervisor of the new installation, who enrols the rest."""
+    from services import auth
+
+    with transaction(engine) as session:
+        supervisors = [n for n in numbers
+                       if session.execute(select(Staff).where(col(Staff.staff_number) == n)).scalar_one().has_role(
+                           Role.supervisor)]
+    first = supervisors[0] if supervisors else None
+    if first is not None:
+        auth.enrol(first, by="system", engine=engine)
+    for number in numbers:
+        if number != first:
+            auth.enrol(number, by=as_demo(first) if first else "system", engine=engine)
 
 
 def _demo_ids() -> dict[str, str]:
@@ -90,7 +117,7 @@ def run_demo(echo: Callable[[str], object] = print, engine: Engine | None = None
             "requested_amount_yuan": "2000", "reason": "factory closed; spouse ill",
             "documents_provided": LIVING_DOCS, "months_below_line": 8, "applied_on": today}
         data.update(changes)
-        return intake.intake_hardship(parse_application(data), engine=engine)
+        return intake.intake_hardship(parse_application(data), as_demo(caseworker), engine=engine)
 
     cases: list[str] = []
     with _sandboxes(engine) as (provider, registry):
@@ -119,14 +146,14 @@ def run_demo(echo: Callable[[str], object] = print, engine: Engine | None = None
         cases.append(a)
         step(f"{a} taken by S002 (caseworker and approver of G001)")
         if verify(a):
-            refused(lambda: approvals.approve_case(a, approver="S002", amount_fen=200000, reason="self", engine=engine))
-            refused(lambda: approvals.approve_case(a, approver="S001", amount_fen=200000, reason="no role",
+            refused(lambda: approvals.approve_case(a, approver=as_demo("S002"), amount_fen=200000, reason="self", engine=engine))
+            refused(lambda: approvals.approve_case(a, approver=as_demo("S001"), amount_fen=200000, reason="no role",
                                                    engine=engine))
-            approvals.approve_case(a, approver="S003", amount_fen=180000, reason="income verified; within policy",
+            approvals.approve_case(a, approver=as_demo("S003"), amount_fen=180000, reason="income verified; within policy",
                                    engine=engine)
             step(f"{a} approved by S003 for {format_fen(180000)}; budget reserved")
             pay_and_close(a)
-            step(households.register("H001", "deep", actor="S001", reason=f"deep hardship verified in {a}",
+            step(households.register("H001", "deep", actor=as_demo("S001"), reason=f"deep hardship verified in {a}",
                                      case_number=a, engine=engine)
                  + " (hardship register, 建档: seasonal relief pays it)")
 
@@ -138,15 +165,15 @@ def run_demo(echo: Callable[[str], object] = print, engine: Engine | None = None
         cases.append(b)
         verify(b)
         if _status(engine, b) == CaseStatus.needs_information:
-            intake.add_documents(b, ["income_proof", "diagnosis", "medical_invoices"], actor="S001", engine=engine)
+            intake.add_documents(b, ["income_proof", "diagnosis", "medical_invoices"], actor=as_demo("S001"), engine=engine)
             step("documents received: income_proof, diagnosis, medical_invoices")
         if _status(engine, b) == CaseStatus.verifying and verify(b):
-            refused(lambda: approvals.approve_case(b, approver="S002", amount_fen=800000, reason="grassroots",
+            refused(lambda: approvals.approve_case(b, approver=as_demo("S002"), amount_fen=800000, reason="grassroots",
                                                    engine=engine))
-            approvals.approve_case(b, approver="S003", amount_fen=800000, reason="hospital bills checked",
+            approvals.approve_case(b, approver=as_demo("S003"), amount_fen=800000, reason="hospital bills checked",
                                    engine=engine)
             step("first approval by S003; a second, different approver is needed above ¥5,000.00")
-            approvals.approve_case(b, approver="S004", amount_fen=800000, reason="agree", engine=engine)
+            approvals.approve_case(b, approver=as_demo("S004"), amount_fen=800000, reason="agree", engine=engine)
             step(f"second approval by S004: approved for {format_fen(800000)}")
             pay_and_close(b)
 
@@ -159,12 +186,12 @@ def run_demo(echo: Callable[[str], object] = print, engine: Engine | None = None
         d = apply("M0004", "S007", category="emergency_relief", tier_claimed="accident", causes=["disaster"],
                   documents_provided=LIVING_DOCS[:3] + ["event_proof"], months_below_line=0)
         cases.append(d)
-        transition_case(d, CaseStatus.withdrawn, actor="S007", reason="insurer paid for the flood damage", engine=engine)
+        transition_case(d, CaseStatus.withdrawn, actor=as_demo("S007"), reason="insurer paid for the flood damage", engine=engine)
         step(f"{d} withdrawn")
 
     echo("5. labour-dispute mediation ending in an agreement")
     e = open_case(case_type=CaseType.mediation, category="unpaid_wages", applicant_member_number="M0005",
-                  requested_fen=1260000, submitted_by="S006", engine=engine,
+                  requested_fen=1260000, submitted_by=as_demo("S006"), engine=engine,
                   # case_id is set by open_case once the case row exists (see services/intake.py).
                   details=MediationDetail(employer_name="城东物流公司",  # type: ignore[call-arg]
                                           disputed_matter="three months of unpaid wages"))
@@ -173,7 +200,8 @@ def run_demo(echo: Callable[[str], object] = print, engine: Engine | None = None
                                (CaseStatus.in_mediation, "S006", "first session held"),
                                (CaseStatus.agreement_reached, "S006", "employer pays in two instalments"),
                                (CaseStatus.closed, "S006", "agreement signed and sealed")):
-        transition_case(e.case_number, status, actor=actor, reason=why, engine=engine)
+        transition_case(e.case_number, status, actor=actor if actor == "system" else as_demo(actor), reason=why,
+                        engine=engine)
     cases.append(e.case_number)
     step(f"{e.case_number} closed with an agreement")
 

@@ -6,13 +6,24 @@ to this person, and the move is guarded by the version the flow read.
 
 from __future__ import annotations
 
-from prefect import flow, get_run_logger
+from prefect import flow, get_client, get_run_logger
+from prefect.context import FlowRunContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from casetypes.labels import case_run_name, tag_current_run
 from models.enums import CaseStatus
+from models.identity import CODE_PATTERN, StaffClaim
 from services.masking import install_masking
 from tasks.cases import load_case_label, move_case_task
+
+
+def forget_code(move: CaseMove) -> None:
+    """Replace the run's parameters with the move without its one-time code."""
+    context = FlowRunContext.get()
+    if context and context.flow_run:
+        with get_client(sync_client=True) as client:
+            client.update_flow_run(context.flow_run.id,
+                                   parameters={"move": move.model_dump(mode="json", exclude={"one_time_code"})})
 
 install_masking()
 
@@ -28,16 +39,20 @@ class CaseMove(BaseModel):
                                   description="where the case should go, e.g. withdrawn or closed")
     staff_number: str = Field(title="Staff number 工号", description="who makes the move; recorded in the audit trail",
                               min_length=1, max_length=32)
+    one_time_code: str = Field(title="One-time code 动态码", pattern=CODE_PATTERN,
+                               description="your code from your authenticator app")
     reason: str = Field(title="Reason 理由", description="why; recorded in the audit trail (no ID or card numbers)",
                         min_length=2, max_length=2000)
 
 
 @flow(name="case-transition", flow_run_name=case_run_name, log_prints=False)
 def move_case(move: CaseMove) -> str:
-    """Move one case by hand, as a named staff member."""
+    """Move one case by hand, as a staff member who proves who they are."""
     logger = get_run_logger()
+    forget_code(move)  # first of all: the run's parameters keep no code, whatever happens next
     label = load_case_label(move.case_number.upper())
     tag_current_run(label.case_type, label.unit)
-    status = move_case_task(label.case_number, move.to_status, move.staff_number, move.reason, label.version)
+    claim = StaffClaim(move.staff_number.strip(), move.one_time_code.strip())
+    status = move_case_task(label.case_number, move.to_status, claim, move.reason, label.version)
     logger.info("case %s moved from %s to %s by %s", label.case_number, label.status, status, move.staff_number)
     return status

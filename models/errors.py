@@ -4,6 +4,8 @@
     ├── InputError                bad input from a person or a file; names the field and the rule
     │   └── ValidationFailed      several InputErrors at once (one per field or row)
     ├── NotFound                  a case, member, staff member or programme that does not exist
+    ├── NotAuthenticated          a person did not prove who they are (no code, a wrong or used
+    │                             code, a locked or revoked account); says what to do
     ├── RuleViolation             a domain rule refused the request
     │   └── TransitionRefused     a case's move refused; names case, from, to and the rule (``rule``)
     │       ├── NoSuchMove        the transition table has no such move for the case's type
@@ -68,6 +70,11 @@ class ValidationFailed(InputError):
 
 class NotFound(UnionaidError):
     """The thing asked for does not exist."""
+
+
+class NotAuthenticated(UnionaidError):
+    """Keeps identity: a person's decision counts only when they proved who they are with a
+    one-time code of their own. The message says why not and what to do, never the code."""
 
 
 class RuleViolation(UnionaidError):

@@ -46,3 +46,21 @@ class Staff(StaffBase, table=True):
 
     def has_role(self, role: Role) -> bool:
         return role in self.role_set
+
+
+class StaffCredential(SQLModel, table=True):
+    """A staff member's one-time-code secret (RFC 6238), encrypted with a key that lives outside
+    the database, and what keeps each code to one use: the time step of the last code accepted.
+    Failed attempts are counted; at ``services.auth.LOCK_AFTER`` the account locks until a
+    supervisor unlocks it. Revoked, it proves nothing until enrolled again."""
+
+    __tablename__ = "staff_credential"
+    __table_args__ = (CheckConstraint("failed_attempts >= 0", name="ck_staff_credential_failures"),)
+
+    staff_id: int = Field(primary_key=True, foreign_key="staff.id")
+    secret_encrypted: str = Field(max_length=400)
+    enrolled_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    last_step: int | None = None
+    failed_attempts: int = 0
+    locked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))

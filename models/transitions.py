@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from models.enums import CaseStatus as S
 from models.enums import CaseType, Role
 from models.errors import FourEyesViolation, NoSuchMove, PersonRequired, RoleRequired, TransitionRefused
-
-SYSTEM_ACTOR = "system"
+from models.identity import SYSTEM_ACTOR as SYSTEM_ACTOR  # re-exported: the flows act as "system"
 
 
 @dataclass(frozen=True)

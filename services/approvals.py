@@ -19,12 +19,13 @@ from models.audit import AuditEvent
 from models.cases import Approval, Case
 from models.enums import CaseStatus, CaseType, Decision
 from models.errors import InputError, NotFound, RuleViolation, StaleCase
+from models.identity import Actor
 from models.money import format_fen
 from models.org import Staff, Unit
 from models.policy import ApprovalThresholds
 from services import ledger, obligations
 from services.audit import append_event
-from services.cases import apply_transition, authorize, load_case, require_guards
+from services.cases import apply_transition, authorize, load_case, require_guards, resolve_actor
 from services.db import transaction
 from services.masking import mask_text
 from services.verification import policy_version_for
@@ -38,13 +39,14 @@ def _approver(session: Session, staff_number: str) -> tuple[Staff, Unit]:
     return row[0], row[1]
 
 
-def approve_case(case_number: str, *, approver: str, amount_fen: int, reason: str,
+def approve_case(case_number: str, *, approver: Actor, amount_fen: int, reason: str,
                  expected_version: int | None = None, engine: Engine | None = None) -> Case:
     """Record an approval. When the route needs two approvers, the first one is recorded and
     the case waits for a second, different approver of the same amount."""
     if not reason.strip():
         raise InputError("reason", "is required: say why the case is approved")
     with transaction(engine) as session:
+        acting = resolve_actor(session, approver)  # who decides, proved, before anything is told
         case = load_case(session, case_number)
         if expected_version is not None and expected_version != case.version:
             # Decided on what is no longer the case: stale, whatever the other rules would say.
@@ -55,19 +57,20 @@ def approve_case(case_number: str, *, approver: str, amount_fen: int, reason: st
         if amount_fen > case.requested_fen:
             raise InputError("approved_amount",
                              f"{format_fen(amount_fen)} is more than the requested {format_fen(case.requested_fen)}")
-        authorize(session, case, CaseStatus.approved, approver)  # roles and four-eyes before limits
-        staff, unit = _approver(session, approver)
+        authorize(session, case, CaseStatus.approved, acting.audit_actor)  # roles and four-eyes before limits
+        who = acting.label
+        staff, unit = _approver(session, who)
         if amount_fen > staff.approval_limit_fen:
-            raise RuleViolation(f"approval limit: {approver} may approve up to {format_fen(staff.approval_limit_fen)}, "
+            raise RuleViolation(f"approval limit: {who} may approve up to {format_fen(staff.approval_limit_fen)}, "
                                 f"not {format_fen(amount_fen)}; a higher-level approver must decide")
         route = route_for(amount_fen, thresholds_for(session, case))
         why = approver_refusal(route, unit.level, unit.id == case.unit_id)
         if why:
-            raise RuleViolation(f"case {case_number}: {approver} may not approve: {why}")
+            raise RuleViolation(f"case {case_number}: {who} may not approve: {why}")
         earlier = session.execute(select(Approval).where(col(Approval.case_id) == case.id,
                                                          col(Approval.decision) == Decision.approve)).scalars().all()
         if any(a.approver_staff_id == staff.id for a in earlier):
-            raise RuleViolation(f"case {case_number}: {approver} has approved already; a second, different approver must decide")
+            raise RuleViolation(f"case {case_number}: {who} has approved already; a second, different approver must decide")
         if earlier and earlier[0].amount_fen != amount_fen:
             raise InputError("approved_amount", f"the first approver approved {format_fen(earlier[0].amount_fen)}; "
                                                 "approve the same amount or reject")
@@ -75,7 +78,7 @@ def approve_case(case_number: str, *, approver: str, amount_fen: int, reason: st
                             level=unit.level.value, amount_fen=amount_fen, reason=reason)
         if len(earlier) + 1 < route.approvers_needed:
             session.add(decision)
-            append_event(session, actor=approver, action="first_approval", case_id=case.id, case_number=case_number,
+            append_event(session, actor=acting.audit_actor, action="first_approval", case_id=case.id, case_number=case_number,
                          from_status=case.status.value, to_status=case.status.value, reason=reason,
                          payload={"approved_fen": amount_fen, "approvers_needed": route.approvers_needed})
             return case
@@ -85,9 +88,9 @@ def approve_case(case_number: str, *, approver: str, amount_fen: int, reason: st
             c.approved_fen = amount_fen
             s.add(c)
             s.add(decision)
-            obligations.open_plan(s, c, actor=approver)
+            obligations.open_plan(s, c, actor=acting.audit_actor)
 
-        return apply_transition(session, case, CaseStatus.approved, actor=approver, reason=reason,
+        return apply_transition(session, case, CaseStatus.approved, actor=acting.audit_actor, reason=reason,
                                 expected_version=expected_version,
                                 payload={"approved_fen": amount_fen, "approvers": len(earlier) + 1}, effects=record)
 
@@ -121,19 +124,20 @@ def register_thresholds(case_type: CaseType, finder: ThresholdFinder) -> None:
     THRESHOLDS_BY_TYPE[case_type] = finder
 
 
-def reject_case(case_number: str, *, approver: str, reason: str, expected_version: int | None = None,
+def reject_case(case_number: str, *, approver: Actor, reason: str, expected_version: int | None = None,
                 engine: Engine | None = None) -> Case:
     if not reason.strip():
         raise InputError("reason", "is required: say why the case is rejected")
     with transaction(engine) as session:
+        acting = resolve_actor(session, approver)
         case = load_case(session, case_number)
-        staff, unit = _approver(session, approver)
+        staff, unit = _approver(session, acting.label)
 
         def record(s: Session, c: Case) -> None:
             s.add(Approval(case_id=c.id, decision=Decision.reject, approver_staff_id=staff.id,  # type: ignore[arg-type]
                            level=unit.level.value, reason=reason))
 
-        return apply_transition(session, case, CaseStatus.rejected, actor=approver, reason=reason,
+        return apply_transition(session, case, CaseStatus.rejected, actor=acting.audit_actor, reason=reason,
                                 expected_version=expected_version, effects=record)
 
 

@@ -1,7 +1,9 @@
 """Writing to and verifying the hash-chained audit trail.
 
 ``append_event`` runs inside the caller's transaction, so an event commits together with the
-change it records or not at all. It locks the chain head first: one writer at a time.
+change it records or not at all. It locks the chain head first: one writer at a time. A person
+acts as a ``Verified`` identity, and their event's payload says how they proved it
+(``"authenticated": "totp"``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from sqlmodel import Session, col
 
 from models.audit import GENESIS_HASH, AuditEvent, AuditHead, canonical_encoding, chain_hash, event_hash
 from models.errors import NotFound
+from models.identity import Verified
 from models.time import utcnow
 from services.masking import mask_text
 
@@ -22,7 +25,7 @@ from services.masking import mask_text
 def append_event(
     session: Session,
     *,
-    actor: str,
+    actor: str | Verified,
     action: str,
     case_id: int | None = None,
     case_number: str | None = None,
@@ -31,6 +34,9 @@ def append_event(
     reason: str = "",
     payload: dict[str, Any] | None = None,
 ) -> AuditEvent:
+    if isinstance(actor, Verified):  # a person: the trail says how they proved who they are
+        payload = {**(payload or {}), "authenticated": actor.method}
+        actor = actor.staff_number
     head = session.execute(select(AuditHead).where(col(AuditHead.id) == 1).with_for_update()).scalar_one_or_none()
     if head is None:
         head = AuditHead(id=1, seq=0, hash=GENESIS_HASH)

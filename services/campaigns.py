@@ -54,6 +54,7 @@ from models.errors import (
     RuleViolation,
 )
 from models.hardship import PROGRAMME_BY_CATEGORY
+from models.identity import NAMED_BY_CAMPAIGN, Actor, Verified
 from models.intake import HardshipApplication
 from models.members import Member
 from models.money import format_fen
@@ -288,12 +289,12 @@ def attach_application(code: str, form: HardshipApplication, *,
         orphan = unattached_case(session, campaign, member.id, {"applied_on": applied_on.isoformat()})
         number = orphan.case_number if orphan else None
     if number is None:
-        number = intake_hardship(form, engine=engine)
+        number = intake_hardship(form, submitted_by=Verified(form.caseworker.strip(), NAMED_BY_CAMPAIGN), engine=engine)
     try:
         with transaction(engine) as session:
             campaign = find_campaign(session, code)
             case = load_case(session, number)
-            attach_case(session, campaign, case, member.household_id, form.caseworker)
+            attach_case(session, campaign, case, member.household_id, form.caseworker.strip())
     except IntegrityError:
         raise ConflictError(f"case {number} was attached to campaign {code} by someone else at the same moment; "
                             "attach the file again to see where it stands") from None
@@ -403,7 +404,7 @@ def open_notice(code: str, *, today: date | None = None, policy: HardshipPolicy 
         return _view(session, campaign)
 
 
-def record_objection(code: str, case_number: str, *, text: str, recorded_by: str, today: date | None = None,
+def record_objection(code: str, case_number: str, *, text: str, recorded_by: Actor, today: date | None = None,
                      engine: Engine | None = None) -> None:
     """Record an objection to a listed case while the notice runs. The case is then held out of
     the batch approval until a person approves or rejects it (``unionaid approve|reject``)."""
@@ -432,7 +433,7 @@ def record_objection(code: str, case_number: str, *, text: str, recorded_by: str
         link.objection_recorded_at = utcnow()
         link.objection_status = ObjectionStatus.open
         session.add(link)
-        append_event(session, actor=acting.label, action="objection_recorded", case_id=case.id,
+        append_event(session, actor=acting.audit_actor, action="objection_recorded", case_id=case.id,
                      case_number=case.case_number, from_status=case.status.value, to_status=case.status.value,
                      reason=cleaned, payload={"campaign": campaign.code})
 
@@ -535,7 +536,8 @@ def approve_cases(code: str, numbers: list[str], *, engine: Engine | None = None
             counts[skip] += 1
             continue
         try:
-            decided = approvals.approve_case(number, approver=approver, amount_fen=amount, reason=reason,
+            decided = approvals.approve_case(number, approver=Verified(approver, NAMED_BY_CAMPAIGN), amount_fen=amount,
+                                             reason=reason,
                                              expected_version=version, engine=engine)
         except ConflictError:
             counts["decided meanwhile"] += 1

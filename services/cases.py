@@ -19,11 +19,12 @@ from sqlmodel import Session, SQLModel, col
 from models.cases import Case, CaseNumberCounter
 from models.enums import CaseStatus, CaseType, MembershipStatus, Role
 from models.errors import GuardRefused, InputError, NoSuchMove, NotFound, RuleViolation, StaleCase
+from models.identity import Actor, Verified
 from models.members import Member
 from models.org import Staff, Unit
 from models.time import utcnow
 from models.transitions import SYSTEM_ACTOR, Transition, find_transition, refusal
-from services import deadlines, ledger
+from services import auth, deadlines, ledger
 from services.audit import append_event
 from services.db import transaction
 from services.guards import guard_refusal
@@ -38,17 +39,26 @@ class ActingAs:
     label: str  # staff number or "system", as written to the audit trail
     staff_id: int | None
     roles: frozenset[Role] | None  # None: the system (a flow) is acting
+    verified: Verified | None = None  # how the person proved who they are
+
+    @property
+    def audit_actor(self) -> str | Verified:
+        """Who the audit trail names, with how they proved it when a person."""
+        return self.verified or self.label
 
 
-def resolve_actor(session: Session, actor: str) -> ActingAs:
-    if actor == SYSTEM_ACTOR:
+def resolve_actor(session: Session, actor: Actor) -> ActingAs:
+    """The system, or the active staff member whose claim ``services.auth`` accepts; a bare
+    staff number is refused (``NotAuthenticated``)."""
+    verified = auth.identify(session, actor)
+    if verified is None:
         return ActingAs(SYSTEM_ACTOR, None, None)
-    staff = session.execute(select(Staff).where(col(Staff.staff_number) == actor)).scalar_one_or_none()
+    staff = session.execute(select(Staff).where(col(Staff.staff_number) == verified.staff_number)).scalar_one_or_none()
     if staff is None:
-        raise NotFound(f"staff member {actor} does not exist")
+        raise NotFound(f"staff member {verified.staff_number} does not exist")
     if not staff.active:
-        raise RuleViolation(f"staff member {actor} is not active")
-    return ActingAs(staff.staff_number, staff.id, staff.role_set)
+        raise RuleViolation(f"staff member {verified.staff_number} is not active")
+    return ActingAs(staff.staff_number, staff.id, staff.role_set, verified)
 
 
 def next_case_number(session: Session, case_type: CaseType, year: int) -> str:
@@ -75,7 +85,7 @@ def open_case(
     category: str,
     applicant_member_number: str,
     requested_fen: int,
-    submitted_by: str,
+    submitted_by: Actor,
     details: SQLModel | None = None,
     programme_code: str | None = None,
     reason: str = "",
@@ -90,7 +100,7 @@ def open_case(
         if acting.roles is None or acting.staff_id is None:
             raise RuleViolation("cases are submitted by a staff member, not by the system")
         if Role.caseworker not in acting.roles:
-            raise RuleViolation(f"staff member {submitted_by} needs the caseworker role to submit cases")
+            raise RuleViolation(f"staff member {acting.label} needs the caseworker role to submit cases")
         member = session.execute(
             select(Member).where(col(Member.member_number) == applicant_member_number)
         ).scalar_one_or_none()
@@ -126,7 +136,7 @@ def open_case(
             session.add(details)
         append_event(
             session,
-            actor=acting.label,
+            actor=acting.audit_actor,
             action="submit",
             case_id=case.id,
             case_number=case.case_number,
@@ -143,14 +153,14 @@ def transition_case(
     case_number: str,
     to_status: CaseStatus,
     *,
-    actor: str,
+    actor: Actor,
     reason: str,
     expected_version: int | None = None,
     payload: dict[str, Any] | None = None,
     effects: Effects | None = None,
     engine: Engine | None = None,
 ) -> Case:
-    """Move a case to ``to_status`` as ``actor`` (a staff number or ``system``)."""
+    """Move a case to ``to_status`` as ``actor`` (a staff member who proves it, or ``system``)."""
     with transaction(engine) as session:
         case = load_case(session, case_number)
         return apply_transition(session, case, to_status, actor=actor, reason=reason,
@@ -162,7 +172,7 @@ def apply_transition(
     case: Case,
     to_status: CaseStatus,
     *,
-    actor: str,
+    actor: Actor,
     reason: str,
     expected_version: int | None = None,
     payload: dict[str, Any] | None = None,
@@ -182,7 +192,7 @@ def apply_transition(
         if effects is not None:
             effects(session, case)
 
-    audit = Audit(acting.label, rule.action, reason, case.id, case.case_number, payload)
+    audit = Audit(acting.audit_actor, rule.action, reason, case.id, case.case_number, payload)
     if not move(session, case, to_status, at=now, audit=audit, versioned=True,
                 values={"closed_at": now} if rule.terminal else None, effects=after):
         raise StaleCase(case.case_number, from_status.value, version)
@@ -199,7 +209,7 @@ def require_guards(session: Session, case: Case, to_status: CaseStatus) -> None:
         raise GuardRefused(case.case_number, case.status.value, to_status.value, held[1], held[0])
 
 
-def authorize(session: Session, case: Case, to_status: CaseStatus, actor: str) -> tuple[Transition, ActingAs]:
+def authorize(session: Session, case: Case, to_status: CaseStatus, actor: Actor) -> tuple[Transition, ActingAs]:
     """The transition rule for this move by this actor, or the refusal that names why not."""
     acting = resolve_actor(session, actor)
     rule = find_transition(case.case_type, case.status, to_status)

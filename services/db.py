@@ -64,13 +64,23 @@ def get_engine() -> Engine:
 
 @contextmanager
 def transaction(engine: Engine | None = None) -> Iterator[Session]:
-    """A unit of work: commits when the block ends normally, rolls back on any exception."""
+    """A unit of work: commits when the block ends normally, rolls back on any exception.
+
+    An exception may carry ``after_rollback``, what must be written although its transaction is
+    not (a wrong one-time code is counted, ``services.auth``): it runs in a transaction of its
+    own once this one is rolled back."""
     session = Session(engine or get_engine(), expire_on_commit=False)
     try:
         yield session
         session.commit()
-    except BaseException:
+    except BaseException as exc:
         session.rollback()
+        session.close()
+        follow_up = getattr(exc, "after_rollback", None)
+        if follow_up is not None:
+            exc.after_rollback = None  # type: ignore[attr-defined]  # an enclosing transaction must not write it again
+            with transaction(engine) as again:
+                follow_up(again)
         raise
     finally:
         session.close()

@@ -28,9 +28,11 @@ from sqlmodel import Session, col
 from models.cases import Case, HardshipDetail, VerificationRecord
 from models.enums import CaseType, Role, UnitLevel
 from models.errors import FieldProblem, InputError, NotFound, RuleViolation
+from models.identity import Actor, Verified
 from models.members import Household, HouseholdMember, Member
-from models.org import Staff, Unit
+from models.org import Unit
 from models.policy import Tier
+from services import auth
 from services.audit import append_event
 from services.db import transaction
 from services.settings import local_today
@@ -56,20 +58,17 @@ def _household(session: Session, household_number: str) -> Household:
     return household
 
 
-def _check_actor(session: Session, actor: str, household: Household) -> None:
-    row = session.execute(select(Staff, Unit).join(Unit, col(Unit.id) == Staff.unit_id)
-                          .where(col(Staff.staff_number) == actor)).first()
-    if row is None:
-        raise NotFound(f"staff member {actor} does not exist")
-    staff, unit = row
-    if not staff.active:
-        raise RuleViolation(f"staff member {actor} is not active")
-    if not staff.role_set & REGISTER_ROLES:
-        raise RuleViolation(f"staff member {actor} may not change the hardship register: "
-                            "only caseworkers and supervisors may")
+def _check_actor(session: Session, actor: Actor, household: Household) -> Verified:
+    """The caseworker or supervisor, proved, who may change this household's entry (their own
+    unit's households; district staff any)."""
+    staff, who = auth.require_role(session, actor, REGISTER_ROLES, "changing the hardship register")
+    unit = session.get(Unit, staff.unit_id)
+    if unit is None:
+        raise NotFound(f"unit of staff member {staff.staff_number} does not exist")
     if unit.level != UnitLevel.district and unit.id != household.unit_id:
-        raise RuleViolation(f"staff member {actor} belongs to {unit.code} and may change the register only for "
-                            f"households of that unit")
+        raise RuleViolation(f"staff member {staff.staff_number} belongs to {unit.code} and may change the register "
+                            f"only for households of that unit")
+    return who
 
 
 def _check_evidence(session: Session, household: Household, tier: Tier, case_number: str) -> None:
@@ -88,7 +87,7 @@ def _check_evidence(session: Session, household: Household, tier: Tier, case_num
         raise RuleViolation(f"case {case_number} has not passed verification")
 
 
-def register(household_number: str, tier: Tier | str, *, actor: str, reason: str, case_number: str | None = None,
+def register(household_number: str, tier: Tier | str, *, actor: Actor, reason: str, case_number: str | None = None,
              registered_on: date | None = None, engine: Engine | None = None) -> str:
     """Put a household in the register at a tier, or move it to another tier. Returns what was done."""
     try:
@@ -101,7 +100,7 @@ def register(household_number: str, tier: Tier | str, *, actor: str, reason: str
         raise InputError("registered_on", "must not be in the future")
     with transaction(engine) as session:
         household = _household(session, household_number)
-        _check_actor(session, actor, household)
+        who = _check_actor(session, actor, household)
         if case_number:
             _check_evidence(session, household, tier, case_number)
         previous = household.hardship_tier
@@ -113,7 +112,7 @@ def register(household_number: str, tier: Tier | str, *, actor: str, reason: str
         household.hardship_tier = tier.value
         household.registered_on = registered_on
         session.add(household)
-        append_event(session, actor=actor, action="household_registered" if previous is None else "household_tier_changed",
+        append_event(session, actor=who, action="household_registered" if previous is None else "household_tier_changed",
                      reason=reason, payload={"household": household_number, "tier": tier.value,
                                              "previous_tier": previous, "registered_on": registered_on.isoformat(),
                                              "evidence_case": case_number})
@@ -122,20 +121,20 @@ def register(household_number: str, tier: Tier | str, *, actor: str, reason: str
     return f"household {household_number} moved from {previous} to {tier.value} from {registered_on.isoformat()}"
 
 
-def deregister(household_number: str, *, actor: str, reason: str, engine: Engine | None = None) -> str:
+def deregister(household_number: str, *, actor: Actor, reason: str, engine: Engine | None = None) -> str:
     """Take a household off the register (脱困, or a file closed). Returns what was done."""
     if not reason.strip():
         raise InputError("reason", "is required: say why the household leaves the register")
     with transaction(engine) as session:
         household = _household(session, household_number)
-        _check_actor(session, actor, household)
+        who = _check_actor(session, actor, household)
         previous = household.hardship_tier
         if previous is None:
             return f"household {household_number} is not in the register"
         household.hardship_tier = None
         household.registered_on = None
         session.add(household)
-        append_event(session, actor=actor, action="household_deregistered", reason=reason,
+        append_event(session, actor=who, action="household_deregistered", reason=reason,
                      payload={"household": household_number, "previous_tier": previous})
     return f"household {household_number} left the register (was {previous})"
 
@@ -183,7 +182,7 @@ class RegisterImport:
     ignored_columns: list[str] = field(default_factory=list)
 
 
-def import_register(path: Path, *, actor: str, engine: Engine | None = None) -> RegisterImport:
+def import_register(path: Path, *, actor: Actor, engine: Engine | None = None) -> RegisterImport:
     """Carry a register over from a file (CSV or JSON): columns household_number, tier, reason,
     and optionally since (YYYY-MM-DD) and case. Each row is registered on its own with the same
     rules as ``register``; a bad row is reported by row and field and the others go on. Importing
@@ -191,6 +190,7 @@ def import_register(path: Path, *, actor: str, engine: Engine | None = None) -> 
     from services.member_import import read_rows
 
     rows, unknown = read_rows(path, REGISTER_COLUMNS, REGISTER_OPTIONAL, json_key="households")
+    actor = auth.proven(actor, engine=engine)  # one code for the whole file, used once
     report = RegisterImport(ignored_columns=unknown)
     for number, row in enumerate(rows, start=2 if path.suffix.lower() == ".csv" else 1):
         household = str(row.get("household_number") or "").strip()

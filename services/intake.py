@@ -15,21 +15,23 @@ from sqlalchemy import Engine, select
 from sqlmodel import col
 
 from models.cases import HardshipDetail
-from models.enums import CaseStatus, CaseType
+from models.enums import CaseStatus, CaseType, Role
 from models.errors import InputError, NotFound, RuleViolation
 from models.hardship import PROGRAMME_BY_CATEGORY
 from models.identifiers import parse_resident_id
+from models.identity import Actor, actor_label
 from models.intake import HardshipApplication
 from models.members import Member
 from models.money import parse_yuan
 from models.time import utcnow
-from services import pii
+from services import auth, pii
 from services.audit import append_event
-from services.cases import load_case, open_case, resolve_actor, transition_case
+from services.cases import load_case, open_case, transition_case
 from services.db import transaction
 from services.settings import get_settings
 
 DOCUMENT_KIND = re.compile(r"[a-z][a-z0-9_]{0,39}")  # the policy file's document kinds (models/policy.py)
+DOCUMENT_ROLES = frozenset({Role.caseworker, Role.supervisor})  # who records documents received
 
 
 def _fen(value: Any, field: str) -> int:
@@ -60,8 +62,11 @@ def intake_facts(form: HardshipApplication, applied_on: date) -> dict[str, Any]:
     return facts
 
 
-def intake_hardship(form: HardshipApplication, *, engine: Engine | None = None) -> str:
-    """Store the application as a submitted case; return its case number."""
+def intake_hardship(form: HardshipApplication, submitted_by: Actor, *, engine: Engine | None = None) -> str:
+    """Store the application as a submitted case, submitted by the caseworker who proves who they
+    are (the form's caseworker); return its case number."""
+    if actor_label(submitted_by) != form.caseworker.strip():
+        raise InputError("caseworker", "must be the staff member who submits the application (--as)")
     resident = parse_resident_id(form.resident_id)
     applied_on = form.applied_on or utcnow().astimezone(get_settings().zone).date()
     requested_fen = _fen(form.requested_amount_yuan, "requested_amount_yuan")
@@ -77,7 +82,7 @@ def intake_hardship(form: HardshipApplication, *, engine: Engine | None = None) 
         household_id = member.household_id
     case = open_case(
         case_type=CaseType.hardship, category=form.category.value, applicant_member_number=form.applicant_member_number,
-        requested_fen=requested_fen, submitted_by=form.caseworker, programme_code=PROGRAMME_BY_CATEGORY[form.category],
+        requested_fen=requested_fen, submitted_by=submitted_by, programme_code=PROGRAMME_BY_CATEGORY[form.category],
         local_year=applied_on.year, engine=engine,
         reason="oral application recorded" if form.oral_application else "written application",
         # case_id is set by open_case once the case row exists; SQLModel table models do not validate
@@ -90,11 +95,11 @@ def intake_hardship(form: HardshipApplication, *, engine: Engine | None = None) 
     return case.case_number
 
 
-def add_documents(case_number: str, kinds: list[str], *, actor: str, engine: Engine | None = None) -> CaseStatus:
+def add_documents(case_number: str, kinds: list[str], *, actor: Actor, engine: Engine | None = None) -> CaseStatus:
     """Staff record documents received. A case waiting for information goes back to verification.
 
     Rules kept: kinds are the policy's lower_snake_case names (what verification compares with the
-    required ones), and only an existing, active staff member records them.
+    required ones), and only an active caseworker or supervisor who proves who they are records them.
     """
     cleaned = sorted({k.strip() for k in kinds if k.strip()})
     if not cleaned:
@@ -103,7 +108,7 @@ def add_documents(case_number: str, kinds: list[str], *, actor: str, engine: Eng
         raise InputError("documents", "each kind must be a lower_snake_case name of at most 40 characters, "
                                       "e.g. income_proof")
     with transaction(engine) as session:
-        resolve_actor(session, actor)
+        _, who = auth.require_role(session, actor, DOCUMENT_ROLES, "recording documents")
         case = load_case(session, case_number)
         detail = session.get(HardshipDetail, case.id)
         if detail is None:
@@ -114,11 +119,11 @@ def add_documents(case_number: str, kinds: list[str], *, actor: str, engine: Eng
         facts["documents"] = sorted(set(facts.get("documents", [])) | set(cleaned))
         detail.facts = facts
         session.add(detail)
-        append_event(session, actor=actor, action="documents_added", case_id=case.id, case_number=case_number,
+        append_event(session, actor=who, action="documents_added", case_id=case.id, case_number=case_number,
                      payload={"documents": cleaned})
         waiting = case.status == CaseStatus.needs_information
     if waiting:
-        transition_case(case_number, CaseStatus.verifying, actor=actor, reason="documents received: " + ", ".join(cleaned),
+        transition_case(case_number, CaseStatus.verifying, actor=who, reason="documents received: " + ", ".join(cleaned),
                         engine=engine)
         return CaseStatus.verifying
     return case.status

@@ -14,10 +14,12 @@ from sqlalchemy import Engine, func, select, update
 from sqlmodel import Session, col
 
 from models.cases import Case, Programme
-from models.enums import CaseStatus, CaseType
+from models.enums import CaseStatus, CaseType, Role
 from models.errors import InputError, NotFound, RuleViolation
+from models.identity import Actor
 from models.ledger import Accounts, LedgerLine, LedgerPosting, check_balanced
 from models.money import format_fen
+from services import auth
 from services.audit import append_event
 from services.db import transaction
 
@@ -127,13 +129,15 @@ def on_case_transition(session: Session, case: Case, from_status: CaseStatus, to
 
 # Programmes and budgets -------------------------------------------------------------------
 
-def add_programme(code: str, name: str, case_type: CaseType, year: int, budget_fen: int, *, actor: str = "system",
+def add_programme(code: str, name: str, case_type: CaseType, year: int, budget_fen: int, *, actor: Actor = "system",
                   engine: Engine | None = None) -> Programme:
+    """A programme and its budget, set up by finance or a supervisor (the operator while bootstrapping)."""
     if not code.strip() or "/" in code:
         raise InputError("code", "is required and may not contain '/'")
     if budget_fen < 0:
         raise InputError("budget", "must not be negative")
     with transaction(engine) as session:
+        who = auth.require_setup(session, actor, frozenset({Role.finance, Role.supervisor}), "adding a programme")
         if session.execute(
             select(Programme).where(col(Programme.code) == code, col(Programme.year) == year)
         ).scalar_one_or_none():
@@ -145,7 +149,7 @@ def add_programme(code: str, name: str, case_type: CaseType, year: int, budget_f
             accounts = accounts_for(programme)
             post(session, key=f"budget:{code}:{year}:initial", kind="budget", programme=programme,
                  lines=[(accounts.funding, -budget_fen), (accounts.available, budget_fen)])
-        append_event(session, actor=actor, action="programme_added",
+        append_event(session, actor=who, action="programme_added",
                      payload={"programme": code, "year": year, "budget_fen": budget_fen})
         return programme
 

@@ -19,14 +19,15 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlmodel import col
 
-from models.enums import MembershipStatus
+from models.enums import MembershipStatus, Role, UnitLevel
 from models.errors import FieldProblem, InputError
 from models.identifiers import mask_bank_card, mask_mobile, normalize_bank_card, normalize_mobile, parse_resident_id
+from models.identity import Actor
 from models.members import Household, HouseholdMember, Member
 from models.money import parse_yuan
-from models.org import Unit
+from models.org import Staff, Unit
 from models.time import utcnow
-from services import pii
+from services import auth, pii
 from services.audit import append_event
 from services.db import transaction
 
@@ -185,7 +186,16 @@ def validate_row(number: int, raw: dict[str, Any]) -> MemberRow | list[FieldProb
     )
 
 
-def import_members(path: Path, *, actor: str = "system", engine: Engine | None = None) -> ImportReport:
+IMPORT_ROLES = frozenset({Role.caseworker, Role.supervisor})
+
+
+def import_members(path: Path, *, actor: Actor, engine: Engine | None = None) -> ImportReport:
+    """Carry members over from a file, by a caseworker or supervisor who proves who they are.
+
+    While no supervisor is enrolled (a new installation) the operator imports as ``system``.
+    Rules kept: grassroots staff import their own unit's members only, into households of their
+    own unit; a member's bank card is changed by a supervisor only (it decides where payouts go).
+    Each refused row is reported by row and field; the others are stored together."""
     raw_rows, unknown = read_rows(path)
     report = ImportReport(rows=len(raw_rows), ignored_columns=unknown)
     valid: list[MemberRow] = []
@@ -207,7 +217,11 @@ def import_members(path: Path, *, actor: str = "system", engine: Engine | None =
         valid.append(result)
 
     with transaction(engine) as session:
+        who = auth.require_setup(session, actor, IMPORT_ROLES, "importing members")
+        staff = auth.staff_of(session, who)  # None: the operator, setting a new installation up
         units = {u.code: u for u in session.execute(select(Unit)).scalars()}
+        own = session.get(Unit, staff.unit_id) if staff is not None else None
+        district = staff is None or (own is not None and own.level == UnitLevel.district)
         for row in valid:
             unit = units.get(row.unit_code)
             if unit is None:
@@ -216,6 +230,10 @@ def import_members(path: Path, *, actor: str = "system", engine: Engine | None =
             existing = session.execute(
                 select(Member).where(col(Member.member_number) == row.member_number)
             ).scalar_one_or_none()
+            refused = _scope_refusal(session, row, unit, existing, staff, district)
+            if refused is not None:
+                report.problems.append(refused)
+                continue
             holder = session.execute(
                 select(Member).where(col(Member.resident_id_hash) == row.id_hash)
             ).scalar_one_or_none()
@@ -236,11 +254,33 @@ def import_members(path: Path, *, actor: str = "system", engine: Engine | None =
                 report.updated += 1
         report.problems.sort(key=lambda p: (p.row or 0, p.field))
         if report.created or report.updated:
-            append_event(session, actor=actor, action="members_imported",
+            append_event(session, actor=who, action="members_imported",
                          payload={"file_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
                                   "created": report.created, "updated": report.updated,
                                   "unchanged": report.unchanged, "rejected": report.rejected_rows})
     return report
+
+
+def _scope_refusal(session: Any, row: MemberRow, unit: Unit, existing: Member | None, staff: Staff | None,
+                   district: bool) -> FieldProblem | None:
+    """Why this importer may not store this row, as the field it concerns; None when they may."""
+    if staff is None:
+        return None
+    if not district:
+        if unit.id != staff.unit_id or (existing is not None and existing.unit_id != staff.unit_id):
+            return FieldProblem("unit_code", "is another unit's: grassroots staff import their own unit's members",
+                                row.row)
+        if row.household_number:
+            household = session.execute(select(Household).where(
+                col(Household.household_number) == row.household_number)).scalar_one_or_none()
+            if household is not None and household.unit_id != staff.unit_id:
+                return FieldProblem("household_number", "is another unit's household", row.row)
+    if existing is not None and existing.bank_account_enc is not None and not staff.has_role(Role.supervisor):
+        card_now = pii.decrypt(existing.bank_account_enc)
+        if (row.bank_card or None) != card_now:
+            return FieldProblem("bank_card", "differs from the card on file: a supervisor changes a member's bank card",
+                                row.row)
+    return None
 
 
 def _fill(member: Member, row: MemberRow, unit: Unit, session: Any) -> None:

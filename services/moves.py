@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, SQLModel, col
 
+from models.identity import Verified
 from services.audit import append_event
 
 
@@ -28,7 +29,7 @@ from services.audit import append_event
 class Audit:
     """The audit event a move writes."""
 
-    actor: str
+    actor: str | Verified  # a person acts as the identity they proved
     action: str
     reason: str = ""
     case_id: int | None = None

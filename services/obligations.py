@@ -23,6 +23,7 @@ from sqlmodel import Session, col
 from models.cases import Case, Programme
 from models.enums import CaseType, Role
 from models.errors import ConflictError, InputError, NotFound, RuleViolation
+from models.identity import Actor, Verified
 from models.ledger import AccountKind
 from models.members import Member
 from models.money import format_fen
@@ -75,7 +76,7 @@ def _check(session: Session, planned: Planned) -> None:
         raise InputError("purpose", "must say what the amount is for, without an identity, card or mobile number")
 
 
-def open_obligations(session: Session, case: Case, plan: Sequence[Planned], *, actor: str) -> list[Obligation]:
+def open_obligations(session: Session, case: Case, plan: Sequence[Planned], *, actor: str | Verified) -> list[Obligation]:
     """Open the case's obligations as planned, in the caller's transaction (a decision's)."""
     existing = list(session.execute(select(Obligation).where(col(Obligation.case_id) == case.id)
                                     .order_by(col(Obligation.seq))).scalars())
@@ -139,7 +140,7 @@ def register_plan(case_type: CaseType, plan: PaymentPlan) -> None:
     PLANS[case_type] = plan
 
 
-def open_plan(session: Session, case: Case, *, actor: str) -> list[Obligation]:
+def open_plan(session: Session, case: Case, *, actor: str | Verified) -> list[Obligation]:
     """Open the decided case's obligations from its type's payment plan, in the caller's
     transaction (the decision's; or the first payout's, for a case decided before plans existed).
     What the plan pays out must be what was approved: that is the amount reserved for the case."""
@@ -158,7 +159,7 @@ def outgoing(session: Session, case: Case) -> list[Obligation]:
                                 .order_by(col(Obligation.seq))).scalars())
 
 
-def record_receipt(case_number: str, seq: int, *, amount_fen: int, reference: str, received_on: date, actor: str,
+def record_receipt(case_number: str, seq: int, *, amount_fen: int, reference: str, received_on: date, actor: Actor,
                    engine: Engine | None = None) -> Receipt:
     """Record money received against obligation ``seq`` of the case, under the payer's reference."""
     reference = reference.strip()
@@ -210,7 +211,7 @@ def record_receipt(case_number: str, seq: int, *, amount_fen: int, reference: st
         ledger.post(session, key=f"receive:{reference}", kind="receivable_received", programme=programme,
                     lines=[(accounts.available, amount_fen), (accounts.of(AccountKind.receivable), -amount_fen)],
                     case_id=case.id)
-        append_event(session, actor=acting.label, action="receipt_recorded", case_id=case.id, case_number=case_number,
+        append_event(session, actor=acting.audit_actor, action="receipt_recorded", case_id=case.id, case_number=case_number,
                      reason=f"{obligation.purpose}: received {received_on.isoformat()}",
                      payload={"seq": seq, "reference": reference, "amount_fen": amount_fen,
                               "outstanding_fen": obligation.amount_fen - settled})

@@ -7,17 +7,20 @@ from sqlmodel import Session, col
 
 from models.enums import Role, UnitLevel
 from models.errors import FieldProblem, InputError, NotFound, ValidationFailed
+from models.identity import Actor
 from models.org import Staff, Unit
+from services import auth
 from services.audit import append_event
 from services.db import transaction
 
 
-def add_unit(code: str, name: str, level: UnitLevel, parent_code: str | None = None, *, actor: str = "system",
+def add_unit(code: str, name: str, level: UnitLevel, parent_code: str | None = None, *, actor: Actor = "system",
              engine: Engine | None = None) -> Unit:
     code = code.strip()
     if not code:
         raise InputError("code", "is required")
     with transaction(engine) as session:
+        who = auth.require_supervisor(session, actor, "adding a unit")
         if session.execute(select(Unit).where(col(Unit.code) == code)).scalar_one_or_none():
             raise InputError("code", f"unit {code} already exists")
         parent_id = None
@@ -29,7 +32,7 @@ def add_unit(code: str, name: str, level: UnitLevel, parent_code: str | None = N
         unit = Unit(code=code, name=name.strip(), level=level, parent_id=parent_id)
         session.add(unit)
         session.flush()
-        append_event(session, actor=actor, action="unit_added", payload={"unit": code, "level": level.value})
+        append_event(session, actor=who, action="unit_added", payload={"unit": code, "level": level.value})
         return unit
 
 
@@ -49,7 +52,7 @@ def parse_roles(text: str) -> list[Role]:
 
 
 def add_staff(staff_number: str, name: str, unit_code: str, roles: list[Role], approval_limit_fen: int = 0, *,
-              actor: str = "system", engine: Engine | None = None) -> Staff:
+              actor: Actor = "system", engine: Engine | None = None) -> Staff:
     problems = []
     if not staff_number.strip():
         problems.append(FieldProblem("staff_number", "is required"))
@@ -62,6 +65,7 @@ def add_staff(staff_number: str, name: str, unit_code: str, roles: list[Role], a
     if problems:
         raise ValidationFailed(problems)
     with transaction(engine) as session:
+        who = auth.require_supervisor(session, actor, "adding staff")
         unit = session.execute(select(Unit).where(col(Unit.code) == unit_code)).scalar_one_or_none()
         if unit is None:
             raise InputError("unit", f"unit {unit_code} does not exist")
@@ -71,7 +75,7 @@ def add_staff(staff_number: str, name: str, unit_code: str, roles: list[Role], a
                       roles=",".join(sorted({r.value for r in roles})), approval_limit_fen=approval_limit_fen)
         session.add(staff)
         session.flush()
-        append_event(session, actor=actor, action="staff_added",
+        append_event(session, actor=who, action="staff_added",
                      payload={"staff_number": staff.staff_number, "unit": unit_code, "roles": staff.roles,
                               "approval_limit_fen": approval_limit_fen})
         return staff

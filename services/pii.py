@@ -27,6 +27,20 @@ def hash_identifier(normalized: str) -> str:
     return keyed_hash(_hash_key(), normalized)
 
 
+def encrypt_with(key: str, value: str) -> str:
+    """``value`` encrypted with ``key`` (any passphrase; see ``_fernet``)."""
+    return _fernet(key).encrypt(value.encode("utf-8")).decode("ascii")
+
+
+def decrypt_with(key: str, token: str, variable: str) -> str:
+    """The value ``encrypt_with(key, ...)`` stored; a wrong key is refused naming ``variable``."""
+    try:
+        return _fernet(key).decrypt(token.encode("ascii")).decode("utf-8")
+    except InvalidToken:
+        raise ConfigurationError(f"stored secrets cannot be decrypted with {variable}; "
+                                 "is it the key they were written with?") from None
+
+
 def encrypt(value: str) -> str:
     return _fernet(get_settings().pii_encryption_key.get_secret_value()).encrypt(value.encode("utf-8")).decode("ascii")
 

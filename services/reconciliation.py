@@ -59,6 +59,7 @@ from sqlmodel import Session, col
 
 from models.enums import Role
 from models.errors import ConflictError, InputError, NotFound, RuleViolation
+from models.identity import Actor, Verified, actor_label
 from models.org import Staff
 from models.payouts import Payout
 from models.reconciliation import (
@@ -74,6 +75,7 @@ from models.reconciliation import (
     month_bounds,
 )
 from models.time import utcnow
+from services import auth
 from services.audit import append_event
 from services.db import is_postgres, transaction
 from services.masking import mask_text
@@ -155,12 +157,12 @@ class ExceptionView:
 # --- running a month -----------------------------------------------------------------------------
 
 
-def reconcile_month(month: str, source: StatementSource, *, actor: str = SYSTEM,
+def reconcile_month(month: str, source: StatementSource, *, actor: Actor = SYSTEM,
                     engine: Engine | None = None) -> RunSummary:
     """Reconcile ``month`` ("2026-03") against the statement; a new version, or "same result as N"."""
     start, end = _bounds(month)
     with transaction(engine) as session:
-        _require_actor(session, actor)
+        actor = _require_actor(session, actor)
     if isinstance(source, (Path, str)):
         statement: Path | str = source
     else:
@@ -177,13 +179,13 @@ def reconcile_month(month: str, source: StatementSource, *, actor: str = SYSTEM,
         raise ConflictError(f"another reconciliation of {month} finished first; run it again to compare") from None
 
 
-def _match_and_store(session: Session, month: str, start: datetime, end: datetime, actor: str, started: datetime,
+def _match_and_store(session: Session, month: str, start: datetime, end: datetime, actor: str | Verified, started: datetime,
                      statement_sha256: str, lines_counted: int) -> RunSummary:
     """Version N+1 written under a savepoint; kept only if its result differs from version N's."""
     previous = _latest(session, month)
     savepoint = session.begin_nested()
     run = ReconciliationRun(month=month, version=(previous.version + 1) if previous else 1,
-                            statement_sha256=statement_sha256, result_sha256="", run_by=actor,
+                            statement_sha256=statement_sha256, result_sha256="", run_by=actor_label(actor),
                             started_at=started, statement_lines=lines_counted)
     session.add(run)
     session.flush()
@@ -492,22 +494,21 @@ def _changes_text(changes: dict[str, Any]) -> str:
 # --- finance: resolving and signing off ---------------------------------------------------------
 
 
-def _require_finance(session: Session, staff_number: str, doing: str) -> Staff:
-    """Keeps the finance role's duties with finance: only an active finance officer may ``doing``."""
-    staff = session.execute(select(Staff).where(col(Staff.staff_number) == staff_number)).scalar_one_or_none()
-    if staff is None:
-        raise NotFound(f"staff member {staff_number} does not exist")
-    if not staff.active or Role.finance not in staff.role_set:
-        raise RuleViolation(f"{staff_number} may not {doing}: only an active finance officer may")
-    return staff
+def _require_finance(session: Session, actor: Actor, doing: str) -> tuple[Staff, Verified]:
+    """Keeps the finance role's duties with finance: only an active finance officer, proved, may ``doing``."""
+    try:
+        return auth.require_role(session, actor, frozenset({Role.finance}), doing)
+    except RuleViolation as exc:
+        raise RuleViolation(f"{exc}: only an active finance officer may") from None
 
 
-def _require_actor(session: Session, actor: str) -> None:
-    if actor != SYSTEM:
-        _require_finance(session, actor, "run a reconciliation")
+def _require_actor(session: Session, actor: Actor) -> str | Verified:
+    if actor == SYSTEM:
+        return SYSTEM
+    return _require_finance(session, actor, "running a reconciliation")[1]
 
 
-def resolve_exception(exception_id: int, *, staff_number: str, reason: str,
+def resolve_exception(exception_id: int, *, staff_number: Actor, reason: str,
                       engine: Engine | None = None) -> ExceptionView:
     """A finance officer closes one open item of the month's current version, saying why; audited."""
     if not reason.strip():
@@ -515,7 +516,7 @@ def resolve_exception(exception_id: int, *, staff_number: str, reason: str,
     if len(reason) > 2000:
         raise InputError("reason", "must be at most 2,000 characters")
     with transaction(engine) as session:
-        _require_finance(session, staff_number, "resolve reconciliation exceptions")
+        staff, who = _require_finance(session, staff_number, "resolving reconciliation exceptions")
         item = session.get(ReconciliationException, exception_id)
         if item is None:
             raise NotFound(f"reconciliation exception {exception_id} does not exist")
@@ -533,12 +534,12 @@ def resolve_exception(exception_id: int, *, staff_number: str, reason: str,
         done = session.execute(update(ReconciliationException)
                                .where(col(ReconciliationException.id) == exception_id,
                                       col(ReconciliationException.status) == ExceptionStatus.open)
-                               .values(status=ExceptionStatus.resolved, resolved_by=staff_number,
+                               .values(status=ExceptionStatus.resolved, resolved_by=staff.staff_number,
                                        resolution_reason=masked, resolved_at=utcnow())
                                .execution_options(synchronize_session=False))
         if done.rowcount != 1:  # type: ignore[attr-defined]
             raise ConflictError(f"exception {exception_id} was resolved by someone else first; reload it")
-        append_event(session, actor=staff_number, action="reconciliation_exception_resolved",
+        append_event(session, actor=who, action="reconciliation_exception_resolved",
                      from_status=ExceptionStatus.open.value, to_status=ExceptionStatus.resolved.value, reason=masked,
                      payload={"month": run.month, "version": run.version, "exception_id": exception_id,
                               "reference": item.reference, "discrepancy": item.discrepancy.value,
@@ -547,12 +548,12 @@ def resolve_exception(exception_id: int, *, staff_number: str, reason: str,
         return _view(item, run)
 
 
-def sign_off(month: str, *, staff_number: str, engine: Engine | None = None) -> RunSummary:
+def sign_off(month: str, *, staff_number: Actor, engine: Engine | None = None) -> RunSummary:
     """A finance officer signs off the month's current version, only when no item is open; audited.
     Signing off a signed-off version again returns it as it is."""
     _bounds(month)
     with transaction(engine) as session:
-        _require_finance(session, staff_number, "sign off a reconciliation")
+        staff, who = _require_finance(session, staff_number, "signing off a reconciliation")
         run = session.execute(select(ReconciliationRun).where(col(ReconciliationRun.month) == month)
                               .order_by(col(ReconciliationRun.version).desc()).limit(1)
                               .with_for_update()).scalar_one_or_none()
@@ -565,10 +566,10 @@ def sign_off(month: str, *, staff_number: str, engine: Engine | None = None) -> 
             raise RuleViolation(
                 f"{month} version {run.version} cannot be signed off: {summary.open_exceptions} exception(s) "
                 f"still open ({summary.critical_open} critical); resolve each with a reason first")
-        run.signed_off_by, run.signed_off_at = staff_number, utcnow()
+        run.signed_off_by, run.signed_off_at = staff.staff_number, utcnow()
         session.add(run)
         session.flush()
-        append_event(session, actor=staff_number, action="reconciliation_signed_off",
+        append_event(session, actor=who, action="reconciliation_signed_off",
                      payload={"month": month, "version": run.version, "result_sha256": run.result_sha256,
                               "counts": dict(run.counts)})
         return _summary(session, run)

@@ -10,7 +10,6 @@ on a shared Prefect server, has a run of the same name).
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from typing import cast
 from uuid import UUID
@@ -18,8 +17,9 @@ from uuid import UUID
 from prefect import get_client
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.deployments import run_deployment
-from prefect.exceptions import ObjectNotFound
-from prefect.flow_runs import resume_flow_run
+from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
+from prefect.input.run_input import keyset_from_base_key
+from prefect.states import Cancelled
 
 from models.cases import CaseRun
 from models.enums import CaseType
@@ -36,9 +36,11 @@ def case_deployment(case_type: CaseType) -> str:
     return f"case/{case_type.value}"
 
 
-def wake_case(case_number: str, run_input: dict[str, object]) -> str:
-    """Resume a suspended run of the case, or start a fresh one. Returns what was done."""
-    return _reaching_prefect(case_number, lambda: _wake(case_number, run_input))
+def wake_case(case_number: str) -> str:
+    """After a decision made outside the run (the CLI): end the suspended run that waited for it
+    and start a fresh one, which carries the case on from its stored status. Nothing of the
+    decision goes to Prefect. Returns what was done."""
+    return _reaching_prefect(case_number, lambda: _wake(case_number))
 
 
 def start_case_run(case_number: str) -> str:
@@ -73,18 +75,32 @@ def waiting_run_id(case_number: str) -> UUID | None:
         return UUID(noted.flow_run_id) if noted is not None else None
 
 
-def _wake(case_number: str, run_input: dict[str, object]) -> str:
+def _wake(case_number: str) -> str:
     run_id = waiting_run_id(case_number)
+    ended = ""
     if run_id is not None:
         with get_client(sync_client=True) as client:
             try:
                 run: FlowRun | None = client.read_flow_run(run_id)
             except ObjectNotFound:
                 run = None
-        if run is not None and run.state is not None and run.state.type == StateType.PAUSED:
-            _resume(run.id, run_input)
-            return f"resumed the waiting run {run.name}"
-    return _start(case_number)
+            if run is not None and run.state is not None and run.state.type == StateType.PAUSED:
+                client.set_flow_run_state(run.id, Cancelled(message="decided outside this run; a fresh run carries "
+                                                                    "the case on"), force=True)
+                ended = f"ended the waiting run {run.name}; "
+    return ended + _start(case_number)
+
+
+def forget_decision_input(flow_run_id: UUID, pause_key: str) -> None:
+    """Delete the input a person typed into the run's decision form (``suspend_flow_run`` with
+    ``key=pause_key``) from Prefect: its one-time code and reason are not Prefect's to keep."""
+    keyset = keyset_from_base_key(f"suspended-{pause_key}")
+    with get_client(sync_client=True) as client:
+        try:
+            client.delete_flow_run_input(flow_run_id=flow_run_id, key=keyset["response"])
+        except PrefectHTTPStatusError as exc:
+            if exc.response.status_code != 404:  # forgotten already: a retry, or a decision from the CLI
+                raise
 
 
 def _start(case_number: str) -> str:
@@ -95,20 +111,3 @@ def _start(case_number: str) -> str:
     run = cast(FlowRun, run_deployment(deployment, parameters={"case_number": case_number}, timeout=0,
                                        as_subflow=False))
     return f"started run {run.name}"
-
-
-def _resume(run_id: UUID, run_input: dict[str, object], patience_seconds: float = 15.0) -> None:
-    """Resume a paused run, allowing for the moment between its pause and its form being stored.
-
-    Prefect marks a run paused first and stores the schema of its input form just after; a resume
-    in between is refused with "Run input schema not found".
-    """
-    deadline = time.monotonic() + patience_seconds
-    while True:
-        try:
-            resume_flow_run(run_id, run_input=run_input)
-            return
-        except RuntimeError as exc:
-            if "schema not found" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.25)

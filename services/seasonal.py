@@ -25,6 +25,7 @@ from models.cases import Case, HardshipDetail, VerificationRecord
 from models.enums import CaseStatus, CaseType, MembershipStatus
 from models.errors import InputError, RuleViolation
 from models.hardship import GRANTED_STATUSES, PROGRAMME_BY_CATEGORY
+from models.identity import NAMED_BY_CAMPAIGN, Verified
 from models.members import Household, HouseholdMember, Member
 from models.money import format_fen
 from models.policy import HardshipPolicy, Tier, TierAmounts
@@ -201,7 +202,7 @@ def _create_seasonal_case(code: str, household_id: int, policy: HardshipPolicy, 
             "applied_on": opened_on.isoformat(), "category": campaign.kind.value, "campaign": code,
             "registered_hardship_file": True, "household_monthly_incomes_fen": [], "documents": []}
         number = open_case(case_type=CaseType.hardship, category=campaign.kind.value,
-                           applicant_member_number=member_number, requested_fen=amount, submitted_by=caseworker,
+                           applicant_member_number=member_number, requested_fen=amount, submitted_by=Verified(caseworker, NAMED_BY_CAMPAIGN),
                            programme_code=PROGRAMME_BY_CATEGORY[campaign.kind.category], local_year=year,
                            reason=f"campaign {code}: registered {tier.value} household", engine=engine,
                            # case_id is set by open_case once the case row exists (see services/intake.py).

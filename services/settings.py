@@ -19,6 +19,9 @@ from models.errors import ConfigurationError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER_PREFIX = "dev-only-"
+SECRETS = ("pii_hash_key", "pii_encryption_key", "staff_secret_key", "payment_secret", "registry_secret")
+MIN_SECRET_LENGTH = 32  # outside development: what `secrets.token_urlsafe(24)` or more gives
+MIN_SECRET_KINDS = 12  # distinct characters: refuses "aaaa…" and "1234…1234"
 
 
 class Settings(BaseSettings):
@@ -37,6 +40,10 @@ class Settings(BaseSettings):
     pii_hash_key: SecretStr = SecretStr(PLACEHOLDER_PREFIX + "pii-hash-key-change-me-0000000000")
     pii_encryption_key: SecretStr = SecretStr(PLACEHOLDER_PREFIX + "Z2V0LWEtcmVhbC1rZXktZm9yLXByb2R1Y3Rpb24hISE=")
 
+    # Encrypts each staff member's one-time-code secret (services.auth): kept apart from the
+    # personal-data key, so that whoever reads personal data still cannot make codes.
+    staff_secret_key: SecretStr = SecretStr(PLACEHOLDER_PREFIX + "staff-secret-key-change-me-000000")
+
     payment_url: str = "http://127.0.0.1:4301"
     payment_merchant_id: str = "unionaid-district"
     payment_secret: SecretStr = SecretStr(PLACEHOLDER_PREFIX + "payment-secret")
@@ -50,12 +57,17 @@ class Settings(BaseSettings):
     def _refuse_placeholders_outside_development(self) -> Settings:
         if self.environment in ("development", "test"):
             return self
-        for name in ("pii_hash_key", "pii_encryption_key", "payment_secret", "registry_secret"):
+        for name in SECRETS:
             value: SecretStr = getattr(self, name)
             if value.get_secret_value().startswith(PLACEHOLDER_PREFIX):
                 raise ConfigurationError(
                     f"UNIONAID_{name.upper()} still holds the development placeholder; "
                     f"set UNIONAID_{name.upper()} to a real secret before running in {self.environment}"
+                )
+            if len(set(value.get_secret_value())) < MIN_SECRET_KINDS or len(value.get_secret_value()) < MIN_SECRET_LENGTH:
+                raise ConfigurationError(
+                    f"UNIONAID_{name.upper()} is too weak for {self.environment}: use at least "
+                    f"{MIN_SECRET_LENGTH} random characters (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
                 )
         return self
 

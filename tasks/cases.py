@@ -8,6 +8,8 @@ from uuid import UUID
 from prefect import task
 
 from models.enums import CaseStatus
+from models.identity import Actor
+from services import runs
 from services.case_queries import DecisionContext, decision_context
 from services.cases import load_case, transition_case, unit_code
 from services.db import transaction
@@ -35,7 +37,7 @@ def load_case_label(case_number: str) -> CaseLabel:
 
 
 @task(name="move-case", retries=3, retry_delay_seconds=2, retry_condition_fn=retry_on_transient)
-def move_case_task(case_number: str, to_status: CaseStatus, actor: str, reason: str, expected_version: int) -> str:
+def move_case_task(case_number: str, to_status: CaseStatus, actor: Actor, reason: str, expected_version: int) -> str:
     """Guarded by the version the flow read: a retry after a commit we did not hear about is
     refused as stale instead of moving the case twice."""
     case = transition_case(case_number, to_status, actor=actor, reason=reason, expected_version=expected_version)
@@ -50,3 +52,9 @@ def decision_context_task(case_number: str) -> DecisionContext:
 @task(name="note-waiting-run", retries=3, retry_delay_seconds=2, retry_condition_fn=retry_on_transient)
 def note_waiting_run_task(case_number: str, flow_run_id: UUID) -> None:
     note_waiting_run(case_number, flow_run_id)
+
+
+@task(name="forget-decision-input", retries=3, retry_delay_seconds=2)
+def forget_decision_input(flow_run_id: UUID, pause_key: str) -> None:
+    """Delete what a person typed into a decision form from Prefect (it is in our database)."""
+    runs.forget_decision_input(flow_run_id, pause_key)

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine
+import pyotp
+from sqlalchemy import Engine, select
+from sqlmodel import col
 from stdnum import luhn
 from stdnum.cn import ric
 
 from models.cases import Case
 from models.enums import CaseStatus, CaseType, Role, UnitLevel
-from services import ledger, member_import, org
+from models.identity import TOTP, StaffClaim, Verified
+from models.org import Staff, StaffCredential
+from models.time import utcnow
+from services import auth, ledger, member_import, org
 from services.cases import open_case, transition_case
+from services.db import transaction
+from services.pii import decrypt_with
+from services.settings import get_settings
 
 YEAR = 2026
 BUDGET_FEN = 1_000_000  # 10,000 yuan: below the district approver's limit
@@ -47,7 +55,7 @@ def members(engine: Engine, tmp_path: Path, count: int = 3) -> None:
         lines.append(f"M{i:04d},Member {i},{resident_id(seq=i)},1380013{i:04d},G001,2015-01-0{min(i, 9)},{bank_card(i)}")
     path = tmp_path / "members.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    report = member_import.import_members(path, engine=engine)
+    report = member_import.import_members(path, actor="system", engine=engine)
     assert not report.problems, report.problems
 
 
@@ -59,7 +67,7 @@ def household_members(engine: Engine, tmp_path: Path) -> None:
              f"M0003,Member 3,{resident_id(seq=3)},13800130003,G001,2015-01-03,H002,self,900,{bank_card(3)}"]
     path = tmp_path / "household-members.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    report = member_import.import_members(path, engine=engine)
+    report = member_import.import_members(path, actor="system", engine=engine)
     assert not report.problems, report.problems
 
 
@@ -68,10 +76,45 @@ def world(engine: Engine, tmp_path: Path) -> None:
     members(engine, tmp_path)
 
 
+def as_staff(staff_number: str) -> Verified:
+    """A staff member as the services see them once the boundary (CLI, form) checked their
+    one-time code: what tests of the rules behind it act as. The boundary's own check is tested
+    with real codes (``one_time_code``, tests/security)."""
+    return Verified(staff_number, TOTP)
+
+
+def enrol(engine: Engine, *numbers: str) -> None:
+    """Give staff members one-time codes, as the operator of a new installation (the first
+    supervisor) and then that supervisor would."""
+    for number in numbers:
+        auth.enrol(number, by="system" if auth_bootstrapping(engine) else as_staff("SU1"), engine=engine)
+
+
+def auth_bootstrapping(engine: Engine) -> bool:
+    with transaction(engine) as session:
+        return auth.bootstrapping(session)
+
+
+def one_time_code(engine: Engine, staff_number: str, steps_ahead: int = 0) -> str:
+    """The code the staff member's authenticator app shows now (or ``steps_ahead`` 30-second
+    steps later, which the window still accepts up to one step): read from their stored secret."""
+    with transaction(engine) as session:
+        staff = session.execute(select(Staff).where(col(Staff.staff_number) == staff_number)).scalar_one()
+        credential = session.get(StaffCredential, staff.id)
+        assert credential is not None, f"{staff_number} is not enrolled"
+        secret = decrypt_with(get_settings().staff_secret_key.get_secret_value(), credential.secret_encrypted, "key")
+    totp = pyotp.TOTP(secret)
+    return totp.generate_otp(totp.timecode(utcnow()) + steps_ahead)
+
+
+def claim(engine: Engine, staff_number: str, steps_ahead: int = 0) -> StaffClaim:
+    return StaffClaim(staff_number, one_time_code(engine, staff_number, steps_ahead))
+
+
 def hardship_case(engine: Engine, submitted_by: str = "CW1", member: str = "M0001",
                   requested_fen: int = 200000) -> Case:
     return open_case(case_type=CaseType.hardship, category="living_relief", applicant_member_number=member,
-                     requested_fen=requested_fen, submitted_by=submitted_by, engine=engine,
+                     requested_fen=requested_fen, submitted_by=as_staff(submitted_by), engine=engine,
                      programme_code="HA-LIVING", local_year=YEAR)
 
 

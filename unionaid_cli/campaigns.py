@@ -8,7 +8,7 @@ from typing import Annotated, Optional, cast
 import typer
 
 from models.errors import InputError
-from unionaid_cli.shared import fail, fail_on_problems, handled
+from unionaid_cli.shared import CodeOption, claim, fail, fail_on_problems, handled
 
 campaigns_app = typer.Typer(help="Campaigns: autumn student aid (金秋助学), winter warmth and summer cooling.",
                             no_args_is_help=True)
@@ -88,12 +88,13 @@ def campaigns_object(
     code: str,
     case_number: str,
     staff: Annotated[str, typer.Option("--as", help="staff number of who records the objection")],
+    otp: CodeOption,
     text: Annotated[str, typer.Option(help="what the objection says")],
 ) -> None:
     """Record an objection during the public notice; the case is held for a person's decision."""
     from services import campaigns
 
-    campaigns.record_objection(code, case_number, text=text, recorded_by=staff)
+    campaigns.record_objection(code, case_number, text=text, recorded_by=claim(staff, otp))
     typer.echo(f"{case_number}: objection recorded; the case waits for `unionaid approve` or `unionaid reject`")
 
 

@@ -14,7 +14,7 @@ from models.time import as_utc
 from services import case_queries
 from services.case_queries import CaseLine
 from unionaid_cli.audit import print_history
-from unionaid_cli.shared import case_type_arg, console, handled
+from unionaid_cli.shared import CodeOption, case_type_arg, claim, console, handled
 
 cases_app = typer.Typer(help="Cases of every type.", no_args_is_help=True)
 
@@ -83,12 +83,13 @@ def cases_documents(
     case_number: str,
     kinds: Annotated[list[str], typer.Argument(help="document kinds received, e.g. income_proof diagnosis")],
     staff: Annotated[str, typer.Option("--as", help="staff number")],
+    code: CodeOption,
 ) -> None:
     """Record documents received; a case waiting for information continues."""
     from services.intake import add_documents
     from services.runs import wake_case
 
-    status = add_documents(case_number, kinds, actor=staff)
+    status = add_documents(case_number, kinds, actor=claim(staff, code))
     typer.echo(f"{case_number}: {status.value}")
     if status == CaseStatus.verifying:
-        typer.echo(wake_case(case_number, {}))
+        typer.echo(wake_case(case_number))

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from models.errors import InputError
-from unionaid_cli.shared import console, fail_on_problems, handled
+from unionaid_cli.shared import CodeOption, claim, console, fail_on_problems, handled
 
 households_app = typer.Typer(help="The hardship household register (困难职工建档).", no_args_is_help=True)
 
@@ -21,6 +21,7 @@ def households_register(
     household_number: str,
     tier: Annotated[str, typer.Option(help="deep (深度困难), relative (相对困难) or accident (意外致困)")],
     staff: Annotated[str, typer.Option("--as", help="caseworker's or supervisor's staff number")],
+    code: CodeOption,
     reason: Annotated[str, typer.Option(help="the evidence: a case number or the paper file")],
     case: Annotated[Optional[str], typer.Option(help="a verified hardship case of this household, as evidence")] = None,
     since: Annotated[Optional[str], typer.Option(help="YYYY-MM-DD the household entered the register (default: today)")]
@@ -35,7 +36,7 @@ def households_register(
         registered_on = date.fromisoformat(since) if since else None
     except ValueError:
         raise InputError("since", "must be a date as YYYY-MM-DD") from None
-    typer.echo(households.register(household_number, tier, actor=staff, reason=reason, case_number=case,
+    typer.echo(households.register(household_number, tier, actor=claim(staff, code), reason=reason, case_number=case,
                                    registered_on=registered_on))
 
 
@@ -44,11 +45,12 @@ def households_register(
 def households_import(
     file: Annotated[Path, typer.Argument(help="CSV or JSON: household_number, tier, reason[, since, case]")],
     staff: Annotated[str, typer.Option("--as", help="caseworker's or supervisor's staff number")],
+    code: CodeOption,
 ) -> None:
     """Carry a paper register over; each row audited like `households register`."""
     from services import households
 
-    report = households.import_register(file, actor=staff)
+    report = households.import_register(file, actor=claim(staff, code))
     for line in report.changed:
         typer.echo(line)
     typer.echo(f"{len(report.changed)} household(s) changed, {report.unchanged} already registered")
@@ -62,12 +64,13 @@ def households_import(
 def households_leave(
     household_number: str,
     staff: Annotated[str, typer.Option("--as", help="caseworker's or supervisor's staff number")],
+    code: CodeOption,
     reason: Annotated[str, typer.Option(help="why the household leaves the register (e.g. 脱困)")],
 ) -> None:
     """Take a household off the register (audited)."""
     from services import households
 
-    typer.echo(households.deregister(household_number, actor=staff, reason=reason))
+    typer.echo(households.deregister(household_number, actor=claim(staff, code), reason=reason))
 
 
 @households_app.command("list")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from models.errors import InputError
-from unionaid_cli.shared import fail, handled
+from unionaid_cli.shared import CodeOption, claim, fail, handled
 
 if TYPE_CHECKING:
     from casetypes.spec import CaseTypeSpec
@@ -37,15 +37,21 @@ def schema(case_type: Annotated[str, typer.Argument(help=TYPE_HELP)]) -> None:
 def intake(
     case_type: Annotated[str, typer.Argument(help=TYPE_HELP)],
     file: Annotated[Path, typer.Argument(help="JSON (one application) or CSV (one per row; list fields joined by ';')")],
+    staff: Annotated[str, typer.Option("--as", help="your staff number: the caseworker every application names")],
+    code: CodeOption,
     process: Annotated[bool, typer.Option(help="start processing each case in Prefect")] = True,
 ) -> None:
-    """Take applications: each valid one becomes a case; problems listed by row and field."""
+    """Take applications, submitted by you: each valid one becomes a case; problems listed by
+    row and field."""
+    from services.auth import proven
+
     files = _spec(case_type).files
     applications, problems = files.read(file)
+    submitter = proven(claim(staff, code)) if applications else claim(staff, code)  # one code for the file
     numbers = []
     for row, application in applications:
         try:
-            numbers.append(files.store(application))
+            numbers.append(files.store(application, submitter))
         except InputError as exc:
             problems.append(exc.problem_detail if exc.problem_detail.row else
                             type(exc.problem_detail)(exc.problem_detail.field, exc.problem_detail.problem, row))

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from models.errors import InputError
 from models.money import format_fen, parse_yuan
-from unionaid_cli.shared import console, handled
+from unionaid_cli.shared import CodeOption, claim, console, handled
 
 obligations_app = typer.Typer(help="What a case owes (payouts) and is owed (receivables, e.g. an employer "
                                    "repaying a wage advance).", no_args_is_help=True)
@@ -63,12 +63,13 @@ def obligations_receive(
     reference: Annotated[str, typer.Option(help="the payer's transfer reference (recording it again changes nothing)")],
     received_on: Annotated[str, typer.Option("--on", help="the day it was received, YYYY-MM-DD")],
     staff: Annotated[str, typer.Option("--as", help="your staff number (finance)")],
+    code: CodeOption,
 ) -> None:
     """Record money received against what a case is owed."""
     from services.obligations import obligations_of, record_receipt
 
     record_receipt(case_number, seq, amount_fen=parse_yuan(amount, "amount"), reference=reference,
-                   received_on=_day(received_on, "on"), actor=staff)
+                   received_on=_day(received_on, "on"), actor=claim(staff, code))
     owed = next(o for o in obligations_of(case_number) if o.seq == seq)
     typer.echo(f"{case_number} obligation {seq}: {format_fen(owed.settled_fen)} of {format_fen(owed.amount_fen)} "
                f"received ({owed.state.value})")

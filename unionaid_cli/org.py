@@ -13,7 +13,12 @@ from models.enums import CaseType, UnitLevel
 from models.errors import InputError
 from models.money import format_fen, parse_yuan
 from services import member_import, member_queries, org
-from unionaid_cli.shared import case_type_arg, console, handled
+from unionaid_cli.shared import CodeOption, OptionalCode, case_type_arg, claim, console, handled
+
+# Setting up (units, staff, programmes, enrolment): a supervisor who proves who they are; the
+# operator (the default, ``system``) only while no supervisor is enrolled yet.
+SetupAs = Annotated[str, typer.Option("--as", help="supervisor's staff number (none needed before the first "
+                                               "supervisor is enrolled)")]
 
 units_app = typer.Typer(help="Union units (grassroots unions and the district federation).", no_args_is_help=True)
 staff_app = typer.Typer(help="Staff members, their roles and approval limits.", no_args_is_help=True)
@@ -28,13 +33,15 @@ def units_add(
     name: str,
     level: Annotated[str, typer.Option(help="grassroots or district")] = UnitLevel.grassroots.value,
     parent: Annotated[Optional[str], typer.Option(help="code of the parent unit")] = None,
+    staff: SetupAs = "system",
+    otp: OptionalCode = None,
 ) -> None:
-    """Add a union unit."""
+    """Add a union unit (by a supervisor; by the operator while no supervisor is enrolled)."""
     try:
         unit_level = UnitLevel(level.strip().lower())
     except ValueError:  # one `error:` line naming the field, like every other bad input
         raise InputError("level", "must be grassroots or district") from None
-    unit = org.add_unit(code, name, unit_level, parent)
+    unit = org.add_unit(code, name, unit_level, parent, actor=claim(staff, otp))
     typer.echo(f"unit {unit.code} added")
 
 
@@ -56,10 +63,73 @@ def staff_add(
     unit: Annotated[str, typer.Option(help="unit code")],
     roles: Annotated[str, typer.Option(help="comma-separated: caseworker, approver, mediator, finance, supervisor")],
     limit: Annotated[str, typer.Option(help="approval limit in yuan (approvers)")] = "0",
+    staff: SetupAs = "system",
+    code: OptionalCode = None,
 ) -> None:
-    """Add a staff member."""
-    staff = org.add_staff(staff_number, name, unit, org.parse_roles(roles), parse_yuan(limit, "limit"))
-    typer.echo(f"staff member {staff.staff_number} added ({staff.roles})")
+    """Add a staff member (by a supervisor; by the operator while no supervisor is enrolled)."""
+    added = org.add_staff(staff_number, name, unit, org.parse_roles(roles), parse_yuan(limit, "limit"),
+                          actor=claim(staff, code))
+    typer.echo(f"staff member {added.staff_number} added ({added.roles}); "
+               f"enrol their one-time code with `unionaid staff enrol {added.staff_number}`")
+
+
+@staff_app.command("enrol")
+@handled
+def staff_enrol(
+    staff_number: str,
+    staff: SetupAs = "system",
+    code: OptionalCode = None,
+) -> None:
+    """Set up a staff member's one-time codes: prints a QR code for their authenticator app
+    (any app for RFC 6238 codes). An earlier set-up stops working."""
+    from services import auth
+
+    enrolment = auth.enrol(staff_number, by=claim(staff, code))
+    typer.echo(f"{enrolment.staff_number}: scan this with the authenticator app, then check it with any command")
+    print_qr(enrolment.uri)
+    typer.echo("or enter this link in the app by hand (keep it secret; it is not shown again):")
+    typer.echo(enrolment.uri)
+
+
+def print_qr(uri: str) -> None:
+    import io
+
+    import qrcode
+
+    qr = qrcode.QRCode(border=1)
+    qr.add_data(uri)
+    out = io.StringIO()
+    qr.print_ascii(out=out, invert=True)
+    typer.echo(out.getvalue())
+
+
+@staff_app.command("revoke")
+@handled
+def staff_revoke(staff_number: str, staff: SetupAs = "system", code: OptionalCode = None) -> None:
+    """Stop a staff member's codes from proving anything (a lost phone, someone leaving)."""
+    from services import auth
+
+    auth.revoke(staff_number, by=claim(staff, code))
+    typer.echo(f"{staff_number}: one-time codes revoked; enrol again to give new ones")
+
+
+@staff_app.command("unlock")
+@handled
+def staff_unlock(staff_number: str, staff: SetupAs = "system", code: OptionalCode = None) -> None:
+    """Unlock an account locked after too many wrong codes."""
+    from services import auth
+
+    auth.unlock(staff_number, by=claim(staff, code))
+    typer.echo(f"{staff_number}: unlocked")
+
+
+@staff_app.command("demo-code")
+@handled
+def staff_demo_code(staff_number: str) -> None:
+    """Development only: the code a demo staff member's app would show now."""
+    from services import auth
+
+    typer.echo(auth.current_code(staff_number))
 
 
 @staff_app.command("list")
@@ -82,10 +152,11 @@ def staff_list(as_json: Annotated[bool, typer.Option("--json", help="machine-rea
 @handled
 def members_import(
     file: Annotated[Path, typer.Argument(help="CSV or JSON file of members")],
-    actor: Annotated[str, typer.Option("--as", help="staff number of who imports")] = "system",
+    staff: Annotated[str, typer.Option("--as", help="staff number of who imports (a caseworker or supervisor)")],
+    code: CodeOption,
 ) -> None:
     """Import members: valid rows are stored, invalid rows listed by row and field."""
-    report = member_import.import_members(file, actor=actor)
+    report = member_import.import_members(file, actor=claim(staff, code))
     if report.ignored_columns:
         typer.echo(f"note: ignored unknown column(s): {', '.join(report.ignored_columns)}")
     if report.problems:
@@ -116,9 +187,13 @@ def programmes_add(
     case_type: Annotated[CaseType, typer.Option("--type", parser=case_type_arg, metavar="TYPE", help="hardship, mediation or insurance")],
     year: Annotated[int, typer.Option(help="budget year")],
     budget: Annotated[str, typer.Option(help="yearly budget in yuan")],
+    staff: Annotated[str, typer.Option("--as", help="finance officer's or supervisor's staff number (none needed "
+                                                    "before the first supervisor is enrolled)")] = "system",
+    otp: OptionalCode = None,
 ) -> None:
-    """Add a programme with its budget for one year."""
+    """Add a programme with its budget for one year (finance or a supervisor)."""
     from services import ledger
 
-    programme = ledger.add_programme(code, name, case_type, year, parse_yuan(budget, "budget"))
+    programme = ledger.add_programme(code, name, case_type, year, parse_yuan(budget, "budget"),
+                                     actor=claim(staff, otp))
     typer.echo(f"programme {programme.code} {programme.year} added with a budget of {format_fen(programme.budget_fen)}")

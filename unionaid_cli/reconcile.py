@@ -12,7 +12,7 @@ from rich.table import Table
 from models.errors import InputError
 from models.money import format_fen
 from services.settings import get_settings
-from unionaid_cli.shared import console, handled
+from unionaid_cli.shared import CodeOption, OptionalCode, claim, console, handled
 
 reconcile_app = typer.Typer(help="Monthly reconciliation of payouts against the provider's statement.")
 
@@ -24,6 +24,7 @@ def reconcile(
     month: Annotated[Optional[str], typer.Option(help="YYYY-MM (default: the previous month)")] = None,
     file: Annotated[Optional[Path], typer.Option(help="a statement CSV given by hand instead of downloading it")] = None,
     staff: Annotated[str, typer.Option("--as", help="who runs it (a finance officer, or system)")] = "system",
+    code: OptionalCode = None,
 ) -> None:
     """Reconcile a month: `unionaid reconcile --month 2026-10`."""
     if ctx.invoked_subcommand is not None:
@@ -36,11 +37,11 @@ def reconcile(
     if file is not None:
         if not file.is_file():
             raise InputError("file", "does not exist or is not a file")
-        summary = reconciliation.reconcile_month(month, file, actor=staff)
+        summary = reconciliation.reconcile_month(month, file, actor=claim(staff, code))
     else:
         provider = providers.payment()
         try:
-            summary = reconciliation.reconcile_month(month, provider, actor=staff)
+            summary = reconciliation.reconcile_month(month, provider, actor=claim(staff, code))
         finally:
             provider.close()
     typer.echo(str(summary))
@@ -73,12 +74,13 @@ def reconcile_exceptions(
 def reconcile_resolve(
     exception_id: int,
     staff: Annotated[str, typer.Option("--as", help="finance officer's staff number")],
+    code: CodeOption,
     reason: Annotated[str, typer.Option(help="what was found and done")],
 ) -> None:
     """Resolve one exception item, with a reason (audited)."""
     from services import reconciliation
 
-    item = reconciliation.resolve_exception(exception_id, staff_number=staff, reason=reason)
+    item = reconciliation.resolve_exception(exception_id, staff_number=claim(staff, code), reason=reason)
     typer.echo(f"exception {item.id} ({item.reference}) resolved")
 
 
@@ -87,9 +89,10 @@ def reconcile_resolve(
 def reconcile_sign_off(
     month: Annotated[str, typer.Option(help="YYYY-MM")],
     staff: Annotated[str, typer.Option("--as", help="finance officer's staff number")],
+    code: CodeOption,
 ) -> None:
     """Sign the month off; refused while an exception is open."""
     from services import reconciliation
 
-    summary = reconciliation.sign_off(month, staff_number=staff)
+    summary = reconciliation.sign_off(month, staff_number=claim(staff, code))
     typer.echo(f"{month} version {summary.version} signed off by {summary.signed_off_by}")

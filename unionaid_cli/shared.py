@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
 
 from models.enums import CaseType
 from models.errors import FieldProblem
+from models.identity import SYSTEM_ACTOR, Actor, StaffClaim
 from models.time import as_utc
 from services.settings import get_settings
 from unionaid_cli.errors import fail, handled
 
 console = Console()
+
+# Every command a person decides with takes who they are (--as) and the one-time code their
+# authenticator app shows now (--code, asked for without echo when not given).
+CodeOption = Annotated[str, typer.Option("--code", prompt="One-time code 动态码", hide_input=True,
+                                         help="the 6-digit code your authenticator app shows now (asked when left out)")]
+OptionalCode = Annotated[Optional[str], typer.Option("--code", help="the 6-digit code your authenticator app shows now")]
+
+
+def claim(staff: str, code: str | None) -> Actor:
+    """Who the person says they are, with the code that is to prove it; ``system`` stays the
+    operator (only where a command allows it). ``services.auth`` checks the claim."""
+    if staff.strip().lower() == SYSTEM_ACTOR and code is None:
+        return SYSTEM_ACTOR
+    return StaffClaim(staff.strip(), (code or "").strip())
 
 
 def fail_on_problems(problems: list[FieldProblem], what: str) -> None:
@@ -29,7 +45,7 @@ def local_time(dt: datetime | None) -> str:
     return as_utc(dt).astimezone(get_settings().zone).strftime("%Y-%m-%d %H:%M") if dt else "-"
 
 
-__all__ = ["console", "fail", "fail_on_problems", "handled", "local_time"]
+__all__ = ["CodeOption", "OptionalCode", "claim", "console", "fail", "fail_on_problems", "handled", "local_time"]
 
 
 def case_type_arg(value: str) -> CaseType:

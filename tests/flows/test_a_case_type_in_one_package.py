@@ -21,6 +21,7 @@ from services import approvals, ledger
 from services.audit import verify_chain
 from services.db import transaction
 from tests import factories
+from tests.factories import as_staff
 from tests.small_grant import PROGRAMME, SMALL_GRANT, SPEC, GrantApplication, small_grant_intake
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,7 +70,7 @@ def test_a_small_grant_is_checked_approved_paid_and_closed_by_the_one_driver(gra
     assert (case.case_type, case.status) == (SMALL_GRANT, CaseStatus.awaiting_approval)
     state, started_on, due_on = deadline_of(grants, number)
     assert (state, due_on) == ("open", working_days_after(started_on, 5))  # the type's own clock, kept by the engine
-    approvals.approve_case(number, approver="CW2", amount_fen=25000, reason="boiler replaced", engine=grants)
+    approvals.approve_case(number, approver=as_staff("CW2"), amount_fen=25000, reason="boiler replaced", engine=grants)
     assert deadline_of(grants, number)[0] == "met"
     assert case_flow(number) == "closed"
     case, actions = stored(grants, number)
@@ -90,8 +91,8 @@ def test_the_types_one_rule_rejects_a_grant_above_its_largest_amount(grants):
 def test_the_types_approval_policy_sends_a_larger_grant_to_a_district_approver(grants):
     number = apply("500")
     with pytest.raises(RuleViolation, match="this amount needs a district approver"):
-        approvals.approve_case(number, approver="CW2", amount_fen=50000, reason="ok", engine=grants)
-    approvals.approve_case(number, approver="AP1", amount_fen=50000, reason="ok", engine=grants)
+        approvals.approve_case(number, approver=as_staff("CW2"), amount_fen=50000, reason="ok", engine=grants)
+    approvals.approve_case(number, approver=as_staff("AP1"), amount_fen=50000, reason="ok", engine=grants)
     assert case_flow(number) == "closed"
 
 

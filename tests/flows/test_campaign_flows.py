@@ -23,7 +23,7 @@ from models.members import Household, HouseholdMember, Member
 from services import approvals, campaigns, ledger, seasonal
 from services.db import transaction
 from services.settings import get_settings
-from tests.factories import resident_id
+from tests.factories import as_staff, resident_id
 
 STUDENT_DOCS = ["application_form", "resident_id", "membership_proof", "income_proof", "admission_notice"]
 
@@ -84,7 +84,7 @@ def test_a_student_aid_campaign_is_carried_by_one_run_a_day_and_pays_each_studen
     expected = {"verify-chunk", "open-notice", "close-notice"}
     assert expected <= task_names(state.state_details.flow_run_id, expected)
 
-    campaigns.record_objection("student-aid-2026", first, text="second home reported", recorded_by="CW1",
+    campaigns.record_objection("student-aid-2026", first, text="second home reported", recorded_by=as_staff("CW1"),
                                today=date(2026, 9, 25), engine=services_up)
     assert student_aid_campaign("student-aid-2026", today=date(2026, 9, 28))["status"] == "notice"  # last day
     assert transfers() == 0
@@ -94,7 +94,7 @@ def test_a_student_aid_campaign_is_carried_by_one_run_a_day_and_pays_each_studen
     assert later["approval"] == {"approved": 2, "held: objection, a person decides": 1}
     assert later["payment"] == {"paid": 2}
 
-    approvals.approve_case(first, approver="AP1", amount_fen=400000, reason="objection checked", engine=services_up)
+    approvals.approve_case(first, approver=as_staff("AP1"), amount_fen=400000, reason="objection checked", engine=services_up)
     last = student_aid_campaign("student-aid-2026", today=date(2026, 9, 30))
     assert (last["status"], last["payment"]) == ("done", {"paid": 1})
     again = student_aid_campaign("student-aid-2026", today=date(2026, 10, 8))
@@ -125,7 +125,7 @@ def test_a_student_whose_documents_come_late_is_verified_noticed_approved_and_pa
     paid = student_aid_campaign("student-aid-2026", today=date(2026, 9, 29))
     assert (paid["status"], paid["payment"]) == ("paying", {"paid": 1})  # the late case keeps it open
 
-    add_documents(late, STUDENT_DOCS[3:], actor="CW1", engine=services_up)
+    add_documents(late, STUDENT_DOCS[3:], actor=as_staff("CW1"), engine=services_up)
     listed = student_aid_campaign("student-aid-2026", today=date(2026, 10, 12))
     assert listed["verification"] == {"awaiting_approval": 1}
     assert listed["supplementary notice"] == {"listed": 1}

@@ -12,6 +12,7 @@ from casetypes.driver import MAX_STEPS, drive
 from casetypes.spec import Progress
 from models.enums import CaseStatus, CaseType
 from tasks.cases import CaseLabel
+from tests.factories import as_staff
 
 S = CaseStatus
 
@@ -89,11 +90,11 @@ def test_a_decision_applied_again_after_the_case_moved_on_changes_nothing_and_is
 
     case = factories.awaiting_approval(services_up)
     read_version = case_detail(case.case_number, engine=services_up).case.version
-    approvals.approve_case(case.case_number, approver="AP1", amount_fen=150000, reason="eligible", engine=services_up)
+    approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=150000, reason="eligible", engine=services_up)
 
     @flow(name="decision-under-test")
     def apply_again() -> None:
-        decide_task(case.case_number, ApprovalDecision(decision=decision, approver="AP1", approved_amount_yuan="1500",
+        decide_task(case.case_number, ApprovalDecision(decision=decision, approver=as_staff("AP1"), approved_amount_yuan="1500",
                                                        reason="second thoughts"), read_version)
 
     apply_again()

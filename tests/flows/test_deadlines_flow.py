@@ -10,6 +10,7 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRun
 from flows.deadlines import deadlines
 from models.enums import CaseStatus
 from services.case_queries import case_detail
+from tests.factories import as_staff
 from tests.integration.test_deadlines import move, received
 
 
@@ -25,7 +26,7 @@ def artifact_of(flow_run_id) -> str:
 
 def test_the_deadlines_run_refers_a_case_whose_fifteen_days_ran_out_and_lists_it_by_number(services_up):
     number = received(services_up, date(2026, 9, 30))
-    move(services_up, number, CaseStatus.verifying, date(2026, 10, 8), actor="CW1")
+    move(services_up, number, CaseStatus.verifying, date(2026, 10, 8), actor=as_staff("CW1"))
     move(services_up, number, CaseStatus.accepted, date(2026, 10, 8))
     applicant = case_detail(number, engine=services_up).applicant_name
 

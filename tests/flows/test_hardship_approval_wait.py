@@ -20,6 +20,7 @@ from models.enums import CaseStatus
 from services import approvals
 from services.runs import wake_case
 from services.settings import REPO_ROOT
+from tests.factories import as_staff
 from tests.flows.test_hardship_flows import form, status_of
 
 
@@ -133,7 +134,7 @@ def test_a_suspended_case_survives_a_restart_and_the_cli_decision_wakes_it(servi
     finally:
         _stop(runner)  # the serving process dies while the case waits
 
-    approvals.approve_case(number, approver="AP1", amount_fen=150000, reason="eligible", engine=services_up)
+    approvals.approve_case(number, approver=as_staff("AP1"), amount_fen=150000, reason="eligible", engine=services_up)
     assert "resumed" in wake_case(number, {"decision": "approve", "approver": "AP1", "reason": "eligible",
                                            "approved_amount_yuan": "1500.00"})
     runner = _serve(services_up, tmp_path, "runner-2")
@@ -183,7 +184,7 @@ def test_a_case_waiting_for_approval_survives_a_crash_of_the_prefect_server_and_
                 _stop(runner)
             _stop(server)  # both crash while the case waits
 
-            approvals.approve_case(number, approver="AP1", amount_fen=150000, reason="eligible", engine=services_up)
+            approvals.approve_case(number, approver=as_staff("AP1"), amount_fen=150000, reason="eligible", engine=services_up)
             server = _prefect_server(home, port, "server-2", tmp_path)
             assert wake_case(number, {"decision": "approve", "approver": "AP1", "reason": "eligible",
                                       "approved_amount_yuan": "1500.00"}) == f"resumed the waiting run hardship-{number}"

@@ -13,6 +13,7 @@ from services import approvals
 from services.db import transaction
 from services.settings import get_settings
 from tests import factories
+from tests.factories import as_staff
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def approved_cases(flow_db, tmp_path, sandbox):
 
         transition_case(case.case_number, CaseStatus.verifying, actor="system", reason="go", engine=flow_db)
         transition_case(case.case_number, CaseStatus.awaiting_approval, actor="system", reason="ok", engine=flow_db)
-        approvals.approve_case(case.case_number, approver="AP1", amount_fen=100000, reason="ok", engine=flow_db)
+        approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=100000, reason="ok", engine=flow_db)
         numbers.append(case.case_number)
     return numbers
 

@@ -7,6 +7,7 @@ from models.time import utcnow
 from services import approvals, payouts, providers, reconciliation
 from services.settings import get_settings
 from tests import factories
+from tests.factories import as_staff
 
 
 def test_the_previous_month_is_reconciled_by_default_across_a_year_end():
@@ -18,7 +19,7 @@ def test_paid_cases_reconcile_clean_and_a_rerun_gives_the_same_result(services_u
     numbers = []
     for _ in range(2):
         case = factories.awaiting_approval(services_up)
-        approvals.approve_case(case.case_number, approver="AP1", amount_fen=120000, reason="ok", engine=services_up)
+        approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=120000, reason="ok", engine=services_up)
         numbers.append(case.case_number)
     provider = providers.payment()
     for number in numbers:

@@ -15,6 +15,7 @@ from services.db import transaction
 from services.intake import intake_hardship
 from services.verification import verify_hardship
 from tests import factories
+from tests.factories import as_staff
 from tests.integration.test_hardship_intake_verification import LIVING_DOCS, application, registry_for
 
 
@@ -52,7 +53,7 @@ def test_an_approval_of_nothing_is_refused_naming_the_amount_and_writes_nothing(
     engine, case = waiting
     before = _written(engine)
     with pytest.raises(InputError) as refused:
-        approvals.approve_case(case.case_number, approver="AP1", amount_fen=0, reason="eligible", engine=engine)
+        approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=0, reason="eligible", engine=engine)
     assert _refusal(refused) == ("approved_amount", "must be more than zero")
     assert _written(engine) == before
 
@@ -60,7 +61,7 @@ def test_an_approval_of_nothing_is_refused_naming_the_amount_and_writes_nothing(
 def test_an_approval_of_more_than_was_requested_is_refused_naming_both_amounts(waiting):
     engine, case = waiting
     with pytest.raises(InputError) as refused:
-        approvals.approve_case(case.case_number, approver="AP1", amount_fen=300001, reason="eligible", engine=engine)
+        approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=300001, reason="eligible", engine=engine)
     assert _refusal(refused) == ("approved_amount", "¥3,000.01 is more than the requested ¥3,000.00")
 
 
@@ -68,7 +69,7 @@ def test_an_approval_decided_on_an_older_version_is_stale_and_says_what_it_expec
     engine, case = waiting
     older = case.version - 1
     with pytest.raises(StaleCase) as stale:
-        approvals.approve_case(case.case_number, approver="AP1", amount_fen=0, reason="eligible",
+        approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=0, reason="eligible",
                                expected_version=older, engine=engine)
     assert str(stale.value) == (f"case {case.case_number} was changed by someone else "
                                 f"(expected awaiting_approval at version {older}); reload it and try again")
@@ -78,14 +79,14 @@ def test_an_approval_decided_on_an_older_version_is_stale_and_says_what_it_expec
 
 def test_an_approver_may_approve_exactly_their_limit(waiting):
     engine, case = waiting  # CW2's limit is ¥3,000.00, the amount requested
-    approved = approvals.approve_case(case.case_number, approver="CW2", amount_fen=300000, reason="eligible",
+    approved = approvals.approve_case(case.case_number, approver=as_staff("CW2"), amount_fen=300000, reason="eligible",
                                       expected_version=case.version, engine=engine)
     assert (approved.status, approved.approved_fen) == (CaseStatus.approved, 300000)
 
 
 def test_a_single_approval_is_in_the_trail_with_the_amount_and_one_approver(waiting):
     engine, case = waiting
-    approvals.approve_case(case.case_number, approver="AP1", amount_fen=250000, reason="eligible", engine=engine)
+    approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=250000, reason="eligible", engine=engine)
     with transaction(engine) as s:
         last, opened = case_history(s, case.case_number)[-2:]
         assert (last.action, last.actor, last.reason, last.from_status, last.to_status, last.payload) == (
@@ -97,7 +98,7 @@ def test_a_single_approval_is_in_the_trail_with_the_amount_and_one_approver(wait
 
 def test_the_first_of_two_approvals_is_in_the_trail_and_leaves_the_case_waiting(large):
     engine, number = large
-    first = approvals.approve_case(number, approver="AP1", amount_fen=800000, reason="need confirmed", engine=engine)
+    first = approvals.approve_case(number, approver=as_staff("AP1"), amount_fen=800000, reason="need confirmed", engine=engine)
     assert first.status == CaseStatus.awaiting_approval
     with transaction(engine) as s:
         case = load_case(s, number)
@@ -111,19 +112,19 @@ def test_the_first_of_two_approvals_is_in_the_trail_and_leaves_the_case_waiting(
 
 def test_a_second_approver_of_another_amount_is_told_the_first_amount(large):
     engine, number = large
-    approvals.approve_case(number, approver="AP1", amount_fen=800000, reason="ok", engine=engine)
+    approvals.approve_case(number, approver=as_staff("AP1"), amount_fen=800000, reason="ok", engine=engine)
     with pytest.raises(InputError) as refused:
-        approvals.approve_case(number, approver="AP2", amount_fen=700000, reason="less", engine=engine)
+        approvals.approve_case(number, approver=as_staff("AP2"), amount_fen=700000, reason="less", engine=engine)
     assert _refusal(refused) == ("approved_amount",
                                  "the first approver approved ¥8,000.00; approve the same amount or reject")
 
 
 def test_the_second_approval_moves_the_case_and_names_two_approvers_in_the_trail(large):
     engine, number = large
-    approvals.approve_case(number, approver="AP1", amount_fen=800000, reason="ok", engine=engine)
+    approvals.approve_case(number, approver=as_staff("AP1"), amount_fen=800000, reason="ok", engine=engine)
     with pytest.raises(RuleViolation, match="AP1 has approved already"):
-        approvals.approve_case(number, approver="AP1", amount_fen=800000, reason="again", engine=engine)
-    approvals.approve_case(number, approver="AP2", amount_fen=800000, reason="agree", engine=engine)
+        approvals.approve_case(number, approver=as_staff("AP1"), amount_fen=800000, reason="again", engine=engine)
+    approvals.approve_case(number, approver=as_staff("AP2"), amount_fen=800000, reason="agree", engine=engine)
     with transaction(engine) as s:
         last, opened = case_history(s, number)[-2:]
         assert (last.action, last.actor, last.payload) == ("approve", "AP2", {"approved_fen": 800000, "approvers": 2})
@@ -137,5 +138,5 @@ def test_approving_a_case_that_is_not_awaiting_approval_is_refused_as_no_such_mo
     factories.world(engine, tmp_path)
     case = factories.hardship_case(engine)
     with pytest.raises(NoSuchMove) as refused:
-        approvals.approve_case(case.case_number, approver="AP1", amount_fen=100000, reason="too early", engine=engine)
+        approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=100000, reason="too early", engine=engine)
     assert (refused.value.from_status, refused.value.to_status) == ("submitted", "approved")

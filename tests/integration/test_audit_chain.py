@@ -10,6 +10,7 @@ from services.audit import verify_chain
 from services.cases import transition_case
 from services.db import transaction
 from tests import factories
+from tests.factories import as_staff
 
 
 @pytest.fixture
@@ -17,7 +18,7 @@ def trail(engine, tmp_path):
     factories.world(engine, tmp_path)
     case = factories.hardship_case(engine)
     transition_case(case.case_number, CaseStatus.verifying, actor="system", reason="start", engine=engine)
-    transition_case(case.case_number, CaseStatus.withdrawn, actor="CW1", reason="applicant withdrew", engine=engine)
+    transition_case(case.case_number, CaseStatus.withdrawn, actor=as_staff("CW1"), reason="applicant withdrew", engine=engine)
     return engine
 
 

@@ -27,7 +27,7 @@ from services.db import transaction
 from services.payment_provider import Transfer
 from services.registry_client import RegistryMember
 from tests import factories
-from tests.factories import bank_card, resident_id
+from tests.factories import as_staff, bank_card, resident_id
 
 STUDENT_DOCS = ["application_form", "resident_id", "membership_proof", "income_proof", "admission_notice"]
 OPENED = date(2026, 9, 21)  # a Monday: 5 working days end on 28 Sep (25-27 Sep is Mid-Autumn)
@@ -76,7 +76,7 @@ def add_members(engine, tmp_path: Path, numbers: range, households: bool = False
 
 
 def register_tier(engine, household_number: str, tier: str) -> None:
-    households.register(household_number, tier, actor="CW1", reason="paper file", registered_on=date(2026, 1, 5),
+    households.register(household_number, tier, actor=as_staff("CW1"), reason="paper file", registered_on=date(2026, 1, 5),
                         engine=engine)
 
 
@@ -249,25 +249,25 @@ def test_a_case_whose_documents_come_late_gets_its_own_notice_before_it_is_appro
     batch(world, provider)
     assert status_of(world, on_time) == CaseStatus.closed
 
-    add_documents(late, STUDENT_DOCS[3:], actor="CW1", engine=world)
+    add_documents(late, STUDENT_DOCS[3:], actor=as_staff("CW1"), engine=world)
     campaigns.verify_cases([late], registry_for(world), engine=world)
     assert status_of(world, late) == CaseStatus.awaiting_approval
     with pytest.raises(RuleViolation, match="approved after it has been on a public notice"):
-        approvals.approve_case(late, approver="AP1", amount_fen=400000, reason="eligible", engine=world)
+        approvals.approve_case(late, approver=as_staff("AP1"), amount_fen=400000, reason="eligible", engine=world)
 
     assert campaigns.supplementary_notice("student-aid-2026", today=date(2026, 10, 12), engine=world) == {"listed": 1}
     with pytest.raises(RuleViolation, match="until 2026-10-16"):
-        approvals.approve_case(late, approver="AP1", amount_fen=400000, reason="eligible", engine=world)
+        approvals.approve_case(late, approver=as_staff("AP1"), amount_fen=400000, reason="eligible", engine=world)
     assert campaigns.approve_cases("student-aid-2026", [late], engine=world) == {"in its public notice": 1}
-    campaigns.record_objection("student-aid-2026", late, text="checked: no objection really", recorded_by="CW1",
+    campaigns.record_objection("student-aid-2026", late, text="checked: no objection really", recorded_by=as_staff("CW1"),
                                today=date(2026, 10, 16), engine=world)
     with pytest.raises(RuleViolation, match="ended on 2026-10-16"):
-        campaigns.record_objection("student-aid-2026", late, text="too late", recorded_by="CW1",
+        campaigns.record_objection("student-aid-2026", late, text="too late", recorded_by=as_staff("CW1"),
                                    today=date(2026, 10, 17), engine=world)
 
     assert campaigns.supplementary_notice("student-aid-2026", today=date(2026, 10, 17), engine=world) == {"ended": 1}
     assert campaigns.approve_cases("student-aid-2026", [late], engine=world) == {"held: objection, a person decides": 1}
-    approvals.approve_case(late, approver="AP1", amount_fen=400000, reason="objection withdrawn", engine=world)
+    approvals.approve_case(late, approver=as_staff("AP1"), amount_fen=400000, reason="objection withdrawn", engine=world)
     assert campaigns.pay_cases([late], provider, engine=world) == {"paid": 1}
     campaigns.settle_objections("student-aid-2026", engine=world)
     assert campaigns.finish_if_done("student-aid-2026", engine=world).status == CampaignStatus.done
@@ -280,7 +280,7 @@ def test_an_objection_holds_its_case_out_of_the_batch_until_a_person_decides(wor
     first, second, third = student_campaign(world, tmp_path)
     through_notice(world)
     campaigns.record_objection("student-aid-2026", first, text="家庭有第二套房产 (reported by a neighbour)",
-                               recorded_by="CW1", today=date(2026, 9, 24), engine=world)
+                               recorded_by=as_staff("CW1"), today=date(2026, 9, 24), engine=world)
     provider = FakeProvider()
     outcome = batch(world, provider)
     assert outcome["approval"] == {"held: objection, a person decides": 1, "approved": 2}
@@ -289,7 +289,7 @@ def test_an_objection_holds_its_case_out_of_the_batch_until_a_person_decides(wor
     assert "| " + first + " | awaiting_approval | open |" in campaigns.summary_markdown("student-aid-2026", engine=world)
 
     # The approver looks into it and approves after all; the next run pays it and the campaign is done.
-    approvals.approve_case(first, approver="AP1", amount_fen=400000, reason="objection checked: one home only",
+    approvals.approve_case(first, approver=as_staff("AP1"), amount_fen=400000, reason="objection checked: one home only",
                            engine=world)
     assert campaigns.pay_cases([first], provider, engine=world) == {"paid": 1}
     campaigns.settle_objections("student-aid-2026", engine=world)
@@ -305,10 +305,10 @@ def test_an_objection_holds_its_case_out_of_the_batch_until_a_person_decides(wor
 def test_an_upheld_objection_ends_with_the_case_rejected(world, tmp_path):
     first, *_ = student_campaign(world, tmp_path)
     through_notice(world)
-    campaigns.record_objection("student-aid-2026", first, text="second home", recorded_by="CW1",
+    campaigns.record_objection("student-aid-2026", first, text="second home", recorded_by=as_staff("CW1"),
                                today=OPENED, engine=world)
     batch(world, FakeProvider())
-    approvals.reject_case(first, approver="AP1", reason="objection confirmed: two homes", engine=world)
+    approvals.reject_case(first, approver=as_staff("AP1"), reason="objection confirmed: two homes", engine=world)
     campaigns.settle_objections("student-aid-2026", engine=world)
     assert campaigns.finish_if_done("student-aid-2026", engine=world).status == CampaignStatus.done
     with transaction(world) as s:
@@ -319,16 +319,16 @@ def test_an_upheld_objection_ends_with_the_case_rejected(world, tmp_path):
 def test_objections_are_recorded_only_while_the_notice_runs_and_only_for_listed_cases(world, tmp_path):
     first, *_ = student_campaign(world, tmp_path)
     with pytest.raises(RuleViolation, match="is open"):
-        campaigns.record_objection("student-aid-2026", first, text="too early", recorded_by="CW1", engine=world)
+        campaigns.record_objection("student-aid-2026", first, text="too early", recorded_by=as_staff("CW1"), engine=world)
     through_notice(world)
     with pytest.raises(RuleViolation, match="ended on 2026-09-28"):
-        campaigns.record_objection("student-aid-2026", first, text="too late", recorded_by="CW1",
+        campaigns.record_objection("student-aid-2026", first, text="too late", recorded_by=as_staff("CW1"),
                                    today=date(2026, 9, 29), engine=world)
     with pytest.raises(NotFound):
-        campaigns.record_objection("student-aid-2026", "HA-2026-999999", text="who?", recorded_by="CW1",
+        campaigns.record_objection("student-aid-2026", "HA-2026-999999", text="who?", recorded_by=as_staff("CW1"),
                                    today=OPENED, engine=world)
     with pytest.raises(InputError, match="objection"):
-        campaigns.record_objection("student-aid-2026", first, text=" ", recorded_by="CW1", today=OPENED, engine=world)
+        campaigns.record_objection("student-aid-2026", first, text=" ", recorded_by=as_staff("CW1"), today=OPENED, engine=world)
 
 
 def test_a_refused_approval_is_recorded_and_the_rest_of_the_batch_is_approved(world, tmp_path):
@@ -468,7 +468,7 @@ def test_a_household_left_without_its_campaign_link_by_an_interrupted_run_is_ado
     with transaction(register) as s:
         household = s.execute(select(Household).where(Household.household_number == "H0201")).scalar_one()
     orphan = open_case(case_type=CaseType.hardship, category="winter_relief", applicant_member_number="M0201",
-                       requested_fen=150000, submitted_by="CW1", programme_code="HA-WINTER", local_year=2026,
+                       requested_fen=150000, submitted_by=as_staff("CW1"), programme_code="HA-WINTER", local_year=2026,
                        engine=register, details=HardshipDetail(household_id=household.id, tier_claimed="deep",
                                                                facts={"campaign": "winter-relief-2026",
                                                                       "applied_on": "2026-12-01"}))
@@ -505,13 +505,13 @@ def test_a_case_in_its_public_notice_is_not_approved_by_any_path_not_even_a_bare
     through_notice(world)
     assert status_of(world, first) == CaseStatus.awaiting_approval
     with pytest.raises(GuardRefused) as held:  # the move's own row names the guard: no service can skip it
-        transition_case(first, CaseStatus.approved, actor="AP1", reason="straight to approved", engine=world)
+        transition_case(first, CaseStatus.approved, actor=as_staff("AP1"), reason="straight to approved", engine=world)
     assert (held.value.rule, held.value.case_number, held.value.from_status, held.value.to_status) == (
         "notice_held", first, "awaiting_approval", "approved")
     assert str(held.value) == (f"case {first} is in the public notice of campaign student-aid-2026 until 2026-09-28: "
                                "approve it once the notice has ended")
     assert status_of(world, first) == CaseStatus.awaiting_approval
-    transition_case(first, CaseStatus.rejected, actor="AP1", reason="rejecting is always allowed", engine=world)
+    transition_case(first, CaseStatus.rejected, actor=as_staff("AP1"), reason="rejecting is always allowed", engine=world)
 
 
 def test_a_person_may_not_approve_a_listed_case_before_its_notice_has_ended(world, tmp_path):

@@ -18,7 +18,7 @@ from services.db import make_engine
 from services.settings import REPO_ROOT, get_settings
 from tests import factories
 from tests.conftest import NOWHERE_URL
-from tests.factories import resident_id
+from tests.factories import as_staff, resident_id
 from unionaid_cli.main import app
 
 
@@ -162,7 +162,7 @@ def test_funds_shows_budget_reserved_paid_and_remaining(cli, tmp_path):
 
     factories.world(cli.engine, tmp_path)
     case = factories.awaiting_approval(cli.engine)
-    approvals.approve_case(case.case_number, approver="AP1", amount_fen=150000, reason="ok", engine=cli.engine)
+    approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=150000, reason="ok", engine=cli.engine)
     rows = json.loads(cli("funds", "--json").output)
     assert rows == [{"programme": "HA-LIVING", "name": "Living relief", "year": factories.YEAR,
                      "budget_fen": factories.BUDGET_FEN, "reserved_fen": 150000, "paid_fen": 0,

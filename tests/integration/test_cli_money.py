@@ -28,7 +28,7 @@ from services.payment_provider import STATEMENT_COLUMNS
 from services.settings import Settings, get_settings
 from tests import factories
 from tests.conftest import NOWHERE_URL
-from tests.factories import bank_card, resident_id
+from tests.factories import as_staff, bank_card, resident_id
 from tests.integration.test_cli import _one_line_error, cli  # noqa: F401 - the fixture
 from unionaid_cli import main
 
@@ -59,7 +59,7 @@ def money(cli, payment_url, monkeypatch, tmp_path):  # noqa: F811 - cli is the i
 
 def approved_case(engine, amount_fen: int = 150000) -> str:
     case = factories.awaiting_approval(engine)
-    approvals.approve_case(case.case_number, approver="AP1", amount_fen=amount_fen, reason="eligible", engine=engine)
+    approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=amount_fen, reason="eligible", engine=engine)
     return case.case_number
 
 

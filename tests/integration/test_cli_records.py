@@ -19,7 +19,7 @@ from services.cases import transition_case
 from services.db import transaction
 from services.intake import intake_hardship
 from tests import factories
-from tests.factories import resident_id
+from tests.factories import as_staff, resident_id
 from tests.integration.test_cli import _one_line_error, cli  # noqa: F401 - the fixture
 
 DOCS = ["application_form", "resident_id", "membership_proof", "household_register", "income_proof"]
@@ -97,7 +97,7 @@ def test_documents_are_recorded_only_by_an_existing_active_staff_member(offline)
 
 def test_documents_for_a_case_already_decided_are_refused_in_one_line(offline):
     number = waiting_for_information(offline.engine)
-    transition_case(number, CaseStatus.withdrawn, actor="CW2", reason="applicant withdrew", engine=offline.engine)
+    transition_case(number, CaseStatus.withdrawn, actor=as_staff("CW2"), reason="applicant withdrew", engine=offline.engine)
     _one_line_error(offline("cases", "documents", number, "income_proof", "--as", "CW2"),
                     number, "withdrawn")
 

@@ -12,6 +12,7 @@ from services.audit import verify_chain
 from services.cases import transition_case
 from services.db import transaction
 from tests import factories
+from tests.factories import as_staff
 
 WORKERS = 12
 
@@ -57,7 +58,7 @@ def test_of_many_concurrent_moves_on_one_case_exactly_one_wins(engine, tmp_path)
 def test_concurrent_moves_without_a_version_still_apply_once(engine, tmp_path):
     factories.world(engine, tmp_path)
     case = factories.hardship_case(engine)
-    outcomes = _race(lambda i: transition_case(case.case_number, CaseStatus.withdrawn, actor="CW1",
+    outcomes = _race(lambda i: transition_case(case.case_number, CaseStatus.withdrawn, actor=as_staff("CW1"),
                                                reason=f"worker {i}", engine=engine))
     assert sum(not isinstance(o, Exception) for o in outcomes) == 1
 

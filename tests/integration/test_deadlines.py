@@ -17,6 +17,7 @@ from services.audit import verify_chain
 from services.cases import open_case, transition_case
 from services.db import transaction
 from tests import factories
+from tests.factories import as_staff
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -29,7 +30,7 @@ def received(engine, day: date, member: str = "M0001") -> str:
     """A mediation application received on ``day``."""
     with time_fixed_at(at(day)):
         case = open_case(case_type=CaseType.mediation, category="wage_arrears", applicant_member_number=member,
-                         requested_fen=0, submitted_by="CW1", engine=engine)
+                         requested_fen=0, submitted_by=as_staff("CW1"), engine=engine)
     return case.case_number
 
 
@@ -88,7 +89,7 @@ def test_the_three_working_day_clock_over_national_day_is_breached_on_the_day_af
 
 def test_a_clock_met_in_time_is_never_breached(world):
     number = received(world, date(2026, 9, 30))
-    move(world, number, CaseStatus.verifying, date(2026, 10, 8), actor="CW1")
+    move(world, number, CaseStatus.verifying, date(2026, 10, 8), actor=as_staff("CW1"))
     move(world, number, CaseStatus.accepted, date(2026, 10, 9))
     assert clocks_of(world, number)["acceptance"] == (DeadlineState.met, date(2026, 10, 10))
     for day in (date(2026, 10, 11), date(2026, 10, 12), date(2027, 1, 4)):
@@ -99,7 +100,7 @@ def test_a_clock_met_in_time_is_never_breached(world):
 
 def test_no_agreement_within_fifteen_days_refers_the_case_to_arbitration_once(world):
     number = received(world, date(2026, 9, 30))
-    move(world, number, CaseStatus.verifying, date(2026, 10, 8), actor="CW1")
+    move(world, number, CaseStatus.verifying, date(2026, 10, 8), actor=as_staff("CW1"))
     move(world, number, CaseStatus.accepted, date(2026, 10, 8))
     move(world, number, CaseStatus.in_mediation, date(2026, 10, 9))
     assert deadline_runs.breach_overdue(date(2026, 10, 15), engine=world) == []
@@ -120,7 +121,7 @@ def test_no_agreement_within_fifteen_days_refers_the_case_to_arbitration_once(wo
 
 def test_an_agreement_reached_in_time_stops_the_fifteen_day_clock(world):
     number = received(world, date(2026, 9, 30))
-    move(world, number, CaseStatus.verifying, date(2026, 10, 8), actor="CW1")
+    move(world, number, CaseStatus.verifying, date(2026, 10, 8), actor=as_staff("CW1"))
     move(world, number, CaseStatus.accepted, date(2026, 10, 8))
     move(world, number, CaseStatus.in_mediation, date(2026, 10, 9))
     move(world, number, CaseStatus.agreement_reached, date(2026, 10, 15))
@@ -166,7 +167,7 @@ def test_a_breach_whose_move_only_a_person_may_make_is_recorded_and_the_case_sta
     monkeypatch.setattr(deadline_runs, "clock_named",
                         lambda case_type, kind: person_only if kind == "acceptance" else clock_named(case_type, kind))
     number = received(world, date(2026, 9, 30))
-    move(world, number, CaseStatus.verifying, date(2026, 10, 8), actor="CW1")
+    move(world, number, CaseStatus.verifying, date(2026, 10, 8), actor=as_staff("CW1"))
     [line] = deadline_runs.breach_overdue(date(2026, 10, 11), engine=world)
     assert (line.kind, line.moved_to) == ("acceptance", None)
     assert status_of(world, number) == CaseStatus.verifying

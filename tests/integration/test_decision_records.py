@@ -14,6 +14,7 @@ from services.audit import case_history
 from services.cases import load_case
 from services.db import transaction
 from tests import factories
+from tests.factories import as_staff
 from tests.integration.test_payout_resolution import RequestLostOnTheWay
 
 
@@ -33,7 +34,7 @@ def test_a_rejection_without_a_reason_is_refused_naming_the_field_and_writes_not
     engine, case = waiting
     events = _count(engine, AuditEvent)
     with pytest.raises(InputError) as refused:
-        approvals.reject_case(case.case_number, approver="AP1", reason=reason, engine=engine)
+        approvals.reject_case(case.case_number, approver=as_staff("AP1"), reason=reason, engine=engine)
     assert (refused.value.field, refused.value.problem_detail.problem) == (
         "reason", "is required: say why the case is rejected")
     assert _count(engine, AuditEvent) == events and _count(engine, Approval) == 0
@@ -41,7 +42,7 @@ def test_a_rejection_without_a_reason_is_refused_naming_the_field_and_writes_not
 
 def test_a_rejection_records_its_reason_with_the_decision_and_in_the_trail(waiting):
     engine, case = waiting
-    approvals.reject_case(case.case_number, approver="AP1", reason="owns two flats", engine=engine)
+    approvals.reject_case(case.case_number, approver=as_staff("AP1"), reason="owns two flats", engine=engine)
     with transaction(engine) as s:
         last = case_history(s, case.case_number)[-1]
         decision = s.execute(select(Approval)).scalar_one()
@@ -53,7 +54,7 @@ def test_a_rejection_records_its_reason_with_the_decision_and_in_the_trail(waiti
 def test_a_rejection_against_a_version_already_moved_on_is_stale(waiting):
     engine, case = waiting
     with pytest.raises(StaleCase):
-        approvals.reject_case(case.case_number, approver="AP1", reason="late", expected_version=case.version - 1,
+        approvals.reject_case(case.case_number, approver=as_staff("AP1"), reason="late", expected_version=case.version - 1,
                               engine=engine)
     with transaction(engine) as s:
         assert load_case(s, case.case_number).status == CaseStatus.awaiting_approval
@@ -61,7 +62,7 @@ def test_a_rejection_against_a_version_already_moved_on_is_stale(waiting):
 
 def test_a_case_history_is_every_event_of_that_case_in_the_order_it_happened(waiting):
     engine, case = waiting
-    approvals.reject_case(case.case_number, approver="AP1", reason="no", engine=engine)
+    approvals.reject_case(case.case_number, approver=as_staff("AP1"), reason="no", engine=engine)
     with transaction(engine) as s:
         history = case_history(s, case.case_number)
         assert [e.action for e in history] == ["submit", "start_verification", "verification_passed", "reject"]
@@ -73,7 +74,7 @@ def test_a_case_history_is_every_event_of_that_case_in_the_order_it_happened(wai
 
 def test_an_unknown_payout_outcome_is_in_the_trail_with_the_error_cut_to_length(waiting):
     engine, case = waiting
-    approvals.approve_case(case.case_number, approver="AP1", amount_fen=100000, reason="ok", engine=engine)
+    approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=100000, reason="ok", engine=engine)
 
     class LostWithALongError(RequestLostOnTheWay):
         def create_transfer(self, *args, **kwargs):

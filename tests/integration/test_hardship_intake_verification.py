@@ -16,7 +16,7 @@ from services.intake import add_documents, intake_hardship
 from services.registry_client import RegistryMember
 from services.verification import verify_hardship
 from tests import factories
-from tests.factories import resident_id
+from tests.factories import as_staff, resident_id
 
 LIVING_DOCS = ["application_form", "resident_id", "membership_proof", "household_register", "income_proof"]
 
@@ -109,7 +109,7 @@ def test_missing_documents_ask_for_information_and_the_case_continues_when_they_
     outcome = verify_hardship(number, registry_for(world), engine=world)
     assert outcome.status == CaseStatus.needs_information
     assert set(outcome.missing_documents) == {"household_register", "income_proof"}
-    assert add_documents(number, ["household_register", "income_proof"], actor="CW1", engine=world) == CaseStatus.verifying
+    assert add_documents(number, ["household_register", "income_proof"], actor=as_staff("CW1"), engine=world) == CaseStatus.verifying
     assert verify_hardship(number, registry_for(world), engine=world).status == CaseStatus.awaiting_approval
 
 
@@ -146,7 +146,7 @@ def test_a_suspended_membership_or_a_mismatched_registry_id_fails_verification(w
 def test_a_second_case_of_the_same_category_in_the_same_year_is_refused_as_double_aid(world):
     first = intake_hardship(application(), engine=world)
     verify_hardship(first, registry_for(world), engine=world)
-    approvals.approve_case(first, approver="AP1", amount_fen=150000, reason="ok", engine=world)
+    approvals.approve_case(first, approver=as_staff("AP1"), amount_fen=150000, reason="ok", engine=world)
     again = intake_hardship(application(applied_on="2026-09-01"), engine=world)
     outcome = verify_hardship(again, registry_for(world), engine=world)
     assert outcome.status == CaseStatus.rejected
@@ -163,14 +163,14 @@ def test_a_large_amount_needs_two_different_district_approvers(world):
                                          tier_claimed="deep"), engine=world)
     assert verify_hardship(number, registry_for(world), engine=world).status == CaseStatus.awaiting_approval
     with pytest.raises(RuleViolation, match="district approver"):
-        approvals.approve_case(number, approver="CW2", amount_fen=250000, reason="ok", engine=world)
-    first = approvals.approve_case(number, approver="AP1", amount_fen=800000, reason="ok", engine=world)
+        approvals.approve_case(number, approver=as_staff("CW2"), amount_fen=250000, reason="ok", engine=world)
+    first = approvals.approve_case(number, approver=as_staff("AP1"), amount_fen=800000, reason="ok", engine=world)
     assert first.status == CaseStatus.awaiting_approval
     with pytest.raises(RuleViolation, match="approved already"):
-        approvals.approve_case(number, approver="AP1", amount_fen=800000, reason="again", engine=world)
+        approvals.approve_case(number, approver=as_staff("AP1"), amount_fen=800000, reason="again", engine=world)
     with pytest.raises(InputError, match="same amount"):
-        approvals.approve_case(number, approver="AP2", amount_fen=700000, reason="less", engine=world)
-    second = approvals.approve_case(number, approver="AP2", amount_fen=800000, reason="agree", engine=world)
+        approvals.approve_case(number, approver=as_staff("AP2"), amount_fen=700000, reason="less", engine=world)
+    second = approvals.approve_case(number, approver=as_staff("AP2"), amount_fen=800000, reason="agree", engine=world)
     assert (second.status, second.approved_fen) == (CaseStatus.approved, 800000)
     with transaction(world) as s:
         assert len(s.execute(select(Approval)).scalars().all()) == 2
@@ -184,9 +184,9 @@ def test_an_application_received_at_the_end_of_a_year_is_a_case_of_that_year_thr
 
     number = intake_hardship(application(applied_on="2025-12-31", documents_provided=LIVING_DOCS[:2]), engine=world)
     verify_hardship(number, registry_for(world), engine=world)
-    add_documents(number, LIVING_DOCS, actor="CW1", engine=world)
+    add_documents(number, LIVING_DOCS, actor=as_staff("CW1"), engine=world)
     assert verify_hardship(number, registry_for(world), engine=world).status == CaseStatus.awaiting_approval
-    approvals.approve_case(number, approver="AP1", amount_fen=150000, reason="ok", engine=world)
+    approvals.approve_case(number, approver=as_staff("AP1"), amount_fen=150000, reason="ok", engine=world)
     with transaction(world) as s:
         case = load_case(s, number)
         programme = s.get(Programme, case.programme_id)

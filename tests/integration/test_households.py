@@ -17,6 +17,7 @@ from services.intake import intake_hardship
 from services.settings import local_today
 from services.verification import verify_hardship
 from tests import factories
+from tests.factories import as_staff
 from tests.integration.test_hardship_intake_verification import application, registry_for
 
 
@@ -35,7 +36,7 @@ def events(engine, action):
 
 
 def test_a_caseworker_registers_a_household_of_their_unit_and_the_register_lists_it(world):
-    said = households.register("H001", "deep", actor="CW1", reason="paper file 2025-017", engine=world)
+    said = households.register("H001", "deep", actor=as_staff("CW1"), reason="paper file 2025-017", engine=world)
     assert said == f"household H001 registered as deep from {local_today().isoformat()}"
     [entry] = households.list_register(engine=world)
     assert (entry.household_number, entry.unit, entry.tier, entry.self_member, entry.people) == \
@@ -48,10 +49,10 @@ def test_a_caseworker_registers_a_household_of_their_unit_and_the_register_lists
 
 
 def test_registering_the_same_tier_again_changes_nothing_and_another_tier_is_a_recorded_change(world):
-    households.register("H001", "relative", actor="CW1", reason="file", engine=world)
-    assert "already registered" in households.register("H001", "relative", actor="CW1", reason="again", engine=world)
+    households.register("H001", "relative", actor=as_staff("CW1"), reason="file", engine=world)
+    assert "already registered" in households.register("H001", "relative", actor=as_staff("CW1"), reason="again", engine=world)
     assert len(events(world, "household_registered")) == 1
-    assert "moved from relative to deep" in households.register("H001", "deep", actor="SU1", reason="worse",
+    assert "moved from relative to deep" in households.register("H001", "deep", actor=as_staff("SU1"), reason="worse",
                                                                   engine=world)
     [change] = events(world, "household_tier_changed")
     assert change.payload["previous_tier"] == "relative" and change.actor == "SU1"
@@ -59,24 +60,24 @@ def test_registering_the_same_tier_again_changes_nothing_and_another_tier_is_a_r
 
 def test_only_caseworkers_and_supervisors_of_the_unit_or_the_district_change_the_register(world):
     with pytest.raises(RuleViolation, match="belongs to G002"):
-        households.register("H001", "deep", actor="CW7", reason="file", engine=world)
+        households.register("H001", "deep", actor=as_staff("CW7"), reason="file", engine=world)
     with pytest.raises(RuleViolation, match="only caseworkers and supervisors"):
-        households.register("H001", "deep", actor="FI1", reason="file", engine=world)
+        households.register("H001", "deep", actor=as_staff("FI1"), reason="file", engine=world)
     with pytest.raises(NotFound, match="staff member NOBODY"):
-        households.register("H001", "deep", actor="NOBODY", reason="file", engine=world)
+        households.register("H001", "deep", actor=as_staff("NOBODY"), reason="file", engine=world)
     with pytest.raises(NotFound, match="household H999"):
-        households.register("H999", "deep", actor="CW1", reason="file", engine=world)
+        households.register("H999", "deep", actor=as_staff("CW1"), reason="file", engine=world)
     assert households.list_register(engine=world) == []
-    households.register("H001", "deep", actor="MD1", reason="district caseworker", engine=world)
+    households.register("H001", "deep", actor=as_staff("MD1"), reason="district caseworker", engine=world)
 
 
 def test_bad_register_input_names_the_field(world):
     with pytest.raises(InputError, match="tier: must be one of deep, relative, accident"):
-        households.register("H001", "poorest", actor="CW1", reason="file", engine=world)
+        households.register("H001", "poorest", actor=as_staff("CW1"), reason="file", engine=world)
     with pytest.raises(InputError, match="reason: is required"):
-        households.register("H001", "deep", actor="CW1", reason="  ", engine=world)
+        households.register("H001", "deep", actor=as_staff("CW1"), reason="  ", engine=world)
     with pytest.raises(InputError, match="registered_on: must not be in the future"):
-        households.register("H001", "deep", actor="CW1", reason="file", engine=world,
+        households.register("H001", "deep", actor=as_staff("CW1"), reason="file", engine=world,
                             registered_on=local_today() + timedelta(days=1))
     assert households.list_register(engine=world) == []
 
@@ -84,23 +85,23 @@ def test_bad_register_input_names_the_field(world):
 def test_a_case_given_as_evidence_must_be_the_households_own_verified_case_for_that_tier(world):
     number = intake_hardship(application(), engine=world)  # M0001, household H001, deep
     with pytest.raises(RuleViolation, match="has not passed verification"):
-        households.register("H001", "deep", actor="CW1", reason="verified", case_number=number, engine=world)
+        households.register("H001", "deep", actor=as_staff("CW1"), reason="verified", case_number=number, engine=world)
     assert verify_hardship(number, registry_for(world), engine=world).status == CaseStatus.awaiting_approval
     with pytest.raises(RuleViolation, match="not a case of household H002"):
-        households.register("H002", "deep", actor="CW1", reason="verified", case_number=number, engine=world)
+        households.register("H002", "deep", actor=as_staff("CW1"), reason="verified", case_number=number, engine=world)
     with pytest.raises(RuleViolation, match="claims the deep tier, not relative"):
-        households.register("H001", "relative", actor="CW1", reason="verified", case_number=number, engine=world)
-    households.register("H001", "deep", actor="CW1", reason="verified", case_number=number, engine=world)
+        households.register("H001", "relative", actor=as_staff("CW1"), reason="verified", case_number=number, engine=world)
+    households.register("H001", "deep", actor=as_staff("CW1"), reason="verified", case_number=number, engine=world)
     assert events(world, "household_registered")[0].payload["evidence_case"] == number
 
 
 def test_a_household_leaves_the_register_with_a_reason_and_the_trail_keeps_its_history(world):
-    households.register("H001", "accident", actor="CW1", reason="flood", engine=world)
+    households.register("H001", "accident", actor=as_staff("CW1"), reason="flood", engine=world)
     with pytest.raises(InputError, match="reason"):
-        households.deregister("H001", actor="CW1", reason="", engine=world)
-    assert "left the register (was accident)" in households.deregister("H001", actor="CW1", reason="re-employed",
+        households.deregister("H001", actor=as_staff("CW1"), reason="", engine=world)
+    assert "left the register (was accident)" in households.deregister("H001", actor=as_staff("CW1"), reason="re-employed",
                                                                         engine=world)
-    assert "is not in the register" in households.deregister("H001", actor="CW1", reason="again", engine=world)
+    assert "is not in the register" in households.deregister("H001", actor=as_staff("CW1"), reason="again", engine=world)
     assert households.list_register(engine=world) == []
     assert [e.payload["previous_tier"] for e in events(world, "household_deregistered")] == ["accident"]
 
@@ -112,15 +113,15 @@ def test_verification_takes_a_registered_file_from_the_register_on_the_applicati
     outcome = verify_hardship(not_registered, registry_for(world), engine=world)
     assert outcome.status == CaseStatus.rejected and "hardship_register" in outcome.markdown
 
-    households.register("H001", "deep", actor="CW1", reason="file", registered_on=applied_on + timedelta(days=1),
+    households.register("H001", "deep", actor=as_staff("CW1"), reason="file", registered_on=applied_on + timedelta(days=1),
                         engine=world)
     too_late = intake_hardship(declared, engine=world)
     assert verify_hardship(too_late, registry_for(world), engine=world).status == CaseStatus.rejected
 
-    households.register("H001", "relative", actor="CW1", reason="file", engine=world)
+    households.register("H001", "relative", actor=as_staff("CW1"), reason="file", engine=world)
     assert households.list_register(engine=world)[0].registered_on == applied_on + timedelta(days=1)
-    households.deregister("H001", actor="CW1", reason="reset", engine=world)
-    households.register("H001", "deep", actor="CW1", reason="file", registered_on=applied_on, engine=world)
+    households.deregister("H001", actor=as_staff("CW1"), reason="reset", engine=world)
+    households.register("H001", "deep", actor=as_staff("CW1"), reason="file", registered_on=applied_on, engine=world)
     on_the_day = intake_hardship(declared, engine=world)
     assert verify_hardship(on_the_day, registry_for(world), engine=world).status == CaseStatus.awaiting_approval
     with transaction(world) as s:
@@ -134,13 +135,13 @@ def test_a_paper_register_is_carried_over_from_a_file_row_by_row(world, tmp_path
                     "H002,poorest,paper file 2025-018,,\n"
                     "H999,deep,paper file 2025-019,,\n"
                     "H002,relative,paper file 2025-018,1 March,\n", encoding="utf-8")
-    report = households.import_register(path, actor="CW1", engine=world)
+    report = households.import_register(path, actor=as_staff("CW1"), engine=world)
     assert report.changed == ["household H001 registered as deep from 2025-03-01"]
     assert [str(p) for p in report.problems] == [
         "row 3: tier: must be one of deep, relative, accident",
         "row 4: refused: household H999 does not exist",
         "row 5: since: must be a date as YYYY-MM-DD"]
     assert report.ignored_columns == ["remark"]
-    again = households.import_register(path, actor="CW1", engine=world)
+    again = households.import_register(path, actor=as_staff("CW1"), engine=world)
     assert (again.changed, again.unchanged) == ([], 1)
     assert len(events(world, "household_registered")) == 1

@@ -20,7 +20,7 @@ from services.cases import open_case, transition_case
 from services.db import transaction
 from services.intake import intake_hardship
 from tests import factories
-from tests.factories import bank_card, resident_id
+from tests.factories import as_staff, bank_card, resident_id
 
 
 def deactivate(engine, staff_number: str) -> None:
@@ -67,7 +67,7 @@ def test_an_inactive_caseworker_cannot_submit_a_case(world):
     deactivate(world, "CW1")
     refused_as_inactive(world, "CW1", lambda: open_case(
         case_type=CaseType.hardship, category="living_relief", applicant_member_number="M0001",
-        requested_fen=100000, submitted_by="CW1", programme_code="HA-LIVING", local_year=factories.YEAR,
+        requested_fen=100000, submitted_by=as_staff("CW1"), programme_code="HA-LIVING", local_year=factories.YEAR,
         engine=world))
 
 
@@ -84,34 +84,34 @@ def test_an_inactive_caseworker_cannot_take_a_hardship_application(world):
 def test_an_inactive_caseworker_cannot_move_a_case(world):
     number = factories.hardship_case(world).case_number
     deactivate(world, "CW1")
-    refused_as_inactive(world, "CW1", lambda: transition_case(number, CaseStatus.verifying, actor="CW1",
+    refused_as_inactive(world, "CW1", lambda: transition_case(number, CaseStatus.verifying, actor=as_staff("CW1"),
                                                               reason="start", engine=world))
-    refused_as_inactive(world, "CW1", lambda: transition_case(number, CaseStatus.withdrawn, actor="CW1",
+    refused_as_inactive(world, "CW1", lambda: transition_case(number, CaseStatus.withdrawn, actor=as_staff("CW1"),
                                                               reason="applicant withdrew", engine=world))
 
 
 def test_an_inactive_approver_cannot_approve(world):
     number = factories.awaiting_approval(world).case_number
     deactivate(world, "AP1")
-    refused_as_inactive(world, "AP1", lambda: approvals.approve_case(number, approver="AP1", amount_fen=150000,
+    refused_as_inactive(world, "AP1", lambda: approvals.approve_case(number, approver=as_staff("AP1"), amount_fen=150000,
                                                                      reason="eligible", engine=world))
 
 
 def test_an_inactive_approver_cannot_reject(world):
     number = factories.awaiting_approval(world).case_number
     deactivate(world, "AP1")
-    refused_as_inactive(world, "AP1", lambda: approvals.reject_case(number, approver="AP1", reason="owns two flats",
+    refused_as_inactive(world, "AP1", lambda: approvals.reject_case(number, approver=as_staff("AP1"), reason="owns two flats",
                                                                     engine=world))
 
 
 def test_an_inactive_caseworker_cannot_register_a_household_or_take_it_off_the_register(world):
-    assert "registered" in households.register("H002", "deep", actor="CW1", reason="paper file 7", engine=world)
+    assert "registered" in households.register("H002", "deep", actor=as_staff("CW1"), reason="paper file 7", engine=world)
     deactivate(world, "CW1")
-    refused_as_inactive(world, "CW1", lambda: households.register("H001", "deep", actor="CW1", reason="paper file 9",
+    refused_as_inactive(world, "CW1", lambda: households.register("H001", "deep", actor=as_staff("CW1"), reason="paper file 9",
                                                                   engine=world))
-    refused_as_inactive(world, "CW1", lambda: households.register("H002", "relative", actor="CW1",
+    refused_as_inactive(world, "CW1", lambda: households.register("H002", "relative", actor=as_staff("CW1"),
                                                                   reason="income rose", engine=world))
-    refused_as_inactive(world, "CW1", lambda: households.deregister("H002", actor="CW1", reason="re-employed",
+    refused_as_inactive(world, "CW1", lambda: households.deregister("H002", actor=as_staff("CW1"), reason="re-employed",
                                                                     engine=world))
 
 
@@ -120,8 +120,8 @@ def test_the_same_person_active_again_may_act(world):
     number = factories.awaiting_approval(world).case_number
     deactivate(world, "AP1")
     with pytest.raises(RuleViolation):
-        approvals.approve_case(number, approver="AP1", amount_fen=150000, reason="eligible", engine=world)
+        approvals.approve_case(number, approver=as_staff("AP1"), amount_fen=150000, reason="eligible", engine=world)
     with transaction(world) as s:
         s.execute(update(Staff).where(Staff.staff_number == "AP1").values(active=True))
-    assert approvals.approve_case(number, approver="AP1", amount_fen=150000, reason="eligible",
+    assert approvals.approve_case(number, approver=as_staff("AP1"), amount_fen=150000, reason="eligible",
                                   engine=world).status == CaseStatus.approved

@@ -25,6 +25,7 @@ from services.cases import open_case, transition_case
 from services.db import transaction
 from services.payment_provider import Transfer
 from tests import factories
+from tests.factories import as_staff
 from tests.integration.test_payout_resolution import RequestLostOnTheWay
 from tests.integration.test_payouts import provider_for, sandbox, sandbox_url  # noqa: F401
 from tests.wage_advance import EMPLOYER, REPAY_BY, WAGE_ADVANCE
@@ -41,11 +42,11 @@ def advance(engine, tmp_path):
     factories.world(engine, tmp_path)
     ledger.add_programme(PROGRAMME, "Wage advances", WAGE_ADVANCE, factories.YEAR, BUDGET_FEN, engine=engine)
     case = open_case(case_type=WAGE_ADVANCE, category="wage_arrears", applicant_member_number="M0001",
-                     requested_fen=ADVANCE_FEN, submitted_by="CW1", engine=engine, programme_code=PROGRAMME,
+                     requested_fen=ADVANCE_FEN, submitted_by=as_staff("CW1"), engine=engine, programme_code=PROGRAMME,
                      local_year=factories.YEAR)
     for to in (CaseStatus.verifying, CaseStatus.awaiting_approval):
         transition_case(case.case_number, to, actor="system", reason="checked", engine=engine)
-    approvals.approve_case(case.case_number, approver="AP1", amount_fen=ADVANCE_FEN, reason="arrears", engine=engine)
+    approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=ADVANCE_FEN, reason="arrears", engine=engine)
     return engine, case.case_number
 
 
@@ -111,7 +112,7 @@ def test_the_repayment_stays_owed_until_it_comes_in_and_then_the_budget_has_it_b
     assert [o.case_number for o in obligations.overdue_receivables(date(factories.YEAR + 1, 1, 1), engine=engine)] \
         == [number]
     obligations.record_receipt(number, 3, amount_fen=ADVANCE_FEN, reference="BANK-20261231-7", received_on=REPAY_BY,
-                               actor="FI1", engine=engine)
+                               actor=as_staff("FI1"), engine=engine)
     assert _states(engine, number)[2] == (3, "settled", ADVANCE_FEN)
     assert _balances(engine) == {"available": BUDGET_FEN, "reserved": 0, "paid": ADVANCE_FEN, "receivable": 0}
     assert _all_lines(engine) == 0
@@ -171,7 +172,7 @@ def test_a_plan_that_pays_out_other_than_what_was_approved_is_refused_and_nothin
     monkeypatch.setitem(obligations.PLANS, case.case_type, lambda s, c: [
         obligations.Planned(Direction.outgoing, obligations.Party.member, "M0001", "too much", c.approved_fen + 1)])
     with pytest.raises(RuleViolation) as refused:
-        approvals.approve_case(case.case_number, approver="AP1", amount_fen=150_000, reason="ok", engine=engine)
+        approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=150_000, reason="ok", engine=engine)
     assert str(refused.value) == (f"case {case.case_number}: its payment plan pays out ¥1,500.01, "
                                   "but ¥1,500.00 was approved")
     assert _case(engine, case.case_number).status == CaseStatus.awaiting_approval
@@ -220,7 +221,7 @@ def test_the_money_report_shows_what_the_fund_is_owed_and_what_came_back(advance
     assert (before["paid_ytd"], before["remaining"], before["owed"], before["recovered"]) == (
         ADVANCE_FEN, BUDGET_FEN - ADVANCE_FEN, ADVANCE_FEN, 0)
     obligations.record_receipt(number, 3, amount_fen=100_000, reference="BANK-PART-1", received_on=REPAY_BY,
-                               actor="FI1", engine=engine)
+                               actor=as_staff("FI1"), engine=engine)
     after = row()
     assert (after["remaining"], after["owed"], after["recovered"]) == (
         BUDGET_FEN - ADVANCE_FEN + 100_000, ADVANCE_FEN - 100_000, 100_000)
@@ -259,7 +260,7 @@ def test_a_settled_payment_keeps_when_it_was_settled_and_the_last_refusal_sends_
 def test_another_cases_payout_on_its_way_does_not_keep_this_case_from_a_person(advance):
     engine, number = advance
     other = factories.awaiting_approval(engine)
-    approvals.approve_case(other.case_number, approver="AP1", amount_fen=100_000, reason="ok", engine=engine)
+    approvals.approve_case(other.case_number, approver=as_staff("AP1"), amount_fen=100_000, reason="ok", engine=engine)
     payouts.pay_case(other.case_number, RequestLostOnTheWay(), engine=engine)  # stays unknown
     one, two = payouts.pay_case(number, RequestLostOnTheWay(), engine=engine)
     _answer(engine, one, "failed", "account frozen")
@@ -284,7 +285,7 @@ def test_a_case_decided_before_plans_has_its_plan_opened_by_its_first_payout(adv
     engine, number = advance
     with transaction(engine) as s:  # as a case approved before obligations existed
         s.execute(Obligation.__table__.delete())  # type: ignore[attr-defined]
-    views = payouts.prepare_payouts(number, actor="FI1", engine=engine)
+    views = payouts.prepare_payouts(number, actor=as_staff("FI1"), engine=engine)
     assert [v.reference for v in views] == [f"{number}-P1", f"{number}-O2-P1"]
     assert [(o.seq, o.amount_fen) for o in obligations.obligations_of(number, engine=engine)] == [
         (1, 150_000), (2, 150_001), (3, ADVANCE_FEN)]
@@ -338,7 +339,7 @@ def test_a_member_whose_number_looks_like_a_card_number_is_approved_and_paid_und
     case = factories.hardship_case(engine, member=card_like)
     for to in (CaseStatus.verifying, CaseStatus.awaiting_approval):
         transition_case(case.case_number, to, actor="system", reason="checked", engine=engine)
-    approvals.approve_case(case.case_number, approver="AP1", amount_fen=150_000, reason="ok", engine=engine)
+    approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=150_000, reason="ok", engine=engine)
     [owed] = obligations.obligations_of(case.case_number, engine=engine)
     assert (owed.party_ref, owed.amount_fen) == (card_like, 150_000)
     [view] = payouts.prepare_payouts(case.case_number, engine=engine)
@@ -352,6 +353,6 @@ def test_a_plan_naming_a_member_not_on_file_is_refused_without_echoing_the_numbe
         with pytest.raises(obligations.InputError) as refused:
             obligations.open_obligations(s, s.execute(select(Case).where(Case.case_number == number)).scalar_one(),
                                          [obligations.Planned(Direction.outgoing, obligations.Party.member,
-                                                              "M9999", "advance", 1)], actor="MD1")
+                                                              "M9999", "advance", 1)], actor=as_staff("MD1"))
         s.rollback()
     assert str(refused.value) == "party_ref: is not the number of a member on file"

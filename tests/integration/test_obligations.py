@@ -18,7 +18,7 @@ from services.cases import load_case
 from services.db import transaction
 from services.obligations import Planned
 from tests import factories
-from tests.factories import resident_id
+from tests.factories import as_staff, resident_id
 from tests.integration.test_cli import _one_line_error, cli  # noqa: F401 - the fixture
 
 ACCOUNTS = Accounts("HA-LIVING", factories.YEAR)
@@ -35,7 +35,7 @@ def case(engine, tmp_path):
 
 def _open(engine, number, plan=PLAN):
     with transaction(engine) as s:
-        return [o.seq for o in obligations.open_obligations(s, load_case(s, number), plan, actor="MD1")]
+        return [o.seq for o in obligations.open_obligations(s, load_case(s, number), plan, actor=as_staff("MD1"))]
 
 
 def _balances(engine):
@@ -107,10 +107,10 @@ def test_a_receivable_paid_in_two_parts_is_settled_and_its_money_is_available_ag
     _open(engine, number)
     available = _balances(engine)["available"]
     obligations.record_receipt(number, 3, amount_fen=100000, reference="BANK-2026-0001", received_on=date(2026, 5, 1),
-                               actor="FI1", engine=engine)
+                               actor=as_staff("FI1"), engine=engine)
     assert obligations.obligations_of(number, engine=engine)[2].settled_fen == 100000
     obligations.record_receipt(number, 3, amount_fen=200000, reference="BANK-2026-0002", received_on=date(2026, 6, 2),
-                               actor="FI1", engine=engine)
+                               actor=as_staff("FI1"), engine=engine)
     third = obligations.obligations_of(number, engine=engine)[2]
     assert (third.settled_fen, third.state) == (300000, ObligationState.settled)
     assert _balances(engine) == {"available": available + 300000, "receivable": 0, "recoveries": -300000}
@@ -121,7 +121,7 @@ def test_a_receivable_paid_in_two_parts_is_settled_and_its_money_is_available_ag
                                                                 "amount_fen": 200000, "outstanding_fen": 0})
     with pytest.raises(InputError, match="obligation: is settled: nothing more is owed"):
         obligations.record_receipt(number, 3, amount_fen=1, reference="BANK-2026-0003", received_on=date(2026, 6, 3),
-                                   actor="FI1", engine=engine)
+                                   actor=as_staff("FI1"), engine=engine)
 
 
 def test_the_same_receipt_recorded_twice_is_one_receipt_and_one_posting(case):
@@ -129,11 +129,11 @@ def test_the_same_receipt_recorded_twice_is_one_receipt_and_one_posting(case):
     _open(engine, number)
     for _ in range(2):
         obligations.record_receipt(number, 3, amount_fen=50000, reference="BANK-7", received_on=date(2026, 5, 1),
-                                   actor="FI1", engine=engine)
+                                   actor=as_staff("FI1"), engine=engine)
     assert _count(engine, Receipt) == 1 and _balances(engine)["receivable"] == 250000
     with pytest.raises(ConflictError, match="reference BANK-7 is recorded already for another receipt"):
         obligations.record_receipt(number, 3, amount_fen=60000, reference="BANK-7", received_on=date(2026, 5, 1),
-                                   actor="FI1", engine=engine)
+                                   actor=as_staff("FI1"), engine=engine)
 
 
 def test_a_receipt_of_more_than_is_owed_or_against_a_payment_of_ours_is_refused_by_name(case):
@@ -141,15 +141,15 @@ def test_a_receipt_of_more_than_is_owed_or_against_a_payment_of_ours_is_refused_
     _open(engine, number)
     with pytest.raises(InputError) as refused:
         obligations.record_receipt(number, 3, amount_fen=300001, reference="BANK-8", received_on=date(2026, 5, 1),
-                                   actor="FI1", engine=engine)
+                                   actor=as_staff("FI1"), engine=engine)
     assert (refused.value.field, refused.value.problem_detail.problem) == (
         "amount", "¥3,000.01 is more than the ¥3,000.00 still owed")
     with pytest.raises(InputError, match="obligation: is one we pay, not one we are owed"):
         obligations.record_receipt(number, 1, amount_fen=100, reference="BANK-9", received_on=date(2026, 5, 1),
-                                   actor="FI1", engine=engine)
+                                   actor=as_staff("FI1"), engine=engine)
     with pytest.raises(InputError, match="reference: must be the transfer's reference"):
         obligations.record_receipt(number, 3, amount_fen=100, reference=resident_id(seq=3), received_on=date(2026, 5, 1),
-                                   actor="FI1", engine=engine)
+                                   actor=as_staff("FI1"), engine=engine)
     assert _count(engine, Receipt) == 0 and _balances(engine)["receivable"] == 300000
 
 
@@ -162,7 +162,7 @@ def test_two_receipts_of_the_whole_amount_at_the_same_moment_settle_it_once(case
         start.wait()
         try:
             obligations.record_receipt(number, 3, amount_fen=300000, reference=reference, received_on=date(2026, 5, 1),
-                                       actor="FI1", engine=engine)
+                                       actor=as_staff("FI1"), engine=engine)
             outcomes.append("recorded")
         except UnionaidError as exc:
             outcomes.append(type(exc).__name__)
@@ -188,7 +188,7 @@ def test_one_reference_recorded_against_two_obligations_at_the_same_moment_is_ta
         start.wait()
         try:
             obligations.record_receipt(case_number, seq, amount_fen=1000, reference="BANK-SAME",
-                                       received_on=date(2026, 5, 1), actor="FI1", engine=engine)
+                                       received_on=date(2026, 5, 1), actor=as_staff("FI1"), engine=engine)
             outcomes.append("recorded")
         except UnionaidError as exc:
             outcomes.append(type(exc).__name__)
@@ -214,10 +214,10 @@ def test_a_long_bank_serial_is_a_reference_and_a_card_number_is_not(case):
     engine, number = case
     _open(engine, number)
     obligations.record_receipt(number, 3, amount_fen=100, reference="2026050112345678", received_on=date(2026, 5, 1),
-                               actor="FI1", engine=engine)
+                               actor=as_staff("FI1"), engine=engine)
     with pytest.raises(InputError, match="reference: must be the transfer's reference"):
         obligations.record_receipt(number, 3, amount_fen=100, reference=factories.bank_card(4),
-                                   received_on=date(2026, 5, 1), actor="FI1", engine=engine)
+                                   received_on=date(2026, 5, 1), actor=as_staff("FI1"), engine=engine)
 
 
 def test_open_receivables_past_their_day_are_listed_longest_overdue_first(case):
@@ -229,7 +229,7 @@ def test_open_receivables_past_their_day_are_listed_longest_overdue_first(case):
     assert [(v.case_number, v.seq) for v in obligations.overdue_receivables(date(2026, 7, 1), engine=engine)] == [
         (second, 1), (number, 3)]
     obligations.record_receipt(second, 1, amount_fen=5000, reference="BANK-X", received_on=date(2026, 3, 2),
-                               actor="FI1", engine=engine)
+                               actor=as_staff("FI1"), engine=engine)
     assert [v.case_number for v in obligations.overdue_receivables(date(2026, 7, 1), engine=engine)] == [number]
 
 
@@ -238,7 +238,7 @@ def test_a_case_without_a_programme_has_no_fund_to_owe_from(engine, tmp_path):
 
     factories.world(engine, tmp_path)
     case = open_case(case_type=factories.CaseType.hardship, category="living_relief", applicant_member_number="M0001",
-                     requested_fen=100, submitted_by="CW1", engine=engine)
+                     requested_fen=100, submitted_by=as_staff("CW1"), engine=engine)
     with pytest.raises(RuleViolation, match="has no programme: no fund to owe or be owed from"):
         _open(engine, case.case_number)
 
@@ -290,7 +290,7 @@ def test_the_daily_deadlines_artifact_lists_the_receivables_past_their_day(case)
     engine, number = case
     _open(engine, number)
     obligations.record_receipt(number, 3, amount_fen=100000, reference="BANK-D", received_on=date(2026, 5, 1),
-                               actor="FI1", engine=engine)
+                               actor=as_staff("FI1"), engine=engine)
     owed = obligations.overdue_receivables(date(2026, 7, 10), engine=engine)
     markdown = deadline_runs.render_markdown(date(2026, 7, 10), [], [], owed)
     assert "## Receivables past their day: 1" in markdown

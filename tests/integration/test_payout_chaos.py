@@ -69,6 +69,7 @@ from services.db import transaction
 from services.payment_provider import HttpPaymentProvider, parse_statement
 from services.settings import get_settings
 from tests import factories
+from tests.factories import as_staff
 from tests.wage_advance import REPAY_BY, WAGE_ADVANCE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -253,7 +254,7 @@ def test_a_thousand_payouts_under_every_fault_and_killed_workers_pay_each_case_e
     assert owed_back == advanced
     for number, fen in sorted(advances.items()):
         obligations.record_receipt(number, 3, amount_fen=fen, reference=f"EMP-REPAID-{number}", received_on=REPAY_BY,
-                                   actor="FI1", engine=engine)
+                                   actor=as_staff("FI1"), engine=engine)
     with transaction(engine) as session:
         assert ledger.balance(session, ADVANCE_ACCOUNTS.of(AccountKind.receivable)) == 0
         assert ledger.balance(session, ADVANCE_ACCOUNTS.available) == BUDGET_FEN
@@ -279,12 +280,12 @@ def approved_cases(engine: Engine, tmp_path: Path, rng: random.Random) -> tuple[
         advance = n % ADVANCE_EVERY == ADVANCE_EVERY - 1
         case = open_case(case_type=WAGE_ADVANCE if advance else CaseType.hardship,
                          category="wage_arrears" if advance else "living_relief",
-                         applicant_member_number=f"M{member:04d}", requested_fen=fen, submitted_by="CW1",
+                         applicant_member_number=f"M{member:04d}", requested_fen=fen, submitted_by=as_staff("CW1"),
                          engine=engine, programme_code=ADVANCES if advance else PROGRAMME, local_year=factories.YEAR)
         transition_case(case.case_number, CaseStatus.verifying, actor="system", reason="start", engine=engine)
         transition_case(case.case_number, CaseStatus.awaiting_approval, actor="system", reason="checks passed",
                         engine=engine)
-        approvals.approve_case(case.case_number, approver="AP9", amount_fen=fen, reason="chaos", engine=engine)
+        approvals.approve_case(case.case_number, approver=as_staff("AP9"), amount_fen=fen, reason="chaos", engine=engine)
         if advance:  # the plan: half (rounded down) first, the rest second
             amounts[case.case_number], amounts[f"{case.case_number}-O2"] = fen // 2, fen - fen // 2
             advances[case.case_number] = fen

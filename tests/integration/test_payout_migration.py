@@ -14,6 +14,7 @@ from services.db import transaction
 from services.migrate import alembic_config
 from services.payment_provider import Transfer
 from tests import factories
+from tests.factories import as_staff
 from tests.integration.test_payout_resolution import RequestLostOnTheWay
 
 
@@ -26,7 +27,7 @@ def _migrate(engine, target):
 
 def _approved(engine, amount_fen):
     case = factories.awaiting_approval(engine)
-    approvals.approve_case(case.case_number, approver="AP1", amount_fen=amount_fen, reason="ok", engine=engine)
+    approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=amount_fen, reason="ok", engine=engine)
     return case.case_number
 
 

@@ -17,6 +17,7 @@ from services.cases import load_case
 from services.db import transaction
 from services.payment_provider import Transfer
 from tests import factories
+from tests.factories import as_staff
 from tests.integration.test_payouts import approved, provider_for, sandbox, sandbox_url, transfers_for  # noqa: F401
 
 
@@ -77,7 +78,7 @@ def test_an_error_noted_on_one_payout_touches_no_other(engine, tmp_path, sandbox
     numbers = []
     for _ in range(2):
         case = factories.awaiting_approval(engine, requested_fen=100000)
-        approvals.approve_case(case.case_number, approver="AP1", amount_fen=100000, reason="ok", engine=engine)
+        approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=100000, reason="ok", engine=engine)
         numbers.append(case.case_number)
     [first], [second] = (payouts.pay_case(n, RequestLostOnTheWay(), engine=engine) for n in numbers)
     payouts.resolve_payout(first.id, ProviderCannotAnswer("down"), engine=engine)
@@ -199,7 +200,7 @@ def test_open_payouts_come_in_id_order_also_when_postgresql_stores_them_out_of_o
     ids = []
     for _ in range(3):
         case = factories.awaiting_approval(engine, requested_fen=100000)
-        approvals.approve_case(case.case_number, approver="AP1", amount_fen=100000, reason="ok", engine=engine)
+        approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=100000, reason="ok", engine=engine)
         ids.extend(v.id for v in payouts.pay_case(case.case_number, RequestLostOnTheWay(), engine=engine))
     with transaction(engine) as s:
         s.execute(update(Payout).where(Payout.id == ids[0]).values(last_error="noted again"))
@@ -209,7 +210,7 @@ def test_open_payouts_come_in_id_order_also_when_postgresql_stores_them_out_of_o
 def test_a_reservation_of_one_fen_is_given_back_whole(engine, tmp_path):
     factories.world(engine, tmp_path)
     case = factories.awaiting_approval(engine, requested_fen=1)
-    approvals.approve_case(case.case_number, approver="AP1", amount_fen=1, reason="ok", engine=engine)
+    approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=1, reason="ok", engine=engine)
     with transaction(engine) as s:
         assert ledger.release(s, load_case(s, case.case_number), key="release:one-fen") == 1
 
@@ -261,7 +262,7 @@ def _two_unknown_payouts(engine, tmp_path):
     views = []
     for _ in range(2):
         case = factories.awaiting_approval(engine, requested_fen=100000)
-        approvals.approve_case(case.case_number, approver="AP1", amount_fen=100000, reason="ok", engine=engine)
+        approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=100000, reason="ok", engine=engine)
         views.extend(payouts.pay_case(case.case_number, RequestLostOnTheWay(), engine=engine))
     return views
 
@@ -399,7 +400,7 @@ def test_a_withdrawal_at_the_moment_the_payout_is_prepared_either_wins_whole_or_
     engine, number = approved
     prepared, withdrawn = _at_the_same_moment(
         lambda: payouts.prepare_payouts(number, engine=engine),
-        lambda: transition_case(number, CaseStatus.withdrawn, actor="CW1", reason="no longer needed", engine=engine))
+        lambda: transition_case(number, CaseStatus.withdrawn, actor=as_staff("CW1"), reason="no longer needed", engine=engine))
     with transaction(engine) as s:
         payouts_made = s.execute(select(func.count()).select_from(Payout)).scalar_one()
         case = load_case(s, number)

@@ -18,6 +18,7 @@ from services.cases import load_case, transition_case
 from services.db import transaction
 from services.payment_provider import HttpPaymentProvider
 from tests import factories
+from tests.factories import as_staff
 
 SECRET = "test-payment-secret"
 MERCHANT = "unionaid-test"
@@ -58,7 +59,7 @@ def transfers_for(url, reference):
 def approved(engine, tmp_path):
     factories.world(engine, tmp_path)
     case = factories.awaiting_approval(engine)
-    approvals.approve_case(case.case_number, approver="AP1", amount_fen=150000, reason="ok", engine=engine)
+    approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=150000, reason="ok", engine=engine)
     return engine, case.case_number
 
 
@@ -101,7 +102,7 @@ def test_approving_beyond_the_remaining_budget_is_refused_with_both_amounts(engi
     factories.world(engine, tmp_path)
     case = factories.awaiting_approval(engine, requested_fen=factories.BUDGET_FEN + 100)
     with pytest.raises(ledger.BudgetExceeded, match=r"¥10,000.00 remaining, ¥10,000.01 requested"):
-        approvals.approve_case(case.case_number, approver="AP1", amount_fen=factories.BUDGET_FEN + 1, reason="x",
+        approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=factories.BUDGET_FEN + 1, reason="x",
                                engine=engine)
     assert _case(engine, case.case_number).status == CaseStatus.awaiting_approval
     assert _balances(engine)["reserved"] == 0
@@ -142,7 +143,7 @@ def test_a_definite_failure_releases_the_budget_and_a_new_attempt_gets_a_new_ref
 
 def test_withdrawing_an_approved_case_gives_its_reservation_back(approved):
     engine, number = approved
-    transition_case(number, CaseStatus.withdrawn, actor="CW1", reason="no longer needed", engine=engine)
+    transition_case(number, CaseStatus.withdrawn, actor=as_staff("CW1"), reason="no longer needed", engine=engine)
     assert _balances(engine) == {"available": factories.BUDGET_FEN, "reserved": 0, "paid": 0}
 
 
@@ -150,7 +151,7 @@ def test_a_case_withdrawn_after_approval_is_refused_a_payout_though_an_amount_wa
     from models.errors import RuleViolation
 
     engine, number = approved
-    transition_case(number, CaseStatus.withdrawn, actor="CW1", reason="no longer needed", engine=engine)
+    transition_case(number, CaseStatus.withdrawn, actor=as_staff("CW1"), reason="no longer needed", engine=engine)
     assert _case(engine, number).approved_fen == 150000
     with pytest.raises(RuleViolation) as caught:
         payouts.pay_case(number, provider_for(sandbox), engine=engine)
@@ -163,7 +164,7 @@ def test_the_staff_member_who_pays_is_recorded_as_the_one_who_prepared_the_payou
     from models.audit import AuditEvent
 
     engine, number = approved
-    payouts.pay_case(number, provider_for(sandbox), actor="FI1", engine=engine)
+    payouts.pay_case(number, provider_for(sandbox), actor=as_staff("FI1"), engine=engine)
     with transaction(engine) as s:
         prepared = s.execute(select(AuditEvent).where(AuditEvent.to_status == "payout_pending")).scalar_one()
     assert prepared.actor == "FI1"
@@ -283,11 +284,11 @@ def test_approving_a_case_that_has_no_programme_is_refused_by_name(engine, tmp_p
 
     factories.world(engine, tmp_path)
     case = open_case(case_type=CaseType.hardship, category="living_relief", applicant_member_number="M0001",
-                     requested_fen=100000, submitted_by="CW1", engine=engine, local_year=factories.YEAR)
+                     requested_fen=100000, submitted_by=as_staff("CW1"), engine=engine, local_year=factories.YEAR)
     for to in (CaseStatus.verifying, CaseStatus.awaiting_approval):
         transition_case(case.case_number, to, actor="system", reason="checked", engine=engine)
     with pytest.raises(RuleViolation) as caught:
-        approvals.approve_case(case.case_number, approver="AP1", amount_fen=100000, reason="ok", engine=engine)
+        approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=100000, reason="ok", engine=engine)
     assert str(caught.value) == f"case {case.case_number} has no programme to reserve budget from"
     assert _case(engine, case.case_number).status == CaseStatus.awaiting_approval
     with transaction(engine) as s:

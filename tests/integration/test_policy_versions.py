@@ -25,6 +25,7 @@ from services.intake import add_documents, intake_hardship
 from services.settings import get_settings
 from services.verification import verify_hardship
 from tests import factories
+from tests.factories import as_staff
 from tests.integration.test_hardship_intake_verification import LIVING_DOCS, application, registry_for
 
 APPLIED = "2026-03-02"
@@ -108,7 +109,7 @@ def test_a_case_re_verified_after_a_new_version_keeps_the_outcome_and_figures_of
     number = intake_hardship(application(applied_on=APPLIED, documents_provided=LIVING_DOCS[:3]), engine=world)
     assert verify_hardship(number, registry_for(world), engine=world).status == CaseStatus.needs_information
     policy_file()  # N+1 is added while the case waits for its documents
-    add_documents(number, LIVING_DOCS[3:], actor="CW1", engine=world)
+    add_documents(number, LIVING_DOCS[3:], actor=as_staff("CW1"), engine=world)
 
     outcome = verify_hardship(number, registry_for(world), engine=world)
 
@@ -130,7 +131,7 @@ def test_a_case_verified_before_a_new_version_is_approved_by_the_route_of_its_ow
 
     # ¥1,500.00 is within N's grassroots limit (¥2,000.00): the unit's own approver decides,
     # though N+1 (limit ¥1,000.00) would send it to the district.
-    approved = approvals.approve_case(number, approver="CW2", amount_fen=150000, reason="eligible", engine=world)
+    approved = approvals.approve_case(number, approver=as_staff("CW2"), amount_fen=150000, reason="eligible", engine=world)
 
     assert (approved.status, approved.approved_fen) == (CaseStatus.approved, 150000)
 
@@ -152,4 +153,4 @@ def test_a_case_verified_after_the_new_version_is_decided_under_it(world, policy
     assert verify_hardship(within, registry_for(world), engine=world).status == CaseStatus.awaiting_approval
     assert [r.policy_version for r in _records(world, within)] == ["2026.2"]
     with pytest.raises(RuleViolation, match="district approver"):  # ¥1,100.00 is above N+1's grassroots limit
-        approvals.approve_case(within, approver="CW2", amount_fen=110000, reason="eligible", engine=world)
+        approvals.approve_case(within, approver=as_staff("CW2"), amount_fen=110000, reason="eligible", engine=world)

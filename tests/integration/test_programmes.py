@@ -14,6 +14,7 @@ from models.errors import InputError
 from models.ledger import Accounts, LedgerLine, LedgerPosting
 from services import ledger
 from services.db import transaction
+from tests.factories import as_staff
 
 YEAR = 2026
 
@@ -25,7 +26,7 @@ def _stored(engine):
 
 
 def test_a_programme_is_stored_as_given_with_its_budget_posted_from_funding_to_available(engine):
-    added = ledger.add_programme("HA-WINTER", "Winter relief", CaseType.mediation, YEAR, 250000, actor="FN1",
+    added = ledger.add_programme("HA-WINTER", "Winter relief", CaseType.mediation, YEAR, 250000, actor=as_staff("FN1"),
                                  engine=engine)
     accounts = Accounts("HA-WINTER", YEAR)
     with transaction(engine) as s:

@@ -35,6 +35,7 @@ from services.obligations import Planned
 from services.payment_provider import STATEMENT_COLUMNS, HttpPaymentProvider, yuan_text
 from services.reconciliation import latest_run, list_exceptions, reconcile_month, resolve_exception, sign_off
 from tests import factories
+from tests.factories import as_staff
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONTH = "2026-03"
@@ -115,11 +116,11 @@ def test_a_month_where_every_line_agrees_is_all_matched_and_can_be_signed_off(bo
     a, b = books.payout(150_000), books.payout(99_999)
     failed = books.payout(12_000, PayoutStatus.failed)
     summary = reconcile_month(MONTH, statement(line(a, 150_000), line(b, 99_999), line(failed, 12_000, "failed")),
-                              actor="FI1", engine=books.engine)
+                              actor=as_staff("FI1"), engine=books.engine)
     assert summary.is_new_version and summary.version == 1
     assert summary.counts == {"matched": 3}
     assert (summary.statement_lines, summary.payouts_counted, summary.open_exceptions) == (3, 3, 0)
-    assert sign_off(MONTH, staff_number="FI1", engine=books.engine).signed_off_by == "FI1"
+    assert sign_off(MONTH, staff_number=as_staff("FI1"), engine=books.engine).signed_off_by == "FI1"
 
 
 def test_every_discrepancy_class_becomes_an_exception_item_and_nothing_else_does(books):
@@ -212,7 +213,7 @@ def test_a_month_with_nothing_paid_reconciles_to_nothing_and_can_be_signed_off(b
     books.payout(10_000, created_at=IN_FEBRUARY)
     summary = reconcile_month(MONTH, statement(), engine=books.engine)
     assert (summary.counts, summary.statement_lines, summary.payouts_counted, summary.open_exceptions) == ({}, 0, 0, 0)
-    assert sign_off(MONTH, staff_number="FI1", engine=books.engine).signed_off_by == "FI1"
+    assert sign_off(MONTH, staff_number=as_staff("FI1"), engine=books.engine).signed_off_by == "FI1"
 
 
 def test_a_statement_can_be_given_as_a_file(books, tmp_path):
@@ -258,14 +259,14 @@ def test_sign_off_is_refused_while_an_exception_is_open_and_allowed_once_it_is_r
     reconcile_month(MONTH, statement(line(a, 10_000), line("HA-2026-999999-P1", 100)), engine=books.engine)
     with pytest.raises(RuleViolation, match=r"2026-03 version 1 cannot be signed off: 1 exception\(s\) still open "
                                             r"\(1 critical\)"):
-        sign_off(MONTH, staff_number="FI1", engine=books.engine)
+        sign_off(MONTH, staff_number=as_staff("FI1"), engine=books.engine)
     [item] = list_exceptions(MONTH, only_open=True, engine=books.engine)
-    resolved = resolve_exception(item.id, staff_number="FI1", reason="refund of a 2025 transfer, booked by hand",
+    resolved = resolve_exception(item.id, staff_number=as_staff("FI1"), reason="refund of a 2025 transfer, booked by hand",
                                  engine=books.engine)
     assert (resolved.status, resolved.resolved_by) == (ExceptionStatus.resolved, "FI1")
-    summary = sign_off(MONTH, staff_number="FI1", engine=books.engine)
+    summary = sign_off(MONTH, staff_number=as_staff("FI1"), engine=books.engine)
     assert summary.signed_off_by == "FI1" and "signed off by FI1" in str(summary)
-    assert sign_off(MONTH, staff_number="FI1", engine=books.engine) == summary  # a repeat changes nothing
+    assert sign_off(MONTH, staff_number=as_staff("FI1"), engine=books.engine) == summary  # a repeat changes nothing
 
     [event] = audit_actions(books.engine, "reconciliation_exception_resolved")
     assert event.actor == "FI1" and event.reason == "refund of a 2025 transfer, booked by hand"
@@ -279,18 +280,18 @@ def test_only_an_active_finance_officer_resolves_with_a_reason_and_only_once(boo
     reconcile_month(MONTH, statement(line("HA-2026-999999-P1", 100)), engine=books.engine)
     [item] = list_exceptions(MONTH, engine=books.engine)
     with pytest.raises(RuleViolation, match="CW1 may not resolve reconciliation exceptions: only an active finance"):
-        resolve_exception(item.id, staff_number="CW1", reason="looks fine", engine=books.engine)
+        resolve_exception(item.id, staff_number=as_staff("CW1"), reason="looks fine", engine=books.engine)
     with pytest.raises(NotFound, match="staff member XX9 does not exist"):
-        resolve_exception(item.id, staff_number="XX9", reason="looks fine", engine=books.engine)
+        resolve_exception(item.id, staff_number=as_staff("XX9"), reason="looks fine", engine=books.engine)
     with pytest.raises(InputError, match="reason: is required"):
-        resolve_exception(item.id, staff_number="FI1", reason="  ", engine=books.engine)
+        resolve_exception(item.id, staff_number=as_staff("FI1"), reason="  ", engine=books.engine)
     with pytest.raises(RuleViolation, match="AP1 may not sign off"):
-        sign_off(MONTH, staff_number="AP1", engine=books.engine)
+        sign_off(MONTH, staff_number=as_staff("AP1"), engine=books.engine)
     with pytest.raises(RuleViolation, match="CW1 may not run a reconciliation"):
-        reconcile_month(MONTH, statement(), actor="CW1", engine=books.engine)
-    resolve_exception(item.id, staff_number="FI1", reason="checked with the bank", engine=books.engine)
+        reconcile_month(MONTH, statement(), actor=as_staff("CW1"), engine=books.engine)
+    resolve_exception(item.id, staff_number=as_staff("FI1"), reason="checked with the bank", engine=books.engine)
     with pytest.raises(RuleViolation, match="resolved by FI1 already"):
-        resolve_exception(item.id, staff_number="FI1", reason="again", engine=books.engine)
+        resolve_exception(item.id, staff_number=as_staff("FI1"), reason="again", engine=books.engine)
     assert len(audit_actions(books.engine, "reconciliation_exception_resolved")) == 1
 
 
@@ -298,8 +299,8 @@ def test_a_resolution_carries_to_the_next_version_only_for_the_very_same_discrep
     a, b = books.payout(10_000), books.payout(20_000)
     reconcile_month(MONTH, statement(line(a, 10_001), line(b, 20_001)), engine=books.engine)
     first = {e.reference: e for e in list_exceptions(MONTH, engine=books.engine)}
-    resolve_exception(first[a].id, staff_number="FI1", reason="bank fee, agreed", engine=books.engine)
-    resolve_exception(first[b].id, staff_number="FI1", reason="bank fee, agreed", engine=books.engine)
+    resolve_exception(first[a].id, staff_number=as_staff("FI1"), reason="bank fee, agreed", engine=books.engine)
+    resolve_exception(first[b].id, staff_number=as_staff("FI1"), reason="bank fee, agreed", engine=books.engine)
     second = reconcile_month(MONTH, statement(line(a, 10_001), line(b, 20_002)), engine=books.engine)  # b changed
     assert second.version == 2 and second.changes["resolutions_carried"] == 1  # type: ignore[index]
     now = {e.reference: e for e in list_exceptions(MONTH, engine=books.engine)}
@@ -307,14 +308,14 @@ def test_a_resolution_carries_to_the_next_version_only_for_the_very_same_discrep
         ExceptionStatus.resolved, first[a].id, "bank fee, agreed")
     assert now[b].status == ExceptionStatus.open
     with pytest.raises(RuleViolation, match="belongs to version 1 of 2026-03; version 2 is current"):
-        resolve_exception(first[a].id, staff_number="FI1", reason="x", engine=books.engine)
+        resolve_exception(first[a].id, staff_number=as_staff("FI1"), reason="x", engine=books.engine)
 
 
 def test_a_resolved_item_and_a_signed_off_run_are_final_in_the_database(books):
     reconcile_month(MONTH, statement(line("HA-2026-999999-P1", 100)), engine=books.engine)
     [item] = list_exceptions(MONTH, engine=books.engine)
-    resolve_exception(item.id, staff_number="FI1", reason="known", engine=books.engine)
-    sign_off(MONTH, staff_number="FI1", engine=books.engine)
+    resolve_exception(item.id, staff_number=as_staff("FI1"), reason="known", engine=books.engine)
+    sign_off(MONTH, staff_number=as_staff("FI1"), engine=books.engine)
     for statement_ in ("UPDATE reconciliation_exception SET resolution_reason = 'edited'",
                        "UPDATE reconciliation_run SET signed_off_by = 'XX9'",
                        "DELETE FROM reconciliation_exception", "DELETE FROM reconciliation_run"):
@@ -394,15 +395,15 @@ def test_payouts_made_through_the_sandbox_reconcile_against_its_statement_as_all
     assert retried.status == PayoutStatus.succeeded and retried.reference.endswith("-P2")
 
     month = datetime.now(SHANGHAI).strftime("%Y-%m")
-    summary = reconcile_month(month, provider, actor="FI1", engine=engine)  # downloads via the adapter
+    summary = reconcile_month(month, provider, actor=as_staff("FI1"), engine=engine)  # downloads via the adapter
     provider.close()
     assert summary.counts == {"matched": 4}, str(summary)
     assert (summary.statement_lines, summary.payouts_counted, summary.open_exceptions) == (4, 4, 0)
-    assert sign_off(month, staff_number="FI1", engine=engine).signed_off_by == "FI1"
+    assert sign_off(month, staff_number=as_staff("FI1"), engine=engine).signed_off_by == "FI1"
     assert chain_intact(engine)
 
 
 def approve(engine, case_number: str, amount_fen: int) -> None:
     transition_case(case_number, CaseStatus.verifying, actor="system", reason="start", engine=engine)
     transition_case(case_number, CaseStatus.awaiting_approval, actor="system", reason="checks passed", engine=engine)
-    approvals.approve_case(case_number, approver="AP1", amount_fen=amount_fen, reason="ok", engine=engine)
+    approvals.approve_case(case_number, approver=as_staff("AP1"), amount_fen=amount_fen, reason="ok", engine=engine)

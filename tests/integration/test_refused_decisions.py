@@ -16,7 +16,7 @@ from services.audit import verify_chain
 from services.cases import load_case
 from services.db import transaction
 from tests import factories
-from tests.factories import resident_id
+from tests.factories import as_staff, resident_id
 
 
 @pytest.fixture
@@ -59,11 +59,11 @@ def _assert_chained(engine, event):
 
 
 def test_the_submitter_deciding_their_own_case_leaves_one_refusal_event_and_the_case_unchanged(ready):
-    case = factories.awaiting_approval(ready, submitted_by="CW2")
+    case = factories.awaiting_approval(ready, submitted_by=as_staff("CW2"))
     before = _state(ready, case.case_number)
 
     error = _refuse(ready, case.case_number, "CW2", lambda: approvals.approve_case(
-        case.case_number, approver="CW2", amount_fen=150000, reason="mine", engine=ready))
+        case.case_number, approver=as_staff("CW2"), amount_fen=150000, reason="mine", engine=ready))
 
     assert isinstance(error, FourEyesViolation)
     [event] = _refused_events(ready, case.case_number)
@@ -80,7 +80,7 @@ def test_an_approval_over_the_approvers_limit_leaves_one_refusal_event_naming_th
     before = _state(ready, case.case_number)
 
     error = _refuse(ready, case.case_number, "CW2", lambda: approvals.approve_case(
-        case.case_number, approver="CW2", amount_fen=400000, reason="eligible", engine=ready))
+        case.case_number, approver=as_staff("CW2"), amount_fen=400000, reason="eligible", engine=ready))
 
     assert type(error) is RuleViolation
     [event] = _refused_events(ready, case.case_number)
@@ -92,10 +92,10 @@ def test_an_approval_over_the_approvers_limit_leaves_one_refusal_event_naming_th
 
 
 def test_each_refused_decision_is_its_own_event(ready):
-    case = factories.awaiting_approval(ready, submitted_by="CW2")
+    case = factories.awaiting_approval(ready, submitted_by=as_staff("CW2"))
     for _ in range(2):
         _refuse(ready, case.case_number, "CW2", lambda: approvals.reject_case(
-            case.case_number, approver="CW2", reason="mine", engine=ready))
+            case.case_number, approver=as_staff("CW2"), reason="mine", engine=ready))
     events = _refused_events(ready, case.case_number)
     assert [e.actor for e in events] == ["CW2", "CW2"]
     assert all("may not 'reject' it" in e.reason for e in events)
@@ -123,14 +123,14 @@ def test_a_refusal_on_a_case_that_does_not_exist_writes_nothing(ready):
     with transaction(ready) as s:
         events = s.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
     with pytest.raises(NotFound, match="HA-2026-999999"):
-        approvals.record_refused_decision("HA-2026-999999", approver="AP1", refusal="x", engine=ready)
+        approvals.record_refused_decision("HA-2026-999999", approver=as_staff("AP1"), refusal="x", engine=ready)
     with transaction(ready) as s:
         assert s.execute(select(func.count()).select_from(AuditEvent)).scalar_one() == events
 
 
 def test_a_long_approver_entry_and_refusal_are_cut_to_what_the_trail_holds(ready):
     case = factories.awaiting_approval(ready)
-    event = approvals.record_refused_decision(case.case_number, approver="A" * 60, refusal="r" * 2500, engine=ready)
+    event = approvals.record_refused_decision(case.case_number, approver=as_staff("A") * 60, refusal="r" * 2500, engine=ready)
     [stored] = _refused_events(ready, case.case_number)
     assert (stored.actor, stored.reason) == ("A" * 40, "r" * 1900)
     assert stored.seq == event.seq
@@ -139,8 +139,8 @@ def test_a_long_approver_entry_and_refusal_are_cut_to_what_the_trail_holds(ready
 def test_refusals_are_counted_per_case(ready):
     first, second = factories.awaiting_approval(ready), factories.awaiting_approval(ready)
     for _ in range(2):
-        approvals.record_refused_decision(first.case_number, approver="CW1", refusal="four-eyes", engine=ready)
-    approvals.record_refused_decision(second.case_number, approver="CW1", refusal="four-eyes", engine=ready)
+        approvals.record_refused_decision(first.case_number, approver=as_staff("CW1"), refusal="four-eyes", engine=ready)
+    approvals.record_refused_decision(second.case_number, approver=as_staff("CW1"), refusal="four-eyes", engine=ready)
     with transaction(ready) as s:
         assert approvals.count_refused_decisions(s, load_case(s, first.case_number)) == 2
         assert approvals.count_refused_decisions(s, load_case(s, second.case_number)) == 1

@@ -52,6 +52,7 @@ from services.reports.registry import MEASURES, SECTIONS, SectionEntry
 from services.reports.sections import ALL_TYPES
 from services.settings import get_settings
 from tests import factories
+from tests.factories import as_staff
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_MEMBERS = REPO / "config" / "demo" / "members.csv"
@@ -114,13 +115,13 @@ def demo_world(engine) -> None:
 def student_case(engine, member: str, amount_fen: int | None, year: int, programme: str = "HA-STUDENT") -> str:
     """A student-aid case moved to awaiting approval, and approved for ``amount_fen`` unless None."""
     case = open_case(case_type=CaseType.hardship, category="student_aid", applicant_member_number=member,
-                     requested_fen=amount_fen or 300_000, submitted_by="CW1", programme_code=programme,
+                     requested_fen=amount_fen or 300_000, submitted_by=as_staff("CW1"), programme_code=programme,
                      local_year=year, engine=engine)
     transition_case(case.case_number, CaseStatus.verifying, actor="system", reason="start", engine=engine)
     transition_case(case.case_number, CaseStatus.awaiting_approval, actor="system", reason="checks passed",
                     engine=engine)
     if amount_fen is not None:
-        approvals.approve_case(case.case_number, approver="AP1", amount_fen=amount_fen, reason="ok", engine=engine)
+        approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=amount_fen, reason="ok", engine=engine)
     return case.case_number
 
 
@@ -400,8 +401,8 @@ def test_reconciliation_shows_the_latest_run_and_its_sign_off(paid_this_month):
     lines = [",".join(STATEMENT_COLUMNS)] + [
         ",".join([p.reference, p.provider_id or "x", "succeeded", stamp, yuan_text(p.amount_fen), "6222********0013"])
         for p in sorted(paid, key=lambda p: p.reference)]
-    reconcile_month(world.month, "\n".join(lines) + "\n", actor="FI1", engine=world.engine)
-    sign_off(world.month, staff_number="FI1", engine=world.engine)
+    reconcile_month(world.month, "\n".join(lines) + "\n", actor=as_staff("FI1"), engine=world.engine)
+    sign_off(world.month, staff_number=as_staff("FI1"), engine=world.engine)
     items = {r["item"]: r["value"] for r in world.report().section("reconciliation").row_dicts()}
     assert (items["version 版本"], items["matched"], items["unpaid_not_at_provider"]) == (1, 2, 1)
     assert (items["open exceptions 未处理差异"], items["signed off by 签核人"]) == (0, "FI1")

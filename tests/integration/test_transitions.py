@@ -12,6 +12,7 @@ from services import approvals, ledger
 from services.cases import apply_transition, load_case, transition_case
 from services.db import transaction
 from tests import factories
+from tests.factories import as_staff
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ def test_intake_gives_a_readable_case_number_and_a_submitted_event(ready):
 
 def test_a_case_walks_the_whole_hardship_path_with_one_event_per_step(ready):
     case = factories.awaiting_approval(ready)
-    approvals.approve_case(case.case_number, approver="AP1", amount_fen=150000, reason="ok", engine=ready)
+    approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=150000, reason="ok", engine=ready)
     for status, actor in ((CaseStatus.payout_pending, "FI1"), (CaseStatus.paid, "system"), (CaseStatus.closed, "system")):
         transition_case(case.case_number, status, actor=actor, reason="step", engine=ready)
     every = _events(ready, case.case_number)
@@ -54,7 +55,7 @@ def test_a_case_walks_the_whole_hardship_path_with_one_event_per_step(ready):
 def test_a_refused_move_changes_nothing_and_writes_no_event(ready):
     case = factories.hardship_case(ready)
     with pytest.raises(TransitionRefused) as caught:
-        transition_case(case.case_number, CaseStatus.paid, actor="FI1", reason="skip ahead", engine=ready)
+        transition_case(case.case_number, CaseStatus.paid, actor=as_staff("FI1"), reason="skip ahead", engine=ready)
     message = str(caught.value)
     assert case.case_number in message and "submitted" in message and "paid" in message and "no such move" in message
     assert len(_events(ready, case.case_number)) == 1
@@ -63,7 +64,7 @@ def test_a_refused_move_changes_nothing_and_writes_no_event(ready):
 def test_each_refused_move_raises_the_error_of_its_rule_naming_case_from_to_and_rule(ready):
     from models.errors import NoSuchMove, PersonRequired, RoleRequired
 
-    case = factories.awaiting_approval(ready, submitted_by="CW2")
+    case = factories.awaiting_approval(ready, submitted_by=as_staff("CW2"))
     number = case.case_number
     expected = ((NoSuchMove, CaseStatus.paid, "FI1", "transition_table"),
                 (PersonRequired, CaseStatus.approved, "system", "approve"),
@@ -80,21 +81,21 @@ def test_each_refused_move_raises_the_error_of_its_rule_naming_case_from_to_and_
 
 
 def test_the_submitter_cannot_approve_their_own_case(ready):
-    case = factories.awaiting_approval(ready, submitted_by="CW2")
+    case = factories.awaiting_approval(ready, submitted_by=as_staff("CW2"))
     with pytest.raises(FourEyesViolation, match="four-eyes"):
-        approvals.approve_case(case.case_number, approver="CW2", amount_fen=1000, reason="mine", engine=ready)
+        approvals.approve_case(case.case_number, approver=as_staff("CW2"), amount_fen=1000, reason="mine", engine=ready)
 
 
 def test_an_approver_cannot_approve_above_their_personal_limit(ready):
     case = factories.awaiting_approval(ready, requested_fen=500000)
     with pytest.raises(RuleViolation, match="may approve up to ¥3,000.00"):
-        approvals.approve_case(case.case_number, approver="CW2", amount_fen=300001, reason="too much", engine=ready)
+        approvals.approve_case(case.case_number, approver=as_staff("CW2"), amount_fen=300001, reason="too much", engine=ready)
 
 
 def test_the_approved_amount_cannot_exceed_the_request(ready):
     case = factories.awaiting_approval(ready)
     with pytest.raises(InputError, match="approved_amount"):
-        approvals.approve_case(case.case_number, approver="AP1", amount_fen=200001, reason="x", engine=ready)
+        approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=200001, reason="x", engine=ready)
 
 
 def test_a_failing_side_effect_rolls_back_the_status_and_the_event(ready):
@@ -149,14 +150,14 @@ def _reserved(engine):
 
 def test_a_caller_holding_a_stale_copy_cannot_withdraw_a_case_whose_payout_has_begun(ready):
     case = factories.awaiting_approval(ready)
-    approvals.approve_case(case.case_number, approver="AP1", amount_fen=150000, reason="ok", engine=ready)
+    approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=150000, reason="ok", engine=ready)
     stale = _read_copy(ready, case.case_number)  # approved, version 4
-    transition_case(case.case_number, CaseStatus.payout_pending, actor="FI1", reason="payout prepared", engine=ready)
+    transition_case(case.case_number, CaseStatus.payout_pending, actor=as_staff("FI1"), reason="payout prepared", engine=ready)
     before = _written(ready, case.case_number)
 
     with pytest.raises(StaleCase, match=rf"case {case.case_number} was changed by someone else "
                                         r"\(expected approved at version 4\)"):
-        _move_copy(ready, stale, CaseStatus.withdrawn, actor="CW1")
+        _move_copy(ready, stale, CaseStatus.withdrawn, actor=as_staff("CW1"))
 
     # No withdrawal event, no release of the reservation the pending payout still needs.
     assert _written(ready, case.case_number) == before
@@ -167,11 +168,11 @@ def test_a_caller_holding_a_stale_copy_cannot_withdraw_a_case_whose_payout_has_b
 def test_a_stale_copy_with_its_own_version_as_expected_version_is_still_refused(ready):
     case = factories.awaiting_approval(ready)
     stale = _read_copy(ready, case.case_number)  # awaiting_approval, version 3
-    approvals.approve_case(case.case_number, approver="AP1", amount_fen=150000, reason="ok", engine=ready)
+    approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=150000, reason="ok", engine=ready)
     before = _written(ready, case.case_number)
 
     with pytest.raises(StaleCase, match="expected awaiting_approval at version 3"):
-        _move_copy(ready, stale, CaseStatus.rejected, actor="AP1", expected_version=3)
+        _move_copy(ready, stale, CaseStatus.rejected, actor=as_staff("AP1"), expected_version=3)
 
     # The approval stands with its reservation; no rejection was recorded over it.
     assert _written(ready, case.case_number) == before
@@ -183,14 +184,14 @@ def test_a_stale_copy_with_its_own_version_as_expected_version_is_still_refused(
 def test_a_fresh_copy_with_the_current_version_moves_the_case(ready):
     case = factories.awaiting_approval(ready)
     fresh = _read_copy(ready, case.case_number)
-    moved = _move_copy(ready, fresh, CaseStatus.withdrawn, actor="CW1", expected_version=3)
+    moved = _move_copy(ready, fresh, CaseStatus.withdrawn, actor=as_staff("CW1"), expected_version=3)
     assert (moved.status, moved.version) == (CaseStatus.withdrawn, 4)
     assert [e.to_status for e in _events(ready, case.case_number)][-1] == "withdrawn"
 
 
 def test_a_rejection_is_recorded_as_a_decision(ready):
     case = factories.awaiting_approval(ready)
-    rejected = approvals.reject_case(case.case_number, approver="AP1", reason="income above the line", engine=ready)
+    rejected = approvals.reject_case(case.case_number, approver=as_staff("AP1"), reason="income above the line", engine=ready)
     assert rejected.status == CaseStatus.rejected
     with transaction(ready) as s:
         decisions = s.execute(select(Approval).where(Approval.case_id == case.id)).scalars().all()
@@ -202,14 +203,14 @@ def test_a_rejection_is_recorded_as_a_decision(ready):
 def test_an_inactive_or_unknown_staff_member_cannot_act(ready):
     case = factories.hardship_case(ready)
     with pytest.raises(Exception, match="does not exist"):
-        transition_case(case.case_number, CaseStatus.verifying, actor="NOBODY", reason="x", engine=ready)
+        transition_case(case.case_number, CaseStatus.verifying, actor=as_staff("NOBODY"), reason="x", engine=ready)
 
 
 def test_an_approval_on_a_version_the_case_has_left_is_stale_before_any_other_rule(ready):
     case = factories.awaiting_approval(ready)
-    approvals.approve_case(case.case_number, approver="AP1", amount_fen=150000, reason="ok", engine=ready)
+    approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=150000, reason="ok", engine=ready)
     with pytest.raises(StaleCase, match="changed by someone else"):
-        approvals.approve_case(case.case_number, approver="AP1", amount_fen=150000, reason="again",
+        approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=150000, reason="again",
                                expected_version=case.version, engine=ready)
 
 
@@ -217,13 +218,13 @@ def test_an_approval_on_a_version_the_case_has_left_is_stale_before_any_other_ru
 def test_an_approval_without_a_reason_is_refused_naming_the_field(ready, reason):
     case = factories.awaiting_approval(ready)
     with pytest.raises(InputError) as caught:
-        approvals.approve_case(case.case_number, approver="AP1", amount_fen=1000, reason=reason, engine=ready)
+        approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=1000, reason=reason, engine=ready)
     assert (caught.value.field, caught.value.problem_detail.problem) == ("reason", "is required: say why the case is approved")
 
 
 def test_an_approval_reserves_the_budget_with_a_posting_of_its_kind(ready):
     case = factories.awaiting_approval(ready)
-    approvals.approve_case(case.case_number, approver="AP1", amount_fen=150000, reason="ok", engine=ready)
+    approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=150000, reason="ok", engine=ready)
     with transaction(ready) as s:
         posting = s.execute(select(LedgerPosting).where(LedgerPosting.case_id == case.id)).scalar_one()
     # keyed by the version the approval gave the case: a repeat of the same approval posts nothing new
@@ -235,7 +236,7 @@ def test_a_case_type_without_an_approval_policy_has_no_thresholds(ready):
     from services.cases import open_case
 
     mediation = open_case(case_type=CaseType.mediation, category="wage_arrears", applicant_member_number="M0001",
-                          requested_fen=0, submitted_by="CW1", engine=ready)
+                          requested_fen=0, submitted_by=as_staff("CW1"), engine=ready)
     hardship = factories.awaiting_approval(ready)
     with transaction(ready) as s:
         assert approvals.thresholds_for(s, load_case(s, mediation.case_number)) is None
@@ -254,7 +255,7 @@ def test_a_stale_move_names_the_case_the_status_and_the_version_it_expected(read
 
 def test_only_a_final_move_stamps_the_closing_time(ready):
     case = factories.awaiting_approval(ready)
-    approvals.reject_case(case.case_number, approver="AP1", reason="not eligible", engine=ready)
+    approvals.reject_case(case.case_number, approver=as_staff("AP1"), reason="not eligible", engine=ready)
     with transaction(ready) as s:
         assert load_case(s, case.case_number).closed_at is None  # rejected is not yet closed
     transition_case(case.case_number, CaseStatus.closed, actor="system", reason="filed", engine=ready)
@@ -274,7 +275,7 @@ def test_an_application_for_a_negative_amount_is_refused_naming_the_field_and_st
 
     with pytest.raises(InputError) as refused:
         open_case(case_type=factories.CaseType.hardship, category="living_relief", applicant_member_number="M0001",
-                  requested_fen=-1, submitted_by="CW1", engine=ready)
+                  requested_fen=-1, submitted_by=as_staff("CW1"), engine=ready)
     assert (refused.value.field, refused.value.problem_detail.problem) == ("requested_amount", "must not be negative")
     with transaction(ready) as s:
         assert s.execute(select(func.count()).select_from(Case)).scalar_one() == 0
@@ -298,7 +299,7 @@ def _open(engine, **changes):
     from services.cases import open_case
 
     fields = dict(case_type=factories.CaseType.hardship, category="living_relief", applicant_member_number="M0001",
-                  requested_fen=200000, submitted_by="CW1", engine=engine)
+                  requested_fen=200000, submitted_by=as_staff("CW1"), engine=engine)
     return open_case(**{**fields, **changes})
 
 
@@ -306,7 +307,7 @@ def test_a_case_submitted_by_someone_without_the_caseworker_role_or_for_no_membe
     from models.errors import NotFound
 
     with pytest.raises(RuleViolation) as refused:
-        _open(ready, submitted_by="AP1")
+        _open(ready, submitted_by=as_staff("AP1"))
     assert str(refused.value) == "staff member AP1 needs the caseworker role to submit cases"
     with pytest.raises(NotFound) as missing:
         _open(ready, applicant_member_number="M9999")

@@ -19,7 +19,7 @@ from services.intake import intake_hardship
 from services.settings import get_settings
 from services.verification import INTAKE_FACTS, verify_hardship
 from tests import factories
-from tests.factories import resident_id
+from tests.factories import as_staff, resident_id
 from tests.integration.test_hardship_intake_verification import LIVING_DOCS, application, failed_rules, registry_for
 
 MEDICAL_DOCS = [*LIVING_DOCS, "diagnosis", "medical_invoices"]
@@ -48,7 +48,7 @@ def verified(engine, form, policy=None):
 def granted(engine, form, amount_fen=None):
     number, status = verified(engine, form)
     assert status == CaseStatus.awaiting_approval
-    approvals.approve_case(number, approver="AP1", amount_fen=amount_fen or form_fen(form), reason="ok", engine=engine)
+    approvals.approve_case(number, approver=as_staff("AP1"), amount_fen=amount_fen or form_fen(form), reason="ok", engine=engine)
     return number
 
 

@@ -340,12 +340,13 @@ def test_a_bad_statement_row_is_reported_with_its_row_and_column() -> None:
 
 
 def production_settings(payment_url: str) -> Settings:
-    real = SecretStr("not-a-placeholder")
+    real = SecretStr("Xk3-not-a-placeholder-9fQz_Lm2vR8wTb5nYc7")
     return Settings(
         environment="production",
         payment_url=payment_url,
         pii_hash_key=real,
         pii_encryption_key=real,
+        staff_secret_key=real,
         payment_secret=real,
         registry_secret=real,
     )
