@@ -19,7 +19,7 @@ from models.audit import AuditEvent
 from models.cases import Approval, Case
 from models.enums import CaseStatus, CaseType, Decision
 from models.errors import InputError, NotFound, RuleViolation, StaleCase
-from models.identity import Actor
+from models.identity import Actor, actor_label
 from models.money import format_fen
 from models.org import Staff, Unit
 from models.policy import ApprovalThresholds
@@ -144,7 +144,7 @@ def reject_case(case_number: str, *, approver: Actor, reason: str, expected_vers
 REFUSED_DECISION = "decision_refused"
 
 
-def record_refused_decision(case_number: str, *, approver: str, refusal: str,
+def record_refused_decision(case_number: str, *, approver: Actor, refusal: str,
                             engine: Engine | None = None) -> AuditEvent:
     """Audit a decision the rules refused (four-eyes, a limit, an unknown approver): one
     ``decision_refused`` event naming who tried and why it was refused; the case is unchanged.
@@ -153,7 +153,7 @@ def record_refused_decision(case_number: str, *, approver: str, refusal: str,
     personal data into the trail."""
     with transaction(engine) as session:
         case = load_case(session, case_number)
-        return append_event(session, actor=mask_text(approver)[:40], action=REFUSED_DECISION, case_id=case.id,
+        return append_event(session, actor=mask_text(actor_label(approver))[:40], action=REFUSED_DECISION, case_id=case.id,
                             case_number=case.case_number, from_status=case.status.value,
                             to_status=case.status.value, reason=mask_text(refusal)[:1900])
 

@@ -496,10 +496,7 @@ def _changes_text(changes: dict[str, Any]) -> str:
 
 def _require_finance(session: Session, actor: Actor, doing: str) -> tuple[Staff, Verified]:
     """Keeps the finance role's duties with finance: only an active finance officer, proved, may ``doing``."""
-    try:
-        return auth.require_role(session, actor, frozenset({Role.finance}), doing)
-    except RuleViolation as exc:
-        raise RuleViolation(f"{exc}: only an active finance officer may") from None
+    return auth.require_role(session, actor, frozenset({Role.finance}), doing)
 
 
 def _require_actor(session: Session, actor: Actor) -> str | Verified:

@@ -210,3 +210,14 @@ def sqlite_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
     eng = make_engine(f"sqlite:///{path}")
     yield eng
     eng.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _codes_on_the_real_clock():
+    """Each test starts with the one-time codes' clock on the engine's clock (``fresh_code`` may
+    move it on within a test)."""
+    from models.time import utcnow
+    from services import auth
+
+    yield
+    auth.clock = utcnow

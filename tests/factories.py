@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pyotp
 from sqlalchemy import Engine, select
@@ -13,9 +17,9 @@ from stdnum.cn import ric
 from models.cases import Case
 from models.enums import CaseStatus, CaseType, Role, UnitLevel
 from models.identity import TOTP, StaffClaim, Verified
+from models.intake import HardshipApplication
 from models.org import Staff, StaffCredential
-from models.time import utcnow
-from services import auth, ledger, member_import, org
+from services import auth, intake, ledger, member_import, org
 from services.cases import open_case, transition_case
 from services.db import transaction
 from services.pii import decrypt_with
@@ -76,11 +80,16 @@ def world(engine: Engine, tmp_path: Path) -> None:
     members(engine, tmp_path)
 
 
-def as_staff(staff_number: str) -> Verified:
+def as_staff(staff_number: str | Verified) -> Verified:
     """A staff member as the services see them once the boundary (CLI, form) checked their
     one-time code: what tests of the rules behind it act as. The boundary's own check is tested
     with real codes (``one_time_code``, tests/security)."""
-    return Verified(staff_number, TOTP)
+    return staff_number if isinstance(staff_number, Verified) else Verified(staff_number, TOTP)
+
+
+def acting(actor: str | Verified) -> str | Verified:
+    """``system`` as it is, anyone else as a proved staff member (``as_staff``)."""
+    return actor if actor == "system" else as_staff(actor)
 
 
 def enrol(engine: Engine, *numbers: str) -> None:
@@ -104,11 +113,79 @@ def one_time_code(engine: Engine, staff_number: str, steps_ahead: int = 0) -> st
         assert credential is not None, f"{staff_number} is not enrolled"
         secret = decrypt_with(get_settings().staff_secret_key.get_secret_value(), credential.secret_encrypted, "key")
     totp = pyotp.TOTP(secret)
-    return totp.generate_otp(totp.timecode(utcnow()) + steps_ahead)
+    return totp.generate_otp(totp.timecode(auth.clock()) + steps_ahead)
+
+
+_HANDED: dict[tuple[str, str], int] = {}  # (database, staff number) -> the last step a code was handed out for
+
+
+def fresh_code(engine: Engine, staff_number: str) -> str:
+    """A code for the staff member that has not been used: the current step when it is free,
+    else the next one (a code of the next step works too, for up to a minute and a half). When that step is further ahead than a phone's clock may be (the window),
+    the codes' clock of this process (``services.auth.clock``) is moved on to it, as if the test
+    had waited half a minute; ``tests/conftest.py`` puts it back after each test. A runner in
+    another process keeps the real clock, so a test that hands codes to one asks for few."""
+    with transaction(engine) as session:
+        staff = session.execute(select(Staff).where(col(Staff.staff_number) == staff_number)).scalar_one()
+        credential = session.get(StaffCredential, staff.id)
+        assert credential is not None, f"{staff_number} is not enrolled"
+        used = credential.last_step
+    key = (engine.url.render_as_string(), staff_number)
+    totp = pyotp.TOTP("A" * 32)
+    now = totp.timecode(auth.clock())
+    step = max(now, (used if used is not None else now - 10) + 1, _HANDED.get(key, now - 10) + 1)
+    if step > now + auth.WINDOW:
+        real = auth.clock
+        shift = timedelta(seconds=auth.STEP_SECONDS * (step - now))
+        auth.clock = lambda: real() + shift
+    _HANDED[key] = step
+    return one_time_code(engine, staff_number)
+
+
+def typed_in(application: Any) -> tuple[Any, str]:
+    """An intake form as the caseworker it names types it into the run form: the form and their
+    one-time code (``fresh_code``), for ``hardship_intake(*typed_in(form()))``."""
+    from services.db import get_engine
+
+    return application, fresh_code(get_engine(), application.caseworker)
+
+
+@contextmanager
+def with_fresh_code(engine: Engine, args: list[str]) -> Iterator[None]:
+    """For one command line call acting ``--as`` a staff member: the code their app would show
+    (``--code`` appended, enrolling them first when needed; ``fresh_code``). A staff number that
+    is not an active staff member gets a code that cannot work, so the command says so itself."""
+    staff = args[args.index("--as") + 1] if "--as" in args and args.index("--as") + 1 < len(args) else None
+    if staff is not None and staff != "system" and "--code" not in args:
+        if _is_active_staff(engine, staff):
+            if not _enrolled(engine, staff):
+                enrol(engine, staff)
+            args += ["--code", fresh_code(engine, staff)]
+        else:
+            args += ["--code", "000000"]
+    yield
+
+
+def _is_active_staff(engine: Engine, staff_number: str) -> bool:
+    with transaction(engine) as session:
+        staff = session.execute(select(Staff).where(col(Staff.staff_number) == staff_number)).scalar_one_or_none()
+        return staff is not None and staff.active
+
+
+def _enrolled(engine: Engine, staff_number: str) -> bool:
+    with transaction(engine) as session:
+        staff = session.execute(select(Staff).where(col(Staff.staff_number) == staff_number)).scalar_one()
+        credential = session.get(StaffCredential, staff.id)
+        return credential is not None and credential.revoked_at is None
 
 
 def claim(engine: Engine, staff_number: str, steps_ahead: int = 0) -> StaffClaim:
     return StaffClaim(staff_number, one_time_code(engine, staff_number, steps_ahead))
+
+
+def intake_hardship(form: HardshipApplication, engine: Engine | None = None) -> str:
+    """The hardship intake service, submitted by the caseworker the form names (proved)."""
+    return intake.intake_hardship(form, as_staff(form.caseworker.strip()), engine=engine)
 
 
 def hardship_case(engine: Engine, submitted_by: str = "CW1", member: str = "M0001",

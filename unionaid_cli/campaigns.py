@@ -88,8 +88,8 @@ def campaigns_object(
     code: str,
     case_number: str,
     staff: Annotated[str, typer.Option("--as", help="staff number of who records the objection")],
-    otp: CodeOption,
     text: Annotated[str, typer.Option(help="what the objection says")],
+    otp: CodeOption = None,
 ) -> None:
     """Record an objection during the public notice; the case is held for a person's decision."""
     from services import campaigns

@@ -83,7 +83,7 @@ def cases_documents(
     case_number: str,
     kinds: Annotated[list[str], typer.Argument(help="document kinds received, e.g. income_proof diagnosis")],
     staff: Annotated[str, typer.Option("--as", help="staff number")],
-    code: CodeOption,
+    code: CodeOption = None,
 ) -> None:
     """Record documents received; a case waiting for information continues."""
     from services.intake import add_documents

@@ -16,9 +16,9 @@ from unionaid_cli.shared import CodeOption, claim, handled
 def approve(
     case_number: str,
     staff: Annotated[str, typer.Option("--as", help="approver's staff number")],
-    code: CodeOption,
     reason: Annotated[str, typer.Option(help="why")],
     amount: Annotated[Optional[str], typer.Option(help="approved amount in yuan (default: the requested amount)")] = None,
+    code: CodeOption = None,
 ) -> None:
     """Approve a case (same rules as the Prefect form); wakes the run that waits for it."""
     from services import approvals
@@ -38,8 +38,8 @@ def approve(
 def reject(
     case_number: str,
     staff: Annotated[str, typer.Option("--as", help="approver's staff number")],
-    code: CodeOption,
     reason: Annotated[str, typer.Option(help="why")],
+    code: CodeOption = None,
 ) -> None:
     """Reject a case; wakes the run that waits for it."""
     from services import approvals

@@ -21,11 +21,11 @@ def households_register(
     household_number: str,
     tier: Annotated[str, typer.Option(help="deep (深度困难), relative (相对困难) or accident (意外致困)")],
     staff: Annotated[str, typer.Option("--as", help="caseworker's or supervisor's staff number")],
-    code: CodeOption,
     reason: Annotated[str, typer.Option(help="the evidence: a case number or the paper file")],
     case: Annotated[Optional[str], typer.Option(help="a verified hardship case of this household, as evidence")] = None,
     since: Annotated[Optional[str], typer.Option(help="YYYY-MM-DD the household entered the register (default: today)")]
     = None,
+    code: CodeOption = None,
 ) -> None:
     """Put a household in the register at a tier, or change its tier (audited)."""
     from datetime import date
@@ -45,7 +45,7 @@ def households_register(
 def households_import(
     file: Annotated[Path, typer.Argument(help="CSV or JSON: household_number, tier, reason[, since, case]")],
     staff: Annotated[str, typer.Option("--as", help="caseworker's or supervisor's staff number")],
-    code: CodeOption,
+    code: CodeOption = None,
 ) -> None:
     """Carry a paper register over; each row audited like `households register`."""
     from services import households
@@ -64,8 +64,8 @@ def households_import(
 def households_leave(
     household_number: str,
     staff: Annotated[str, typer.Option("--as", help="caseworker's or supervisor's staff number")],
-    code: CodeOption,
     reason: Annotated[str, typer.Option(help="why the household leaves the register (e.g. 脱困)")],
+    code: CodeOption = None,
 ) -> None:
     """Take a household off the register (audited)."""
     from services import households

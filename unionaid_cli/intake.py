@@ -38,8 +38,8 @@ def intake(
     case_type: Annotated[str, typer.Argument(help=TYPE_HELP)],
     file: Annotated[Path, typer.Argument(help="JSON (one application) or CSV (one per row; list fields joined by ';')")],
     staff: Annotated[str, typer.Option("--as", help="your staff number: the caseworker every application names")],
-    code: CodeOption,
     process: Annotated[bool, typer.Option(help="start processing each case in Prefect")] = True,
+    code: CodeOption = None,
 ) -> None:
     """Take applications, submitted by you: each valid one becomes a case; problems listed by
     row and field."""

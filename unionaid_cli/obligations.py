@@ -63,7 +63,7 @@ def obligations_receive(
     reference: Annotated[str, typer.Option(help="the payer's transfer reference (recording it again changes nothing)")],
     received_on: Annotated[str, typer.Option("--on", help="the day it was received, YYYY-MM-DD")],
     staff: Annotated[str, typer.Option("--as", help="your staff number (finance)")],
-    code: CodeOption,
+    code: CodeOption = None,
 ) -> None:
     """Record money received against what a case is owed."""
     from services.obligations import obligations_of, record_receipt

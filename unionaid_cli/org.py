@@ -153,7 +153,7 @@ def staff_list(as_json: Annotated[bool, typer.Option("--json", help="machine-rea
 def members_import(
     file: Annotated[Path, typer.Argument(help="CSV or JSON file of members")],
     staff: Annotated[str, typer.Option("--as", help="staff number of who imports (a caseworker or supervisor)")],
-    code: CodeOption,
+    code: CodeOption = None,
 ) -> None:
     """Import members: valid rows are stored, invalid rows listed by row and field."""
     report = member_import.import_members(file, actor=claim(staff, code))

@@ -74,8 +74,8 @@ def reconcile_exceptions(
 def reconcile_resolve(
     exception_id: int,
     staff: Annotated[str, typer.Option("--as", help="finance officer's staff number")],
-    code: CodeOption,
     reason: Annotated[str, typer.Option(help="what was found and done")],
+    code: CodeOption = None,
 ) -> None:
     """Resolve one exception item, with a reason (audited)."""
     from services import reconciliation
@@ -89,7 +89,7 @@ def reconcile_resolve(
 def reconcile_sign_off(
     month: Annotated[str, typer.Option(help="YYYY-MM")],
     staff: Annotated[str, typer.Option("--as", help="finance officer's staff number")],
-    code: CodeOption,
+    code: CodeOption = None,
 ) -> None:
     """Sign the month off; refused while an exception is open."""
     from services import reconciliation

@@ -19,17 +19,20 @@ console = Console()
 
 # Every command a person decides with takes who they are (--as) and the one-time code their
 # authenticator app shows now (--code, asked for without echo when not given).
-CodeOption = Annotated[str, typer.Option("--code", prompt="One-time code 动态码", hide_input=True,
-                                         help="the 6-digit code your authenticator app shows now (asked when left out)")]
-OptionalCode = Annotated[Optional[str], typer.Option("--code", help="the 6-digit code your authenticator app shows now")]
+OptionalCode = Annotated[Optional[str], typer.Option(
+    "--code", help="the 6-digit code your authenticator app shows now (asked, without echo, when left out)")]
+CodeOption = OptionalCode
 
 
 def claim(staff: str, code: str | None) -> Actor:
-    """Who the person says they are, with the code that is to prove it; ``system`` stays the
-    operator (only where a command allows it). ``services.auth`` checks the claim."""
+    """Who the person says they are, with the code that is to prove it (asked for when not
+    given); ``system`` stays the operator, only where a command allows it (``services.auth``
+    checks both)."""
     if staff.strip().lower() == SYSTEM_ACTOR and code is None:
         return SYSTEM_ACTOR
-    return StaffClaim(staff.strip(), (code or "").strip())
+    if code is None:
+        code = typer.prompt("One-time code 动态码", hide_input=True)
+    return StaffClaim(staff.strip(), code.strip())
 
 
 def fail_on_problems(problems: list[FieldProblem], what: str) -> None:

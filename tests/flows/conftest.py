@@ -45,6 +45,7 @@ def services_up(flow_db, tmp_path, monkeypatch):
 
     ledger.add_programme("HA-LIVING", "Living relief", CaseType.hardship, 2025, 1_000_000, engine=flow_db)
     ledger.add_programme("HA-MEDICAL", "Medical relief", CaseType.hardship, 2026, 1_000_000, engine=flow_db)
+    factories.enrol(flow_db, "SU1", "CW1", "CW2", "AP1", "FI1", "MD1")  # set up: codes from now on
     seed = tmp_path / "registry.json"
     write_registry_seed(seed, engine=flow_db)
     settings = get_settings()

@@ -21,7 +21,7 @@ from services import approvals, ledger
 from services.audit import verify_chain
 from services.db import transaction
 from tests import factories
-from tests.factories import as_staff
+from tests.factories import as_staff, fresh_code, typed_in
 from tests.small_grant import PROGRAMME, SMALL_GRANT, SPEC, GrantApplication, small_grant_intake
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,13 +38,14 @@ def registered():
 
 @pytest.fixture
 def grants(registered, services_up):
-    ledger.add_programme(PROGRAMME, "Small grants", SMALL_GRANT, factories.YEAR, 500_000, engine=services_up)
+    ledger.add_programme(PROGRAMME, "Small grants", SMALL_GRANT, factories.YEAR, 500_000, actor=as_staff("FI1"),
+                         engine=services_up)
     return services_up
 
 
 def apply(amount_yuan):
-    return small_grant_intake(GrantApplication(caseworker="CW1", applicant_member_number="M0001",
-                                               amount_yuan=amount_yuan, reason="a broken boiler"))
+    return small_grant_intake(*typed_in(GrantApplication(caseworker="CW1", applicant_member_number="M0001",
+                                                         amount_yuan=amount_yuan, reason="a broken boiler")))
 
 
 def deadline_of(engine, number):
@@ -130,7 +131,8 @@ def test_the_command_line_takes_a_small_grant_from_a_file_through_the_types_own_
     form = tmp_path / "grant.json"
     form.write_text('{"caseworker": "CW1", "applicant_member_number": "M0002", "amount_yuan": "120.50", '
                     '"reason": "school shoes"}', encoding="utf-8")
-    taken = CliRunner().invoke(app, ["intake", "small_grant", str(form), "--no-process"])
+    taken = CliRunner().invoke(app, ["intake", "small_grant", str(form), "--no-process", "--as", "CW1",
+                                     "--code", fresh_code(grants, "CW1")])
     assert taken.exit_code == 0, taken.output
     number = taken.output.split()[0]
     case, actions = stored(grants, number)

@@ -31,7 +31,7 @@ from models.time import utcnow
 from services import approvals, campaigns, ledger
 from services.settings import get_settings
 from tests import factories
-from tests.factories import as_staff, bank_card, resident_id
+from tests.factories import as_staff, bank_card, fresh_code, resident_id, typed_in
 from tests.flows.test_campaign_flows import application as student_application
 from tests.flows.test_hardship_flows import form
 
@@ -62,18 +62,18 @@ def faults(**knobs) -> None:
 def run_every_flow_that_publishes(engine, tmp_path) -> dict[str, str]:
     """The flows, on the test members; returns the case numbers by role."""
     # Hardship: intake (the form holds the ID and names), verification artifact, approval, payout, closing.
-    paid = hardship_intake(form(household=HOUSEHOLD))
+    paid = hardship_intake(*typed_in(form(household=HOUSEHOLD)))
     approvals.approve_case(paid, approver=as_staff("AP1"), amount_fen=150000, reason="eligible", engine=engine)
     assert case_flow(paid) == "closed"
 
     # A move by hand, through its run form.
     by_hand = factories.hardship_case(engine, member="M0003").case_number
     assert move_case(CaseMove(case_number=by_hand, to_status=CaseStatus.withdrawn, staff_number="CW1",
-                              reason="applicant withdrew")) == "withdrawn"
+                              one_time_code=fresh_code(engine, "CW1"), reason="applicant withdrew")) == "withdrawn"
 
     # The payout batch, with the provider's answer lost: the outcome stays unknown...
-    unknown = hardship_intake(form(applicant_member_number="M0002", resident_id=resident_id(seq=2),
-                                   household=HOUSEHOLD))
+    unknown = hardship_intake(*typed_in(form(applicant_member_number="M0002", resident_id=resident_id(seq=2),
+                                   household=HOUSEHOLD)))
     approvals.approve_case(unknown, approver=as_staff("AP1"), amount_fen=150000, reason="eligible", engine=engine)
     faults(share_lost_response=1.0)
     try:

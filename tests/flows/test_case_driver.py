@@ -94,7 +94,8 @@ def test_a_decision_applied_again_after_the_case_moved_on_changes_nothing_and_is
 
     @flow(name="decision-under-test")
     def apply_again() -> None:
-        decide_task(case.case_number, ApprovalDecision(decision=decision, approver=as_staff("AP1"), approved_amount_yuan="1500",
+        decide_task(case.case_number, ApprovalDecision(decision=decision, approver="AP1", approved_amount_yuan="1500",
+                                                       one_time_code=factories.fresh_code(services_up, "AP1"),
                                                        reason="second thoughts"), read_version)
 
     apply_again()

@@ -20,6 +20,7 @@ from tests import factories
 @pytest.fixture
 def world(flow_db, tmp_path):
     factories.world(flow_db, tmp_path)
+    factories.enrol(flow_db, "SU1", "CW1", "FI1")
     return flow_db
 
 
@@ -33,7 +34,8 @@ def _read_run(run_id):
 def test_a_case_moved_by_hand_gets_a_readable_run_name_and_type_and_unit_tags(world):
     case = factories.hardship_case(world)
     state = move_case(CaseMove(case_number=case.case_number, to_status=CaseStatus.withdrawn, staff_number="CW1",
-                               reason="applicant withdrew"), return_state=True)
+                               one_time_code=factories.fresh_code(world, "CW1"), reason="applicant withdrew"),
+                      return_state=True)
     assert state.is_completed()
     run = _read_run(state.state_details.flow_run_id)
     assert run.name == f"hardship-{case.case_number}-withdrawn"
@@ -45,7 +47,8 @@ def test_a_case_moved_by_hand_gets_a_readable_run_name_and_type_and_unit_tags(wo
 def test_a_refused_move_fails_the_run_with_the_reason(world):
     case = factories.hardship_case(world)
     state = move_case(CaseMove(case_number=case.case_number, to_status=CaseStatus.paid, staff_number="FI1",
-                               reason="skip ahead"), return_state=True)
+                               one_time_code=factories.fresh_code(world, "FI1"), reason="skip ahead"),
+                      return_state=True)
     assert state.is_failed()
     assert "cannot move from submitted to paid" in state.message or "cannot move" in str(state.result(raise_on_failure=False))
     with transaction(world) as s:

@@ -4,6 +4,8 @@ serves it), the decision comes through the command line, and the same run carrie
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from prefect import get_client
@@ -19,6 +21,7 @@ from models.cases import Case
 from models.enums import CaseStatus
 from services.db import transaction
 from services.settings import get_settings
+from tests.factories import fresh_code, typed_in
 from tests.flows.test_hardship_approval_wait import _serve, _stop, _wait_for, _wait_for_form
 from tests.flows.test_hardship_flows import form
 from unionaid_cli.main import app
@@ -53,7 +56,7 @@ def transfers(reference: str) -> int:
 def suspended(services_up, tmp_path):
     """A case waiting for approval in a suspended deployment run (its input form stored), and the
     runner that serves the deployments still up to carry the run on once it is resumed."""
-    number = hardship_intake(form())
+    number = hardship_intake(*typed_in(form()))
     assert case_row(services_up, number).status == CaseStatus.awaiting_approval
     runner = _serve(services_up, tmp_path, "runner")
     try:
@@ -80,37 +83,47 @@ def a_paused_run_named_like(number: str):
                                       state=Paused(timeout_seconds=3600, pause_key="elsewhere"))
 
 
-def test_unionaid_approve_resumes_the_waiting_run_which_pays_and_closes_the_case(services_up, suspended):
+def _wait_for_status(engine, number, status, timeout=180):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if case_row(engine, number).status == status:
+            return
+        time.sleep(0.5)
+    pytest.fail(f"{number} did not become {status.value} in {timeout} s")
+
+
+def test_unionaid_approve_ends_the_waiting_run_and_a_fresh_one_pays_and_closes_the_case(services_up, suspended):
     number, run_id = suspended
     decoy = a_paused_run_named_like(number)
     before = runs_of(number)
-    result = unionaid("approve", number, "--as", "AP1", "--reason", "income verified", "--amount", "1500")
+    result = unionaid("approve", number, "--as", "AP1", "--code", fresh_code(services_up, "AP1"),
+                      "--reason", "income verified", "--amount", "1500")
     assert result.exit_code == 0, result.output
     assert f"{number}: approved for ¥1,500.00" in result.output
-    assert f"resumed the waiting run hardship-{number}" in result.output
+    assert f"ended the waiting run hardship-{number}; started run" in result.output
 
-    done = _wait_for(run_id, FINISHED, timeout=180)
-    assert done.state.type == StateType.COMPLETED, done.state.message
+    ended = _wait_for(run_id, FINISHED | {StateType.CANCELLED}, timeout=180)
+    assert ended.state.type == StateType.CANCELLED  # nothing of the decision was handed to it
+    _wait_for_status(services_up, number, CaseStatus.closed)
     case = case_row(services_up, number)
     assert (case.status, case.paid_fen) == (CaseStatus.closed, 150000)
     assert transfers(f"{number}-P1") == 1
-    assert runs_of(number) == before  # the same run carried it on: no fresh one was started
+    assert len(runs_of(number)) == len(before) + 1  # one fresh run carried it on
     with get_client(sync_client=True) as client:
         assert client.read_flow_run(decoy.id).state.type == StateType.PAUSED  # found by id, not by name
 
 
-def test_unionaid_reject_resumes_the_waiting_run_which_ends_with_the_case_rejected_and_nothing_paid(services_up,
-                                                                                                     suspended):
+def test_unionaid_reject_ends_the_waiting_run_and_the_case_stays_rejected_with_nothing_paid(services_up,
+                                                                                           suspended):
     number, run_id = suspended
-    before = runs_of(number)
-    result = unionaid("reject", number, "--as", "AP1", "--reason", "household owns a second flat")
+    result = unionaid("reject", number, "--as", "AP1", "--code", fresh_code(services_up, "AP1"),
+                      "--reason", "household owns a second flat")
     assert result.exit_code == 0, result.output
     assert f"{number}: rejected" in result.output
-    assert f"resumed the waiting run hardship-{number}" in result.output
+    assert f"ended the waiting run hardship-{number}; started run" in result.output
 
-    done = _wait_for(run_id, FINISHED, timeout=180)
-    assert done.state.type == StateType.COMPLETED, done.state.message
+    ended = _wait_for(run_id, FINISHED | {StateType.CANCELLED}, timeout=180)
+    assert ended.state.type == StateType.CANCELLED
     case = case_row(services_up, number)
     assert (case.status, case.paid_fen) == (CaseStatus.rejected, 0)
     assert transfers(f"{number}-P1") == 0
-    assert runs_of(number) == before

@@ -83,4 +83,5 @@ def test_the_hand_move_deployment_has_a_documented_run_form(built):
     assert form["properties"]["case_number"]["title"] == "Case number 案件编号"
     assert form["properties"]["reason"]["description"].startswith("why")
     assert "pattern" in form["properties"]["case_number"]
-    assert set(form["required"]) == {"case_number", "to_status", "staff_number", "reason"}
+    assert set(form["required"]) == {"case_number", "to_status", "staff_number", "one_time_code", "reason"}
+    assert form["properties"]["one_time_code"]["title"] == "One-time code 动态码"

@@ -14,7 +14,7 @@ from services import approvals
 from services.audit import verify_chain
 from services.db import transaction
 from services.intake import add_documents
-from tests.factories import as_staff, resident_id
+from tests.factories import as_staff, resident_id, typed_in
 
 DOCS = ["application_form", "resident_id", "membership_proof", "household_register", "income_proof"]
 
@@ -36,7 +36,7 @@ def status_of(engine, number):
 
 
 def test_an_application_is_verified_approved_paid_and_closed(services_up):
-    number = hardship_intake(form())
+    number = hardship_intake(*typed_in(form()))
     assert status_of(services_up, number) == CaseStatus.awaiting_approval
     approvals.approve_case(number, approver=as_staff("AP1"), amount_fen=150000, reason="eligible", engine=services_up)
     # Nothing was running while the decision was made (as after a restart): a fresh run carries on.
@@ -53,35 +53,35 @@ def test_an_application_is_verified_approved_paid_and_closed(services_up):
 
 
 def test_a_rejected_case_stays_rejected_and_pays_nothing(services_up):
-    number = hardship_intake(form())
+    number = hardship_intake(*typed_in(form()))
     approvals.reject_case(number, approver=as_staff("AP1"), reason="household owns a second flat", engine=services_up)
     assert case_flow(number) == "rejected"
 
 
 def test_missing_documents_wait_for_information_then_the_case_continues(services_up):
-    number = hardship_intake(form(documents_provided=DOCS[:2]))
+    number = hardship_intake(*typed_in(form(documents_provided=DOCS[:2])))
     assert status_of(services_up, number) == CaseStatus.needs_information
     add_documents(number, DOCS, actor=as_staff("CW2"), engine=services_up)
     assert case_flow(number) == "awaiting_approval"
 
 
 def test_the_submitter_cannot_approve_and_an_approver_over_their_limit_is_refused(services_up):
-    number = hardship_intake(form())
+    number = hardship_intake(*typed_in(form()))
     with pytest.raises(FourEyesViolation):
         approvals.approve_case(number, approver=as_staff("CW2"), amount_fen=150000, reason="mine", engine=services_up)
-    bigger = hardship_intake(form(caseworker="CW1", applicant_member_number="M0002", resident_id=resident_id(seq=2),
+    bigger = hardship_intake(*typed_in(form(caseworker="CW1", applicant_member_number="M0002", resident_id=resident_id(seq=2),
                                   category="medical_relief",
                                   documents_provided=DOCS + ["diagnosis", "medical_invoices"],
-                                  requested_amount_yuan="4000"))
+                                  requested_amount_yuan="4000")))
     with pytest.raises(RuleViolation, match="approval limit: CW2 may approve up to ¥3,000.00, not ¥4,000.00"):
         approvals.approve_case(bigger, approver=as_staff("CW2"), amount_fen=400000, reason="too much", engine=services_up)
 
 
 def test_a_second_application_in_the_same_category_and_year_is_rejected_as_double_aid(services_up):
-    first = hardship_intake(form())
+    first = hardship_intake(*typed_in(form()))
     approvals.approve_case(first, approver=as_staff("AP1"), amount_fen=150000, reason="ok", engine=services_up)
     assert case_flow(first) == "closed"
-    second = hardship_intake(form(applied_on="2026-10-08"))
+    second = hardship_intake(*typed_in(form(applied_on="2026-10-08")))
     assert status_of(services_up, second) == CaseStatus.rejected
     with transaction(services_up) as s:
         record = s.execute(select(VerificationRecord).join(Case, Case.id == VerificationRecord.case_id)
@@ -94,7 +94,7 @@ def test_the_intake_run_keeps_no_resident_id_in_its_parameters(services_up):
 
     from prefect import get_client
 
-    state = hardship_intake(form(), return_state=True)
+    state = hardship_intake(*typed_in(form()), return_state=True)
     number = state.result()
 
     async def read():

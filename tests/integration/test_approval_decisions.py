@@ -12,10 +12,9 @@ from services import approvals, ledger, org
 from services.audit import case_history
 from services.cases import load_case
 from services.db import transaction
-from services.intake import intake_hardship
 from services.verification import verify_hardship
 from tests import factories
-from tests.factories import as_staff
+from tests.factories import as_staff, intake_hardship
 from tests.integration.test_hardship_intake_verification import LIVING_DOCS, application, registry_for
 
 
@@ -90,7 +89,7 @@ def test_a_single_approval_is_in_the_trail_with_the_amount_and_one_approver(wait
     with transaction(engine) as s:
         last, opened = case_history(s, case.case_number)[-2:]
         assert (last.action, last.actor, last.reason, last.from_status, last.to_status, last.payload) == (
-            "approve", "AP1", "eligible", "awaiting_approval", "approved", {"approved_fen": 250000, "approvers": 1})
+            "approve", "AP1", "eligible", "awaiting_approval", "approved", {"approved_fen": 250000, "approvers": 1, "authenticated": "totp"})
         assert (opened.action, opened.actor, opened.payload["obligations"]) == ("obligations_opened", "AP1", [
             {"seq": 1, "direction": "out", "party": "member", "purpose": "living_relief", "amount_fen": 250000,
              "due_on": None}])
@@ -106,7 +105,7 @@ def test_the_first_of_two_approvals_is_in_the_trail_and_leaves_the_case_waiting(
         assert (last.action, last.actor, last.case_id, last.case_number, last.from_status, last.to_status,
                 last.reason, last.payload) == (
             "first_approval", "AP1", case.id, number, "awaiting_approval", "awaiting_approval", "need confirmed",
-            {"approved_fen": 800000, "approvers_needed": 2})
+            {"approved_fen": 800000, "approvers_needed": 2, "authenticated": "totp"})
         assert case.status == CaseStatus.awaiting_approval and case.approved_fen is None
 
 
@@ -127,7 +126,7 @@ def test_the_second_approval_moves_the_case_and_names_two_approvers_in_the_trail
     approvals.approve_case(number, approver=as_staff("AP2"), amount_fen=800000, reason="agree", engine=engine)
     with transaction(engine) as s:
         last, opened = case_history(s, number)[-2:]
-        assert (last.action, last.actor, last.payload) == ("approve", "AP2", {"approved_fen": 800000, "approvers": 2})
+        assert (last.action, last.actor, last.payload) == ("approve", "AP2", {"approved_fen": 800000, "approvers": 2, "authenticated": "totp"})
         assert (opened.action, opened.actor) == ("obligations_opened", "AP2")
 
 

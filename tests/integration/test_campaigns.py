@@ -71,7 +71,7 @@ def add_members(engine, tmp_path: Path, numbers: range, households: bool = False
                      f"{household},self")
     path = tmp_path / f"members-{numbers.start}.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    report = member_import.import_members(path, engine=engine)
+    report = member_import.import_members(path, actor="system", engine=engine)
     assert not report.problems, report.problems
 
 
@@ -191,7 +191,7 @@ def test_attaching_the_same_file_twice_takes_each_application_once(world, tmp_pa
 
 def test_an_application_left_unattached_by_an_interrupted_run_is_adopted_not_taken_twice(world, tmp_path):
     from models.intake import parse_application
-    from services.intake import intake_hardship
+    from tests.factories import intake_hardship
 
     campaigns.create_campaign("student_aid", 2026, caseworker="CW1", approver="AP1", engine=world)
     orphan = intake_hardship(parse_application(application(101)), engine=world)  # stored, then the run stopped

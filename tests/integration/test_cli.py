@@ -35,7 +35,9 @@ def cli_on(database_url, monkeypatch, tmp_path):
     runner = CliRunner()
 
     def invoke(*args):
-        return runner.invoke(app, list(args), catch_exceptions=False)
+        args = list(args)
+        with factories.with_fresh_code(engine, args):  # --as a staff member: their current code
+            return runner.invoke(app, args, catch_exceptions=False)
 
     invoke.engine = engine
     try:
@@ -76,7 +78,7 @@ def test_staff_add_and_list(cli):
     (("staff", "add", "S1", "X", "--unit", "G001", "--roles", "approver", "--limit", "1.001"), ("limit",)),
     (("cases", "show", "HA-2026-999999"), ("HA-2026-999999", "does not exist")),
     (("audit", "show", "HA-2026-999999"), ("no audit events",)),
-    (("members", "import", "/no/such/file.csv"), ("file", "does not exist")),
+    (("members", "import", "/no/such/file.csv", "--as", "SU1"), ("file", "does not exist")),
 ])
 def test_bad_input_gets_one_line_naming_the_problem(cli, args, fragments):
     factories.organisation(cli.engine)
@@ -89,7 +91,7 @@ def test_member_import_reports_rows_without_echoing_personal_data(cli, tmp_path)
     path = tmp_path / "m.csv"
     path.write_text("member_number,name,resident_id,unit_code,join_date\n"
                     f"M1,A,{resident_id(seq=1)},G001,2015-01-01\nM2,B,{bad},G001,2015-01-01\n", encoding="utf-8")
-    result = cli("members", "import", str(path))
+    result = cli("members", "import", str(path), "--as", "SU1")
     assert result.exit_code == 1
     assert "2 rows: 1 created, 0 updated, 0 unchanged, 1 rejected" in result.output
     assert "resident_id" in result.output and bad not in result.output

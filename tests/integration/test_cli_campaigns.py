@@ -18,7 +18,7 @@ def members_in_households(cli, tmp_path):
              f"M0002,Member 2,{resident_id(seq=2)},13800130002,G001,2015-01-02,H002,self,{bank_card(2)}"]
     path = tmp_path / "households.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    assert not member_import.import_members(path, engine=cli.engine).problems
+    assert not member_import.import_members(path, actor="system", engine=cli.engine).problems
 
 
 def test_staff_register_list_and_take_households_off_the_register(cli, tmp_path):
@@ -46,7 +46,7 @@ def test_bad_register_input_is_one_line_naming_the_field(cli, tmp_path):
         result = cli(*full)
         assert result.exit_code == 1 and expected in result.output and "Traceback" not in result.output
     refused = cli("households", "register", "H001", "--tier", "deep", "--as", "FI1", "--reason", "file")
-    assert refused.exit_code == 1 and "only caseworkers and supervisors" in refused.output
+    assert refused.exit_code == 1 and "needs the role caseworker or supervisor; FI1 does not have it" in refused.output
 
 
 def test_a_student_aid_campaign_is_created_given_applications_and_shown(cli, tmp_path):

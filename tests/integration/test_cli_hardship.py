@@ -46,7 +46,7 @@ def test_the_schema_names_every_field_with_its_title(cli):
 def test_a_case_type_that_takes_no_applications_here_is_refused_naming_the_field(cli, tmp_path, case_type):
     path = tmp_path / "one.json"
     path.write_text(json.dumps(application()), encoding="utf-8")
-    for args in (("intake", case_type, str(path)), ("schema", case_type)):
+    for args in (("intake", case_type, str(path), "--as", "CW2"), ("schema", case_type)):
         result = cli(*args)
         assert result.exit_code == 1
         assert "case_type: takes one of hardship" in result.output and "Traceback" not in result.output
@@ -55,7 +55,7 @@ def test_a_case_type_that_takes_no_applications_here_is_refused_naming_the_field
 def test_intake_from_json_takes_the_case_and_says_prefect_is_unreachable(cli, tmp_path):
     path = tmp_path / "one.json"
     path.write_text(json.dumps(application()), encoding="utf-8")
-    result = cli("intake", "hardship", str(path))
+    result = cli("intake", "hardship", str(path), "--as", "CW2")
     assert result.exit_code == 0, result.output
     assert "HA-2026-000001 submitted" in result.output and "carries on at its next run" in result.output
 
@@ -68,7 +68,7 @@ def test_intake_from_csv_takes_good_rows_and_lists_bad_ones_without_values(cli, 
     wrong_id = f"CW2,M0002,{bad_id},living_relief,deep,self:B:600,1500,factory closed,{';'.join(DOCS)},8,2026-03-02"
     bad_amount = f"CW2,M0003,{resident_id(seq=3)},living_relief,deep,self:C:600,15.001,x y,{';'.join(DOCS)},8,2026-03-02"
     path.write_text("\n".join([header, good, wrong_id, bad_amount]) + "\n", encoding="utf-8")
-    result = cli("intake", "hardship", str(path), "--no-process")
+    result = cli("intake", "hardship", str(path), "--no-process", "--as", "CW2")
     assert result.exit_code == 1
     assert "HA-2026-000001 submitted" in result.output
     assert "row 3: resident_id" in result.output and "row 4: requested_amount_yuan" in result.output
@@ -78,7 +78,7 @@ def test_intake_from_csv_takes_good_rows_and_lists_bad_ones_without_values(cli, 
 
 def test_approve_and_reject_use_the_same_rules_as_the_run_form(cli, tmp_path):
     from models.intake import parse_application
-    from services.intake import intake_hardship
+    from tests.factories import intake_hardship
 
     first = intake_hardship(parse_application(application()), engine=cli.engine)
     second = intake_hardship(parse_application(application(applicant_member_number="M0002",

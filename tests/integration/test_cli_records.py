@@ -17,9 +17,8 @@ from models.org import Staff, Unit
 from services import org
 from services.cases import transition_case
 from services.db import transaction
-from services.intake import intake_hardship
 from tests import factories
-from tests.factories import as_staff, resident_id
+from tests.factories import as_staff, intake_hardship, resident_id
 from tests.integration.test_cli import _one_line_error, cli  # noqa: F401 - the fixture
 
 DOCS = ["application_form", "resident_id", "membership_proof", "household_register", "income_proof"]

@@ -17,7 +17,7 @@ from services.audit import verify_chain
 from services.cases import open_case, transition_case
 from services.db import transaction
 from tests import factories
-from tests.factories import as_staff
+from tests.factories import acting, as_staff
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -36,7 +36,7 @@ def received(engine, day: date, member: str = "M0001") -> str:
 
 def move(engine, number: str, to: CaseStatus, day: date, actor: str = "MD1") -> None:
     with time_fixed_at(at(day)):
-        transition_case(number, to, actor=actor, reason="as recorded", engine=engine)
+        transition_case(number, to, actor=acting(actor), reason="as recorded", engine=engine)
 
 
 def clocks_of(engine, number: str) -> dict[str, tuple[DeadlineState, date]]:

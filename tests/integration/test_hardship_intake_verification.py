@@ -12,11 +12,11 @@ from models.intake import parse_application
 from services import approvals, ledger
 from services.cases import load_case
 from services.db import transaction
-from services.intake import add_documents, intake_hardship
+from services.intake import add_documents
 from services.registry_client import RegistryMember
 from services.verification import verify_hardship
 from tests import factories
-from tests.factories import as_staff, resident_id
+from tests.factories import as_staff, intake_hardship, resident_id
 
 LIVING_DOCS = ["application_form", "resident_id", "membership_proof", "household_register", "income_proof"]
 

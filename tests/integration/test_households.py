@@ -13,11 +13,10 @@ from models.policy import Tier
 from services import households, org
 from services.cases import load_case
 from services.db import transaction
-from services.intake import intake_hardship
 from services.settings import local_today
 from services.verification import verify_hardship
 from tests import factories
-from tests.factories import as_staff
+from tests.factories import as_staff, intake_hardship
 from tests.integration.test_hardship_intake_verification import application, registry_for
 
 
@@ -61,7 +60,7 @@ def test_registering_the_same_tier_again_changes_nothing_and_another_tier_is_a_r
 def test_only_caseworkers_and_supervisors_of_the_unit_or_the_district_change_the_register(world):
     with pytest.raises(RuleViolation, match="belongs to G002"):
         households.register("H001", "deep", actor=as_staff("CW7"), reason="file", engine=world)
-    with pytest.raises(RuleViolation, match="only caseworkers and supervisors"):
+    with pytest.raises(RuleViolation, match="needs the role caseworker or supervisor; FI1 does not have it"):
         households.register("H001", "deep", actor=as_staff("FI1"), reason="file", engine=world)
     with pytest.raises(NotFound, match="staff member NOBODY"):
         households.register("H001", "deep", actor=as_staff("NOBODY"), reason="file", engine=world)

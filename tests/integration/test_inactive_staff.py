@@ -18,9 +18,8 @@ from models.org import Staff
 from services import approvals, households, member_import
 from services.cases import open_case, transition_case
 from services.db import transaction
-from services.intake import intake_hardship
 from tests import factories
-from tests.factories import as_staff, bank_card, resident_id
+from tests.factories import as_staff, bank_card, intake_hardship, resident_id
 
 
 def deactivate(engine, staff_number: str) -> None:
@@ -59,7 +58,7 @@ def world(engine, tmp_path):
         lines.append(f"M000{i},Member {i},{resident_id(seq=i)},1380013000{i},G001,2015-01-0{i},H00{i},self,{bank_card(i)}")
     path = tmp_path / "members.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    assert not member_import.import_members(path, engine=engine).problems
+    assert not member_import.import_members(path, actor="system", engine=engine).problems
     return engine
 
 

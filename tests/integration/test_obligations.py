@@ -18,7 +18,7 @@ from services.cases import load_case
 from services.db import transaction
 from services.obligations import Planned
 from tests import factories
-from tests.factories import as_staff, resident_id
+from tests.factories import acting, as_staff, resident_id
 from tests.integration.test_cli import _one_line_error, cli  # noqa: F401 - the fixture
 
 ACCOUNTS = Accounts("HA-LIVING", factories.YEAR)
@@ -118,7 +118,7 @@ def test_a_receivable_paid_in_two_parts_is_settled_and_its_money_is_available_ag
     with transaction(engine) as s:
         last = case_history(s, number)[-1]
     assert (last.action, last.payload) == ("receipt_recorded", {"seq": 3, "reference": "BANK-2026-0002",
-                                                                "amount_fen": 200000, "outstanding_fen": 0})
+                                                                "amount_fen": 200000, "outstanding_fen": 0, "authenticated": "totp"})
     with pytest.raises(InputError, match="obligation: is settled: nothing more is owed"):
         obligations.record_receipt(number, 3, amount_fen=1, reference="BANK-2026-0003", received_on=date(2026, 6, 3),
                                    actor=as_staff("FI1"), engine=engine)
@@ -250,7 +250,7 @@ def test_only_a_person_of_finance_records_money_received(case, actor):
     with pytest.raises(RuleViolation, match=f"recording money received needs a person with the role finance; "
                                             f"{actor} is not one"):
         obligations.record_receipt(number, 3, amount_fen=100, reference="BANK-C", received_on=date(2026, 5, 1),
-                                   actor=actor, engine=engine)
+                                   actor=acting(actor), engine=engine)
     assert _count(engine, Receipt) == 0
 
 

@@ -21,11 +21,11 @@ from models.policy import load_policy
 from services import approvals
 from services.cases import load_case
 from services.db import transaction
-from services.intake import add_documents, intake_hardship
+from services.intake import add_documents
 from services.settings import get_settings
 from services.verification import verify_hardship
 from tests import factories
-from tests.factories import as_staff
+from tests.factories import as_staff, intake_hardship
 from tests.integration.test_hardship_intake_verification import LIVING_DOCS, application, registry_for
 
 APPLIED = "2026-03-02"

@@ -279,15 +279,15 @@ def test_sign_off_is_refused_while_an_exception_is_open_and_allowed_once_it_is_r
 def test_only_an_active_finance_officer_resolves_with_a_reason_and_only_once(books):
     reconcile_month(MONTH, statement(line("HA-2026-999999-P1", 100)), engine=books.engine)
     [item] = list_exceptions(MONTH, engine=books.engine)
-    with pytest.raises(RuleViolation, match="CW1 may not resolve reconciliation exceptions: only an active finance"):
+    with pytest.raises(RuleViolation, match="resolving reconciliation exceptions needs the role finance; CW1 does not have it"):
         resolve_exception(item.id, staff_number=as_staff("CW1"), reason="looks fine", engine=books.engine)
     with pytest.raises(NotFound, match="staff member XX9 does not exist"):
         resolve_exception(item.id, staff_number=as_staff("XX9"), reason="looks fine", engine=books.engine)
     with pytest.raises(InputError, match="reason: is required"):
         resolve_exception(item.id, staff_number=as_staff("FI1"), reason="  ", engine=books.engine)
-    with pytest.raises(RuleViolation, match="AP1 may not sign off"):
+    with pytest.raises(RuleViolation, match="signing off a reconciliation needs the role finance; AP1 does not have it"):
         sign_off(MONTH, staff_number=as_staff("AP1"), engine=books.engine)
-    with pytest.raises(RuleViolation, match="CW1 may not run a reconciliation"):
+    with pytest.raises(RuleViolation, match="running a reconciliation needs the role finance; CW1 does not have it"):
         reconcile_month(MONTH, statement(), actor=as_staff("CW1"), engine=books.engine)
     resolve_exception(item.id, staff_number=as_staff("FI1"), reason="checked with the bank", engine=books.engine)
     with pytest.raises(RuleViolation, match="resolved by FI1 already"):

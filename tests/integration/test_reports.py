@@ -108,7 +108,7 @@ def demo_world(engine) -> None:
     """The test organisation and the ten demo members, with their names, resident IDs and bank cards."""
     factories.organisation(engine)
     org.add_unit("G003", "Construction union", UnitLevel.grassroots, "D000", engine=engine)
-    report = member_import.import_members(DEMO_MEMBERS, engine=engine)
+    report = member_import.import_members(DEMO_MEMBERS, actor="system", engine=engine)
     assert not report.problems, report.problems
 
 

@@ -12,7 +12,7 @@ from services import approvals, ledger
 from services.cases import apply_transition, load_case, transition_case
 from services.db import transaction
 from tests import factories
-from tests.factories import as_staff
+from tests.factories import acting, as_staff
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def test_a_case_walks_the_whole_hardship_path_with_one_event_per_step(ready):
     case = factories.awaiting_approval(ready)
     approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=150000, reason="ok", engine=ready)
     for status, actor in ((CaseStatus.payout_pending, "FI1"), (CaseStatus.paid, "system"), (CaseStatus.closed, "system")):
-        transition_case(case.case_number, status, actor=actor, reason="step", engine=ready)
+        transition_case(case.case_number, status, actor=acting(actor), reason="step", engine=ready)
     every = _events(ready, case.case_number)
     events = [e for e in every if e.to_status]  # the moves; the approval also opened the payment plan
     assert [e.action for e in every if not e.to_status] == ["obligations_opened"]
@@ -72,7 +72,7 @@ def test_each_refused_move_raises_the_error_of_its_rule_naming_case_from_to_and_
                 (FourEyesViolation, CaseStatus.approved, "CW2", "approve"))
     for kind, to, actor, rule in expected:
         with pytest.raises(TransitionRefused) as caught:
-            transition_case(number, to, actor=actor, reason="trying", engine=ready)
+            transition_case(number, to, actor=acting(actor), reason="trying", engine=ready)
         refused = caught.value
         assert type(refused) is kind, (actor, refused)
         assert (refused.case_number, refused.from_status, refused.to_status, refused.rule) == (
@@ -336,7 +336,7 @@ def test_the_submit_event_names_the_case_and_what_was_asked_and_the_case_its_mom
         assert as_utc(stored.submitted_at) == new_year_in_shanghai
     assert (event.case_id, event.case_number, event.actor, event.to_status, event.payload) == (
         stored.id, case.case_number, "CW1", "submitted",
-        {"case_type": "hardship", "category": "living_relief", "requested_fen": 200000})
+        {"case_type": "hardship", "category": "living_relief", "requested_fen": 200000, "authenticated": "totp"})
 
 
 def test_a_case_for_a_member_who_is_not_active_is_refused_naming_the_member_and_their_status(ready):

@@ -15,11 +15,10 @@ from services import approvals, ledger
 from services.audit import case_history
 from services.cases import load_case
 from services.db import transaction
-from services.intake import intake_hardship
 from services.settings import get_settings
 from services.verification import INTAKE_FACTS, verify_hardship
 from tests import factories
-from tests.factories import as_staff, resident_id
+from tests.factories import as_staff, intake_hardship, resident_id
 from tests.integration.test_hardship_intake_verification import LIVING_DOCS, application, failed_rules, registry_for
 
 MEDICAL_DOCS = [*LIVING_DOCS, "diagnosis", "medical_invoices"]

@@ -34,7 +34,8 @@ from models.cases import Case
 from models.clocks import Clock, CountedIn
 from models.enums import CaseStatus as S
 from models.enums import CaseType, Role
-from models.errors import FieldProblem, StaleCase
+from models.errors import FieldProblem, InputError, StaleCase
+from models.identity import CODE_PATTERN, Actor, StaffClaim, actor_label
 from models.money import format_fen, parse_yuan
 from models.policy import ApprovalThresholds
 from models.transitions import move_rule
@@ -62,6 +63,7 @@ class GrantApplication(BaseModel):
 class GrantDecision(RunInput):
     decision: Literal["approve", "reject"]
     approver: str = Field(min_length=1, max_length=32)
+    one_time_code: str = Field(pattern=CODE_PATTERN)
     amount_yuan: Decimal | None = None
     reason: str = Field(min_length=2, max_length=2000)
 
@@ -72,15 +74,17 @@ class RuleOutcome:
     markdown: str
 
 
-def store(application: GrantApplication) -> str:
+def store(application: GrantApplication, submitted_by: Actor) -> str:
+    if actor_label(submitted_by) != application.caseworker:
+        raise InputError("caseworker", "must be the staff member who submits the application")
     return open_case(case_type=SMALL_GRANT, category="small_grant", applicant_member_number=application.applicant_member_number,
-                     requested_fen=parse_yuan(application.amount_yuan, "amount_yuan"), submitted_by=application.caseworker,
+                     requested_fen=parse_yuan(application.amount_yuan, "amount_yuan"), submitted_by=submitted_by,
                      programme_code=PROGRAMME, reason=application.reason, local_year=YEAR).case_number
 
 
 @task(name="take-in-small-grant")
-def intake_task(application: GrantApplication) -> str:
-    return store(application)
+def intake_task(application: GrantApplication, submitted_by: StaffClaim) -> str:
+    return store(application, submitted_by)
 
 
 @task(name="check-small-grant")
@@ -100,10 +104,12 @@ def check_task(case_number: str) -> RuleOutcome:
 def decide_task(case_number: str, decision: GrantDecision, version: int) -> None:
     try:
         if decision.decision == "approve":
-            approvals.approve_case(case_number, approver=decision.approver, reason=decision.reason,
+            approvals.approve_case(case_number, approver=StaffClaim(decision.approver, decision.one_time_code),
+                                   reason=decision.reason,
                                    amount_fen=parse_yuan(decision.amount_yuan, "amount_yuan"), expected_version=version)
         else:
-            approvals.reject_case(case_number, approver=decision.approver, reason=decision.reason,
+            approvals.reject_case(case_number, approver=StaffClaim(decision.approver, decision.one_time_code),
+                                  reason=decision.reason,
                                   expected_version=version)
     except StaleCase:
         pass
@@ -119,8 +125,8 @@ def thresholds(session: Session, case: Case) -> ApprovalThresholds:
 
 
 @flow(name="small-grant-intake")
-def small_grant_intake(application: GrantApplication) -> str:
-    return take_in(SPEC, intake_task, application)
+def small_grant_intake(application: GrantApplication, one_time_code: str) -> str:
+    return take_in(SPEC, intake_task, application, StaffClaim(application.caseworker, one_time_code))
 
 
 def _read(path) -> tuple[list[tuple[int, GrantApplication]], list[FieldProblem]]:
