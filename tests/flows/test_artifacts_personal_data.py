@@ -86,7 +86,7 @@ def run_every_flow_that_publishes(engine, tmp_path) -> dict[str, str]:
     assert resolve_open_payouts(older_than_seconds=0) == {"succeeded": 1}
 
     # A student-aid campaign: its progress and summary artifacts.
-    ledger.add_programme("HA-STUDENT", "Student aid", CaseType.hardship, 2026, 5_000_000, engine=engine)
+    ledger.add_programme("HA-STUDENT", "Student aid", CaseType.hardship, 2026, 5_000_000, actor=as_staff("FI1"), engine=engine)
     campaigns.create_campaign("student_aid", 2026, caseworker="CW1", approver="AP1", engine=engine)
     path = tmp_path / "students.json"
     path.write_text(json.dumps([student_application(3)], ensure_ascii=False), encoding="utf-8")

@@ -67,7 +67,8 @@ def task_names(flow_run_id, expected: set[str], patience_seconds: float = 120.0)
 
 @pytest.fixture
 def student_campaign(services_up, tmp_path):
-    ledger.add_programme("HA-STUDENT", "Student aid", CaseType.hardship, 2026, 5_000_000, engine=services_up)
+    ledger.add_programme("HA-STUDENT", "Student aid", CaseType.hardship, 2026, 5_000_000, actor=as_staff("FI1"),
+                         engine=services_up)
     campaigns.create_campaign("student_aid", 2026, caseworker="CW1", approver="AP1", engine=services_up)
     path = tmp_path / "students.json"
     path.write_text(json.dumps([application(m) for m in (1, 2, 3)], ensure_ascii=False), encoding="utf-8")
@@ -114,7 +115,8 @@ def test_a_student_whose_documents_come_late_is_verified_noticed_approved_and_pa
                                                                                                    tmp_path):
     from services.intake import add_documents
 
-    ledger.add_programme("HA-STUDENT", "Student aid", CaseType.hardship, 2026, 5_000_000, engine=services_up)
+    ledger.add_programme("HA-STUDENT", "Student aid", CaseType.hardship, 2026, 5_000_000, actor=as_staff("FI1"),
+                         engine=services_up)
     campaigns.create_campaign("student_aid", 2026, caseworker="CW1", approver="AP1", engine=services_up)
     late_row = {**application(2), "documents_provided": STUDENT_DOCS[:3]}
     path = tmp_path / "students.json"
@@ -173,7 +175,8 @@ def register_households(engine) -> None:
 
 def test_winter_relief_pays_every_registered_household_in_one_run_and_a_rerun_pays_nothing(services_up):
     register_households(services_up)
-    ledger.add_programme("HA-WINTER", "Winter warmth", CaseType.hardship, 2026, 1_000_000, engine=services_up)
+    ledger.add_programme("HA-WINTER", "Winter warmth", CaseType.hardship, 2026, 1_000_000, actor=as_staff("FI1"),
+                         engine=services_up)
     outcome = seasonal_relief("winter_relief", 2026, "CW1", "AP1", today=date(2026, 12, 1))
     assert outcome["status"] == "done"
     assert outcome["plan"]["needed_fen"] == 330000 and outcome["creation"] == {"created": 3}
@@ -187,7 +190,8 @@ def test_winter_relief_pays_every_registered_household_in_one_run_and_a_rerun_pa
 
 def test_winter_relief_is_refused_whole_when_the_budget_is_short(services_up):
     register_households(services_up)
-    ledger.add_programme("HA-WINTER", "Winter warmth", CaseType.hardship, 2026, 300000, engine=services_up)
+    ledger.add_programme("HA-WINTER", "Winter warmth", CaseType.hardship, 2026, 300000, actor=as_staff("FI1"),
+                         engine=services_up)
     state = seasonal_relief("winter_relief", 2026, "CW1", "AP1", today=date(2026, 12, 1), return_state=True)
     assert state.is_failed()
     with pytest.raises(seasonal.CampaignBudgetShort, match="¥3,300.00 needed for 3 household"):

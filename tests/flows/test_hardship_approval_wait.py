@@ -216,11 +216,13 @@ def test_an_application_started_from_the_intake_form_hands_the_case_to_its_own_r
 
     runner = _serve(services_up, tmp_path, "runner")
     try:
-        intake = run_deployment("hardship-intake/intake", parameters={"application": form().model_dump(mode="json")},
-                                timeout=0)
+        application, code = typed_in(form())
+        intake = run_deployment("hardship-intake/intake", timeout=0,
+                                parameters={"application": application.model_dump(mode="json"), "one_time_code": code})
         done = _wait_for(intake.id, {StateType.COMPLETED, StateType.FAILED, StateType.CRASHED})
         assert done.state.type == StateType.COMPLETED, done.state.message
         number = done.name.removeprefix("hardship-intake-")
+        assert done.parameters == {"application": {"stored_as": number}}  # no form, no one-time code
         # Other tests' databases number their cases from 1 too, on the same Prefect server: the
         # case's run is the one of that name created after this intake run.
         deadline = time.monotonic() + 300
