@@ -69,6 +69,7 @@ from services.db import transaction  # noqa: E402
 from services.migrate import upgrade  # noqa: E402
 from services.settings import get_settings  # noqa: E402
 from tests import factories  # noqa: E402
+from tests.factories import as_staff  # noqa: E402
 
 CODE = "student-aid-2026"
 DAY_1, DAY_2 = date(2026, 9, 21), date(2026, 9, 29)
@@ -124,7 +125,7 @@ def set_up(students: int) -> tuple[float, float]:
     path = WORKDIR / "applications.json"
     path.write_text(json.dumps(applications, ensure_ascii=False), encoding="utf-8")
     started = time.perf_counter()
-    attached = campaigns.attach_applications(CODE, path, engine=engine)
+    attached = campaigns.attach_applications(CODE, path, submitted_by=as_staff("CW1"), engine=engine)
     intake_s = time.perf_counter() - started
     if attached.problems or len(attached.attached) != students:
         raise SystemExit(f"intake: {len(attached.attached)} attached, problems {attached.problems[:3]}")

@@ -10,6 +10,8 @@
     │   └── TransitionRefused     a case's move refused; names case, from, to and the rule (``rule``)
     │       ├── NoSuchMove        the transition table has no such move for the case's type
     │       ├── PersonRequired    the system (a flow) tried a move only a person may make
+    │       ├── SystemOnly        a person tried a move only the system makes (a check's result,
+    │       │                     the payment provider's answer, a clock)
     │       ├── RoleRequired      the staff member lacks every role the move allows
     │       └── FourEyesViolation the submitter of a case tried to decide on it
     ├── ConflictError             someone else changed the same thing first; reload and retry
@@ -101,6 +103,11 @@ class NoSuchMove(TransitionRefused):
 
 class PersonRequired(TransitionRefused):
     """Keeps people accountable: a decision only a person may take is never taken by a flow."""
+
+
+class SystemOnly(TransitionRefused):
+    """Keeps the checks and the money path honest: what the system found or was told (verification
+    passed, a payout succeeded or failed, a deadline passed) is never typed in by hand."""
 
 
 class RoleRequired(TransitionRefused):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from models.enums import CaseStatus as S
 from models.enums import CaseType, Role
-from models.errors import FourEyesViolation, NoSuchMove, PersonRequired, RoleRequired, TransitionRefused
+from models.errors import FourEyesViolation, NoSuchMove, PersonRequired, RoleRequired, SystemOnly, TransitionRefused
 from models.identity import SYSTEM_ACTOR as SYSTEM_ACTOR  # re-exported: the flows act as "system"
 
 
@@ -20,7 +20,7 @@ class Transition:
     from_status: S
     to_status: S
     action: str
-    roles: frozenset[Role]
+    roles: frozenset[Role]  # the people who may make it by hand; none: the system only
     system: bool = False  # flows, acting as "system", may make this move
     not_by_submitter: bool = False  # four-eyes: whoever submitted the case may not make it
     terminal: bool = False  # the case is finished after it (closed_at is set)
@@ -39,19 +39,23 @@ SHARED: tuple[Transition, ...] = (
     move_rule(S.submitted, S.verifying, "start_verification", _CW, system=True),
     move_rule(S.verifying, S.needs_information, "request_information", _CW, system=True),
     move_rule(S.needs_information, S.verifying, "information_received", _CW, system=True),
-    move_rule(S.verifying, S.awaiting_approval, "verification_passed", _CW, system=True),
+    move_rule(S.verifying, S.awaiting_approval, "verification_passed", system=True),  # the checks, never by hand
     move_rule(S.verifying, S.rejected, "verification_failed", _CW, _AP, system=True),
     move_rule(S.awaiting_approval, S.approved, "approve", _AP, four_eyes=True, guards=("notice_held",)),
     move_rule(S.awaiting_approval, S.rejected, "reject", _AP, four_eyes=True),
-    move_rule(S.approved, S.payout_pending, "release_payout", _FI, system=True),
-    move_rule(S.payout_pending, S.paid, "payout_succeeded", _FI, system=True),
-    move_rule(S.payout_pending, S.approved, "payout_failed", _FI, system=True),
+    # The money path follows the payout protocol and the provider's answers (services.payouts):
+    # no person moves a case into or out of paying by hand.
+    move_rule(S.approved, S.payout_pending, "release_payout", system=True),
+    move_rule(S.payout_pending, S.paid, "payout_succeeded", system=True),
+    move_rule(S.payout_pending, S.approved, "payout_failed", system=True),
     move_rule(S.paid, S.closed, "close", _CW, _SU, system=True),
     move_rule(S.rejected, S.closed, "close", _CW, _SU, system=True),
     *(
         move_rule(frm, S.withdrawn, "withdraw", _CW, _SU)
-        for frm in (S.submitted, S.verifying, S.needs_information, S.awaiting_approval, S.approved)
+        for frm in (S.submitted, S.verifying, S.needs_information, S.awaiting_approval)
     ),
+    # A decided case is withdrawn only while none of its money is on its way.
+    move_rule(S.approved, S.withdrawn, "withdraw", _CW, _SU, guards=("no_payout_on_its_way",)),
 )
 
 # Labour-dispute mediation: accept within 3 working days, agreement or failure, and the
@@ -61,8 +65,8 @@ MEDIATION: tuple[Transition, ...] = (
     move_rule(S.accepted, S.in_mediation, "open_session", _MD),
     move_rule(S.in_mediation, S.agreement_reached, "record_agreement", _MD),
     move_rule(S.in_mediation, S.mediation_failed, "record_failure", _MD),
-    move_rule(S.accepted, S.referred_to_arbitration, "mediation_deadline_passed", _MD, system=True),
-    move_rule(S.in_mediation, S.referred_to_arbitration, "mediation_deadline_passed", _MD, system=True),
+    move_rule(S.accepted, S.referred_to_arbitration, "mediation_deadline_passed", system=True),  # the clock
+    move_rule(S.in_mediation, S.referred_to_arbitration, "mediation_deadline_passed", system=True),
     move_rule(S.mediation_failed, S.referred_to_arbitration, "refer_to_arbitration", _MD, system=True),
     move_rule(S.agreement_reached, S.closed, "close", _MD, _SU, system=True),
     move_rule(S.referred_to_arbitration, S.closed, "close", _MD, _SU, system=True),
@@ -138,6 +142,9 @@ def refusal(
                             f"(from {from_status.value}: {allowed or 'none, it is final'})")
     if actor_roles is None:
         return None if rule.system else (PersonRequired, f"'{rule.action}' must be done by a person, not by the system")
+    if not rule.roles:
+        return SystemOnly, (f"'{rule.action}' is made by the system only (its checks, the payment provider's "
+                            "answer, a clock), never by hand")
     if not (actor_roles & rule.roles):
         needed = " or ".join(sorted(r.value for r in rule.roles))
         return RoleRequired, f"'{rule.action}' needs the role {needed}"

@@ -54,7 +54,7 @@ from models.errors import (
     RuleViolation,
 )
 from models.hardship import PROGRAMME_BY_CATEGORY
-from models.identity import NAMED_BY_CAMPAIGN, Actor, Verified
+from models.identity import NAMED_BY_CAMPAIGN, Actor, Verified, actor_label
 from models.intake import HardshipApplication
 from models.members import Member
 from models.money import format_fen
@@ -64,7 +64,7 @@ from models.payouts import outcome as payouts_outcome
 from models.policy import HardshipPolicy
 from models.time import utcnow
 from models.working_days import first_working_day, notice_end
-from services import approvals, ledger
+from services import approvals, auth, ledger
 from services.audit import append_event
 from services.campaign_notices import campaign_of, notice_hold  # noqa: F401 - part of this module's surface
 from services.cases import load_case, resolve_actor, transition_case
@@ -236,15 +236,17 @@ class AttachReport:
     problems: list[FieldProblem] = field(default_factory=list)
 
 
-def attach_applications(code: str, path: Path, *, engine: Engine | None = None) -> AttachReport:
-    """Take every application in the file into the campaign; problems listed by row and field."""
+def attach_applications(code: str, path: Path, *, submitted_by: Actor, engine: Engine | None = None) -> AttachReport:
+    """Take every application in the file into the campaign, submitted by the caseworker who
+    proves who they are (each row must name them); problems listed by row and field."""
     from services.hardship_files import read_applications
 
     applications, problems = read_applications(path)
     report = AttachReport(problems=list(problems))
+    who = auth.proven(submitted_by, engine=engine) if applications else submitted_by  # one code for the file
     for row, form in applications:
         try:
-            number, new = attach_application(code, form, engine=engine)
+            number, new = attach_application(code, form, submitted_by=who, engine=engine)
         except InputError as exc:
             detail = exc.problem_detail
             report.problems.append(FieldProblem(detail.field, detail.problem, detail.row or row))
@@ -255,7 +257,7 @@ def attach_applications(code: str, path: Path, *, engine: Engine | None = None) 
     return report
 
 
-def attach_application(code: str, form: HardshipApplication, *,
+def attach_application(code: str, form: HardshipApplication, *, submitted_by: Actor,
                        engine: Engine | None = None) -> tuple[str, bool]:
     """Intake one student-aid application into the campaign: (case number, newly attached).
 
@@ -289,12 +291,12 @@ def attach_application(code: str, form: HardshipApplication, *,
         orphan = unattached_case(session, campaign, member.id, {"applied_on": applied_on.isoformat()})
         number = orphan.case_number if orphan else None
     if number is None:
-        number = intake_hardship(form, submitted_by=Verified(form.caseworker.strip(), NAMED_BY_CAMPAIGN), engine=engine)
+        number = intake_hardship(form, submitted_by, engine=engine)
     try:
         with transaction(engine) as session:
             campaign = find_campaign(session, code)
             case = load_case(session, number)
-            attach_case(session, campaign, case, member.household_id, form.caseworker.strip())
+            attach_case(session, campaign, case, member.household_id, actor_label(submitted_by))
     except IntegrityError:
         raise ConflictError(f"case {number} was attached to campaign {code} by someone else at the same moment; "
                             "attach the file again to see where it stands") from None

@@ -9,21 +9,38 @@ the move and the guard. A case type registered later adds the guards its moves n
 
 - ``notice_held``: a case of a campaign with a public notice is approved only once the notice
   has ended (``services.campaign_notices``).
+- ``no_payout_on_its_way``: a decided case is not withdrawn while one of its payouts is on its
+  way (prepared, sent, or its outcome unknown): the money could still arrive for a case that
+  says it was withdrawn, with its budget already given back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlmodel import Session
+from sqlalchemy import select
+from sqlmodel import Session, col
 
 from models.cases import Case
+from models.payouts import Payout, PayoutStatus
 from models.transitions import Transition
 from services.campaign_notices import notice_hold
 
 Guard = Callable[[Session, Case], str | None]
 
-GUARDS: dict[str, Guard] = {"notice_held": notice_hold}
+
+def payout_on_its_way(session: Session, case: Case) -> str | None:
+    live = session.execute(select(col(Payout.reference)).where(
+        col(Payout.case_id) == case.id,
+        col(Payout.status).in_((PayoutStatus.prepared, PayoutStatus.submitted, PayoutStatus.unknown)))
+        .order_by(col(Payout.id))).scalars().first()
+    if live is None:
+        return None
+    return (f"case {case.case_number} has payout {live} on its way: withdrawing it now could leave money sent for "
+            "a withdrawn case; let the payout be resolved first (`unionaid payouts resolve`)")
+
+
+GUARDS: dict[str, Guard] = {"notice_held": notice_hold, "no_payout_on_its_way": payout_on_its_way}
 
 
 def register_guard(name: str, guard: Guard) -> None:

@@ -71,13 +71,16 @@ def campaigns_seasonal(
 def campaigns_attach(
     code: str,
     file: Annotated[Path, typer.Argument(help="applications as .json (one or a list) or .csv")],
+    staff: Annotated[str, typer.Option("--as", help="your staff number: the caseworker every application names")],
+    otp: CodeOption = None,
 ) -> None:
-    """Take a file of applications into the campaign; a file attached twice attaches each once."""
+    """Take a file of applications into the campaign, submitted by you; a file attached twice
+    attaches each once."""
     from services import campaigns
 
     if not file.is_file():
         raise InputError("file", "does not exist or is not a file")
-    report = campaigns.attach_applications(code, file)
+    report = campaigns.attach_applications(code, file, submitted_by=claim(staff, otp))
     typer.echo(f"campaign {code}: {len(report.attached)} attached, {len(report.already)} attached before")
     fail_on_problems(report.problems, "application(s) not attached; correct them and attach the file again")
 

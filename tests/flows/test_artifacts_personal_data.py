@@ -90,7 +90,7 @@ def run_every_flow_that_publishes(engine, tmp_path) -> dict[str, str]:
     campaigns.create_campaign("student_aid", 2026, caseworker="CW1", approver="AP1", engine=engine)
     path = tmp_path / "students.json"
     path.write_text(json.dumps([student_application(3)], ensure_ascii=False), encoding="utf-8")
-    assert campaigns.attach_applications("student-aid-2026", path, engine=engine).attached
+    assert campaigns.attach_applications("student-aid-2026", path, submitted_by=as_staff("CW1"), engine=engine).attached
     assert student_aid_campaign("student-aid-2026", today=date(2026, 9, 21))["status"] == "notice"
 
     assert verify_audit_trail() > 0

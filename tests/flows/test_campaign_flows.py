@@ -72,7 +72,7 @@ def student_campaign(services_up, tmp_path):
     campaigns.create_campaign("student_aid", 2026, caseworker="CW1", approver="AP1", engine=services_up)
     path = tmp_path / "students.json"
     path.write_text(json.dumps([application(m) for m in (1, 2, 3)], ensure_ascii=False), encoding="utf-8")
-    report = campaigns.attach_applications("student-aid-2026", path, engine=services_up)
+    report = campaigns.attach_applications("student-aid-2026", path, submitted_by=as_staff("CW1"), engine=services_up)
     assert not report.problems
     return report.attached
 
@@ -121,7 +121,7 @@ def test_a_student_whose_documents_come_late_is_verified_noticed_approved_and_pa
     late_row = {**application(2), "documents_provided": STUDENT_DOCS[:3]}
     path = tmp_path / "students.json"
     path.write_text(json.dumps([application(1), late_row], ensure_ascii=False), encoding="utf-8")
-    on_time, late = campaigns.attach_applications("student-aid-2026", path, engine=services_up).attached
+    on_time, late = campaigns.attach_applications("student-aid-2026", path, submitted_by=as_staff("CW1"), engine=services_up).attached
 
     student_aid_campaign("student-aid-2026", today=date(2026, 9, 21))
     paid = student_aid_campaign("student-aid-2026", today=date(2026, 9, 29))

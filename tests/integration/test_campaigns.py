@@ -116,7 +116,7 @@ def student_campaign(engine, tmp_path, members=(101, 102, 103)) -> list[str]:
     campaigns.create_campaign("student_aid", 2026, caseworker="CW1", approver="AP1", opened_on=date(2026, 9, 1),
                               engine=engine)
     report = campaigns.attach_applications("student-aid-2026", applications_file(tmp_path, [application(m) for m in members]),
-                                           engine=engine)
+                                           submitted_by=as_staff("CW1"), engine=engine)
     assert not report.problems, report.problems
     return report.attached
 
@@ -196,7 +196,7 @@ def test_an_application_left_unattached_by_an_interrupted_run_is_adopted_not_tak
     campaigns.create_campaign("student_aid", 2026, caseworker="CW1", approver="AP1", engine=world)
     orphan = intake_hardship(parse_application(application(101)), engine=world)  # stored, then the run stopped
     report = campaigns.attach_applications("student-aid-2026", applications_file(tmp_path, [application(101)]),
-                                           engine=world)
+                                           submitted_by=as_staff("CW1"), engine=world)
     assert report.attached == [orphan]
 
 
@@ -204,7 +204,7 @@ def test_bad_rows_are_listed_by_row_and_field_and_the_good_ones_are_taken(world,
     campaigns.create_campaign("student_aid", 2026, caseworker="CW1", approver="AP1", engine=world)
     rows = [application(101), application(102, category="living_relief"), application(103, applied_on="2025-09-01"),
             application(104, requested_amount_yuan="12.345")]
-    report = campaigns.attach_applications("student-aid-2026", applications_file(tmp_path, rows), engine=world)
+    report = campaigns.attach_applications("student-aid-2026", applications_file(tmp_path, rows), submitted_by=as_staff("CW1"), engine=world)
     assert len(report.attached) == 1
     assert {(p.row, p.field) for p in report.problems} == {(2, "category"), (3, "applied_on"),
                                                            (4, "requested_amount_yuan")}
@@ -220,7 +220,7 @@ def test_only_cases_that_passed_verification_are_listed_in_the_notice(world, tmp
     campaigns.create_campaign("student_aid", 2026, caseworker="CW1", approver="AP1", engine=world)
     rows = [application(101), application(102, documents_provided=STUDENT_DOCS[:3]),
             application(103, household=[{"name": "P", "relation": "self", "monthly_income_yuan": "9000"}])]
-    campaigns.attach_applications("student-aid-2026", applications_file(tmp_path, rows), engine=world)
+    campaigns.attach_applications("student-aid-2026", applications_file(tmp_path, rows), submitted_by=as_staff("CW1"), engine=world)
     through_notice(world)
     view = campaigns.campaign_view("student-aid-2026", engine=world)
     assert view.cases == {"awaiting_approval": 1, "needs_information": 1, "rejected": 1}
@@ -243,7 +243,7 @@ def test_a_case_whose_documents_come_late_gets_its_own_notice_before_it_is_appro
     campaigns.create_campaign("student_aid", 2026, caseworker="CW1", approver="AP1", engine=world)
     rows = [application(101), application(102, documents_provided=STUDENT_DOCS[:3])]
     on_time, late = campaigns.attach_applications("student-aid-2026", applications_file(tmp_path, rows),
-                                                  engine=world).attached
+                                                  submitted_by=as_staff("CW1"), engine=world).attached
     through_notice(world)
     provider = FakeProvider()
     batch(world, provider)

@@ -56,14 +56,14 @@ def test_a_student_aid_campaign_is_created_given_applications_and_shown(cli, tmp
     rows = [student_application(1), student_application(2)]
     path = tmp_path / "students.json"
     path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
-    first = cli("campaigns", "attach", "student-aid-2026", str(path))
+    first = cli("campaigns", "attach", "student-aid-2026", str(path), "--as", "CW1")
     assert first.exit_code == 0 and "2 attached, 0 attached before" in first.output
-    again = cli("campaigns", "attach", "student-aid-2026", str(path))
+    again = cli("campaigns", "attach", "student-aid-2026", str(path), "--as", "CW1")
     assert again.exit_code == 0 and "0 attached, 2 attached before" in again.output
 
     bad = student_application(3, requested_amount_yuan="40.001")
     path.write_text(json.dumps([bad], ensure_ascii=False), encoding="utf-8")
-    refused = cli("campaigns", "attach", "student-aid-2026", str(path))
+    refused = cli("campaigns", "attach", "student-aid-2026", str(path), "--as", "CW1")
     assert refused.exit_code == 1 and "requested_amount_yuan" in refused.output
     assert "1 application(s) not attached" in refused.output and resident_id(seq=3) not in refused.output
 

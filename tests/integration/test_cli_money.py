@@ -221,9 +221,9 @@ def test_only_an_active_finance_officer_resolves_or_signs_off(money, tmp_path):
     path.write_text(",".join(STATEMENT_COLUMNS) + "\n", encoding="utf-8")
     assert money("reconcile", "--month", "2026-03", "--file", str(path)).exit_code == 0
     _one_line_error(money("reconcile", "sign-off", "--month", "2026-03", "--as", "CW1"),
-                    "CW1", "only an active finance officer")
+                    "CW1", "needs the role finance")
     _one_line_error(money("reconcile", "resolve", "1", "--as", "AP1", "--reason", "looked at it"),
-                    "AP1", "only an active finance officer")
+                    "AP1", "needs the role finance")
 
 
 @pytest.mark.parametrize("args,fragments", [
