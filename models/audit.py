@@ -1,7 +1,11 @@
-"""The audit trail: append-only, hash-chained.
+"""The audit trail: append-only, hash-chained with a key.
 
-Each event's hash is SHA-256 over the previous event's hash and a canonical JSON encoding of
-the event itself, so editing, inserting or removing any row breaks every hash after it.
+Each event's hash is an HMAC-SHA256, under a key that lives outside the database
+(``UNIONAID_AUDIT_KEY``), over the previous event's hash and a canonical JSON encoding of the
+event itself. Editing, inserting or removing any row breaks every hash after it, and whoever
+edits the database without the key cannot compute a chain that verifies. Signed checkpoints of
+the head, published outside the database (``services.audit_checkpoints``), catch a recompute by
+someone who has the key.
 Database triggers refuse UPDATE and DELETE (see the migrations); ``audit_head`` holds the
 chain's head and is locked by each writer, so there is one writer at a time.
 """
@@ -9,6 +13,7 @@ chain's head and is locked by each writer, so there is one writer at a time.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import datetime
 from typing import Any
@@ -91,11 +96,11 @@ def canonical_encoding(
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def chain_hash(prev_hash: str, encoding: bytes) -> str:
-    return hashlib.sha256(prev_hash.encode("ascii") + b"\n" + encoding).hexdigest()
+def chain_hash(prev_hash: str, encoding: bytes, key: bytes) -> str:
+    return hmac.new(key, prev_hash.encode("ascii") + b"\n" + encoding, hashlib.sha256).hexdigest()
 
 
-def event_hash(event: AuditEvent) -> str:
+def event_hash(event: AuditEvent, key: bytes) -> str:
     """Recompute an event's hash from its stored fields and its stored predecessor hash."""
     return chain_hash(
         event.prev_hash,
@@ -111,4 +116,5 @@ def event_hash(event: AuditEvent) -> str:
             reason=event.reason,
             payload=event.payload,
         ),
+        key,
     )

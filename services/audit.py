@@ -20,6 +20,12 @@ from models.errors import NotFound
 from models.identity import Verified
 from models.time import utcnow
 from services.masking import mask_text
+from services.settings import get_settings
+
+
+def audit_key() -> bytes:
+    """The chain's HMAC key (``UNIONAID_AUDIT_KEY``): outside the database, never in it."""
+    return get_settings().audit_key.get_secret_value().encode("utf-8")
 
 
 def append_event(
@@ -54,7 +60,7 @@ def append_event(
         reason=mask_text(reason),  # staff type free text; identifiers must not survive into it
         payload=payload or {},
     )
-    digest = chain_hash(head.hash, canonical_encoding(**fields))  # type: ignore[arg-type]
+    digest = chain_hash(head.hash, canonical_encoding(**fields), audit_key())  # type: ignore[arg-type]
     event = AuditEvent(**fields, prev_hash=head.hash, hash=digest)  # type: ignore[arg-type]
     session.add(event)
     session.flush()
@@ -68,22 +74,25 @@ class ChainReport:
     intact: bool
     broken_at: int | None = None
     what: str | None = None
+    checkpoints: int | None = None  # signed checkpoints the chain was checked against
 
     def __str__(self) -> str:
         if self.intact:
-            return f"{self.events} events, chain intact"
+            against = f"; agrees with {self.checkpoints} signed checkpoint(s)" if self.checkpoints else ""
+            return f"{self.events} events, chain intact{against}"
         return f"chain broken at sequence {self.broken_at}: {self.what}"
 
 
 def verify_chain(session: Session, batch_size: int = 2000) -> ChainReport:
     """Walk the whole chain in order; report the first sequence number that does not verify."""
+    key = audit_key()
     expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
     for event in _events_in_order(session, batch_size):
         if event.seq != expected_seq:
             return ChainReport(count, False, expected_seq, f"event {expected_seq} is missing (next stored is {event.seq})")
         if event.prev_hash != prev_hash:
             return ChainReport(count, False, event.seq, "its previous-hash does not match the event before it")
-        if event_hash(event) != event.hash:
+        if event_hash(event, key) != event.hash:
             return ChainReport(count, False, event.seq, "its contents do not match its hash (the row was altered)")
         prev_hash, expected_seq, count = event.hash, expected_seq + 1, count + 1
     head = session.get(AuditHead, 1)

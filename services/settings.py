@@ -19,7 +19,8 @@ from models.errors import ConfigurationError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER_PREFIX = "dev-only-"
-SECRETS = ("pii_hash_key", "pii_encryption_key", "staff_secret_key", "payment_secret", "registry_secret")
+SECRETS = ("pii_hash_key", "pii_encryption_key", "staff_secret_key", "audit_key", "audit_signing_key",
+           "payment_secret", "registry_secret")
 MIN_SECRET_LENGTH = 32  # outside development: what `secrets.token_urlsafe(24)` or more gives
 MIN_SECRET_KINDS = 12  # distinct characters: refuses "aaaa…" and "1234…1234"
 
@@ -43,6 +44,11 @@ class Settings(BaseSettings):
     # Encrypts each staff member's one-time-code secret (services.auth): kept apart from the
     # personal-data key, so that whoever reads personal data still cannot make codes.
     staff_secret_key: SecretStr = SecretStr(PLACEHOLDER_PREFIX + "staff-secret-key-change-me-000000")
+
+    # The key of the audit chain's HMAC, and the Ed25519 key (any passphrase; its SHA-256 is the
+    # seed) that signs the checkpoints of the chain's head published outside the database.
+    audit_key: SecretStr = SecretStr(PLACEHOLDER_PREFIX + "audit-chain-key-change-me-000000000")
+    audit_signing_key: SecretStr = SecretStr(PLACEHOLDER_PREFIX + "audit-signing-key-change-me-0000000")
 
     payment_url: str = "http://127.0.0.1:4301"
     payment_merchant_id: str = "unionaid-district"

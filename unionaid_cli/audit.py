@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
 from rich.table import Table
 
@@ -22,13 +25,32 @@ def print_history(history: list[AuditEvent]) -> None:
 
 @audit_app.command("verify")
 @handled
-def audit_verify() -> None:
-    """Walk the whole audit chain; exit 1 when it is broken."""
-    report = audit_queries.verify_audit_chain()
+def audit_verify(
+    checkpoints: Annotated[Optional[Path], typer.Option(help="published checkpoints (default: <data dir>/audit/checkpoints.jsonl)")]
+    = None,
+) -> None:
+    """Walk the whole keyed audit chain and check it against every published checkpoint; exit 1
+    when it is broken or disagrees."""
+    report = audit_queries.verify_audit_chain(checkpoints=checkpoints)
     if report.intact:
         typer.echo(str(report))
     else:
         fail(str(report))
+
+
+@audit_app.command("checkpoint")
+@handled
+def audit_checkpoint(
+    to: Annotated[Optional[Path], typer.Option(help="the checkpoints file (default: <data dir>/audit/checkpoints.jsonl)")]
+    = None,
+) -> None:
+    """Sign the chain's head now and append it to the published checkpoints (the nightly
+    audit-verify run does this too); prints the line and the verifying key."""
+    from services.audit_checkpoints import public_key_text
+
+    checkpoint = audit_queries.publish_checkpoint(path=to)
+    typer.echo(checkpoint.line())
+    typer.echo(f"verifying key (Ed25519, base64): {public_key_text()}")
 
 
 @audit_app.command("show")

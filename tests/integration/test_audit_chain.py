@@ -6,7 +6,7 @@ from sqlalchemy.exc import DatabaseError, IntegrityError
 
 from models.audit import AuditEvent, AuditHead, event_hash
 from models.enums import CaseStatus
-from services.audit import verify_chain
+from services.audit import audit_key, verify_chain
 from services.cases import transition_case
 from services.db import transaction
 from tests import factories
@@ -98,11 +98,11 @@ def _forge(engine, seq, **changes):
     event = _stored(engine, seq)
     for name, value in changes.items():
         setattr(event, name, value)
-    event.hash = event_hash(event)
+    event.hash = event_hash(event, audit_key())
     values = {name: getattr(event, name) for name in ("seq", "prev_hash", "hash", *_CONTENT)}
     with engine.begin() as conn:
         conn.execute(update(AuditEvent.__table__).where(AuditEvent.__table__.c.seq == seq).values(**values))
-    assert event_hash(_stored(engine, event.seq)) == event.hash  # the forged row is self-consistent
+    assert event_hash(_stored(engine, event.seq), audit_key()) == event.hash  # the forged row is self-consistent
     return event
 
 
@@ -153,7 +153,7 @@ def test_the_database_refuses_a_second_event_chained_to_the_same_predecessor(tra
         conn.execute(update(AuditEvent.__table__).where(AuditEvent.__table__.c.seq == last).values(seq=last + 1))
     inserted = AuditEvent(seq=last, prev_hash=follower.prev_hash, hash="",
                           **{name: getattr(follower, name) for name in _CONTENT} | {"reason": "forged"})
-    inserted.hash = event_hash(inserted)
+    inserted.hash = event_hash(inserted, audit_key())
     values = {name: getattr(inserted, name) for name in ("seq", "prev_hash", "hash", *_CONTENT)}
     with pytest.raises(IntegrityError):
         with trail.begin() as conn:
@@ -171,7 +171,7 @@ def test_a_row_inserted_in_the_middle_is_found_where_the_forger_stopped_re_chain
     inserted = AuditEvent(seq=last - 1, prev_hash=tail[0].prev_hash, hash="",
                           **{name: getattr(tail[0], name) for name in _CONTENT}
                           | {"action": "approve", "to_status": "approved", "reason": "forged"})
-    inserted.hash = event_hash(inserted)
+    inserted.hash = event_hash(inserted, audit_key())
     with trail.begin() as conn:
         conn.execute(insert(AuditEvent.__table__).values(
             **{name: getattr(inserted, name) for name in ("seq", "prev_hash", "hash", *_CONTENT)}))
@@ -189,7 +189,7 @@ def test_a_row_appended_without_moving_the_chain_head_is_found(trail):
     previous = _stored(trail, last)
     appended = AuditEvent(seq=last + 1, prev_hash=previous.hash, hash="",
                           **{name: getattr(previous, name) for name in _CONTENT} | {"reason": "appended"})
-    appended.hash = event_hash(appended)
+    appended.hash = event_hash(appended, audit_key())
     with trail.begin() as conn:  # inserting needs no dropped trigger; the head is what it misses
         conn.execute(insert(AuditEvent.__table__).values(
             **{name: getattr(appended, name) for name in ("seq", "prev_hash", "hash", *_CONTENT)}))

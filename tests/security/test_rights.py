@@ -26,7 +26,7 @@ def status(engine, number):
 
 
 def test_a_caseworker_cannot_pass_verification_by_hand(world):
-    number = factories.hardship_case(world, requested_fen=100_000_000_000).case_number
+    number = factories.hardship_case(world, requested_fen=100_000_000).case_number  # ¥1,000,000
     transition_case(number, CaseStatus.verifying, actor=as_staff("CW1"), reason="start", engine=world)
     with pytest.raises(SystemOnly, match="'verification_passed' is made by the system only"):
         transition_case(number, CaseStatus.awaiting_approval, actor=as_staff("CW1"), reason="looks fine", engine=world)

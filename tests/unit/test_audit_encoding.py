@@ -1,10 +1,13 @@
 import hashlib
+import hmac
 import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from models.audit import GENESIS_HASH, canonical_encoding, chain_hash
+
+KEY = b"a key that lives outside the database"
 
 FIELDS = dict(seq=1, actor="S001", action="submit", case_id=1, case_number="HA-2026-000001",
               from_status=None, to_status="submitted", reason="", payload={"b": 1, "a": [True, None]})
@@ -20,9 +23,16 @@ def test_the_encoding_does_not_depend_on_key_order_or_time_zone():
 
 def test_a_changed_field_changes_the_hash():
     t = datetime(2026, 11, 24, tzinfo=UTC)
-    base = chain_hash(GENESIS_HASH, canonical_encoding(occurred_at=t, **FIELDS))
-    changed = chain_hash(GENESIS_HASH, canonical_encoding(occurred_at=t, **{**FIELDS, "reason": "x"}))
+    base = chain_hash(GENESIS_HASH, canonical_encoding(occurred_at=t, **FIELDS), KEY)
+    changed = chain_hash(GENESIS_HASH, canonical_encoding(occurred_at=t, **{**FIELDS, "reason": "x"}), KEY)
     assert base != changed
+
+
+def test_the_same_event_under_another_key_has_another_hash():
+    """Whoever edits the database without the key cannot compute a chain that verifies."""
+    encoded = canonical_encoding(occurred_at=datetime(2026, 11, 24, tzinfo=UTC), **FIELDS)
+    assert chain_hash(GENESIS_HASH, encoded, KEY) != chain_hash(GENESIS_HASH, encoded, b"another key")
+    assert chain_hash(GENESIS_HASH, encoded, KEY) != hashlib.sha256(b"0" * 64 + b"\n" + encoded).hexdigest()
 
 
 def test_floats_are_refused_in_payloads():
@@ -39,7 +49,7 @@ def test_the_encoding_is_byte_for_byte_the_one_stored_trails_were_hashed_with():
         '{"action":"submit","actor":"S001","case_id":1,"case_number":"HA-2026-000001","from_status":"draft",'
         '"occurred_at":"2026-11-24T02:00:00.001234","payload":{"a":[true,null],"b":1},"reason":"困难 aid",'
         '"seq":1,"to_status":"submitted"}').encode()
-    assert chain_hash(GENESIS_HASH, encoded) == hashlib.sha256(b"0" * 64 + b"\n" + encoded).hexdigest()
+    assert chain_hash(GENESIS_HASH, encoded, KEY) == hmac.new(KEY, b"0" * 64 + b"\n" + encoded, hashlib.sha256).hexdigest()
     on_the_second = canonical_encoding(occurred_at=datetime(2026, 11, 24, 2, 0, tzinfo=UTC), **FIELDS)
     assert b'"occurred_at":"2026-11-24T02:00:00.000000"' in on_the_second
 
