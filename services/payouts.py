@@ -22,18 +22,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Engine, func, select, update
 from sqlmodel import Session, col
 
 from models.cases import Case
-from models.enums import CaseStatus
+from models.enums import CaseStatus, Role
 from models.errors import OutcomeUnknown, PermanentError, RetryableError, RuleViolation
+from models.identity import SYSTEM_ACTOR, Actor, Verified
 from models.members import Member
 from models.obligations import Obligation, ObligationState, Party
 from models.payouts import OPEN_STATUSES, PAYOUT_TRANSITIONS, Payout, PayoutStatus, payout_reference
 from models.time import utcnow
-from services import ledger, obligations, pii
+from services import auth, ledger, obligations, pii
 from services.audit import append_event
 from services.cases import apply_transition, load_case
 from services.db import transaction
@@ -73,26 +75,31 @@ def _live_payout(session: Session, obligation_id: int) -> Payout | None:
     return session.execute(select(Payout).where(col(Payout.live_obligation_id) == obligation_id)).scalar_one_or_none()
 
 
-def prepare_payouts(case_number: str, *, actor: str = "system", engine: Engine | None = None) -> list[PayoutView]:
+def prepare_payouts(case_number: str, *, actor: Actor = "system", engine: Engine | None = None) -> list[PayoutView]:
     """The payout of each outgoing obligation of the case, in order: the live one where it
     exists, else a new one committed before anything is sent. All of them in one transaction, so
     a case paying has a payout for every obligation it pays (a crash leaves none half-prepared),
     and two workers preparing at the same moment queue on the case: the second gets the first
     one's payouts. A case decided before it had obligations has them opened from its type's
-    payment plan first."""
+    payment plan first.
+
+    The case moves to paying as the system does it (``release_payout`` is never made by hand);
+    a finance officer who asked for it, proved, is recorded as ``released_by``."""
     with transaction(engine) as session:
+        released_by = None if actor == SYSTEM_ACTOR else \
+            auth.require_role(session, actor, frozenset({Role.finance}), "releasing a payout")[1]
         case = _locked_case(session, case_number)
         owed = obligations.outgoing(session, case)
         if not owed:
             if case.status != CaseStatus.approved or not case.approved_fen:
                 raise RuleViolation(f"case {case_number} is {case.status.value}, not approved: nothing to pay")
-            obligations.open_plan(session, case, actor=actor)
+            obligations.open_plan(session, case, actor=SYSTEM_ACTOR)
             owed = obligations.outgoing(session, case)
         # Approved: every obligation still owed is paid (again, after a refusal a person looked
         # at). Paying already: only the live payouts; a refused one waits for the case to be
         # approved again.
         again = case.status == CaseStatus.approved
-        views = [_prepare(session, case, obligation, actor, again) for obligation in owed]
+        views = [_prepare(session, case, obligation, released_by, again) for obligation in owed]
         return [view for view in views if view is not None]
 
 
@@ -116,7 +123,8 @@ def _payee(session: Session, case: Case, obligation: Obligation) -> Member:
     return member
 
 
-def _prepare(session: Session, case: Case, obligation: Obligation, actor: str, again: bool) -> PayoutView | None:
+def _prepare(session: Session, case: Case, obligation: Obligation, released_by: Verified | None,
+             again: bool) -> PayoutView | None:
     case_number = case.case_number
     live = _live_payout(session, obligation.id)  # type: ignore[arg-type]
     if live is not None:
@@ -143,12 +151,14 @@ def _prepare(session: Session, case: Case, obligation: Obligation, actor: str, a
                     bank_account_masked=member.bank_account_masked or "", status=S.prepared)
     session.add(payout)
     session.flush()
-    payload = {"reference": reference, "amount_fen": payout.amount_fen}
+    payload: dict[str, Any] = {"reference": reference, "amount_fen": payout.amount_fen}
+    if released_by is not None:
+        payload["released_by"] = released_by.staff_number
     if case.status == CaseStatus.approved:
-        apply_transition(session, case, CaseStatus.payout_pending, actor=actor,
+        apply_transition(session, case, CaseStatus.payout_pending, actor=SYSTEM_ACTOR,
                          reason=f"payout {reference} prepared", payload=payload)
     else:  # the case is paying its other obligations already
-        append_event(session, actor=actor, action="payout_prepared", case_id=case.id, case_number=case_number,
+        append_event(session, actor=SYSTEM_ACTOR, action="payout_prepared", case_id=case.id, case_number=case_number,
                      reason=f"payout {reference} prepared", payload=payload)
     return _view(payout, case_number)
 
@@ -304,7 +314,7 @@ def open_payout_ids(engine: Engine | None = None, older_than: timedelta = timede
                                     .order_by(col(Payout.id))).scalars())
 
 
-def pay_case(case_number: str, provider: PaymentProvider, *, actor: str = "system",
+def pay_case(case_number: str, provider: PaymentProvider, *, actor: Actor = "system",
              engine: Engine | None = None) -> list[PayoutView]:
     """Prepare (or find) the payout of each outgoing obligation and send those still open, in
     order. Safe to call any number of times."""

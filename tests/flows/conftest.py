@@ -25,10 +25,12 @@ def prefect_server():
 
 
 @pytest.fixture
-def flow_db(prefect_server, database_url, monkeypatch):
+def flow_db(prefect_server, database_url, monkeypatch, tmp_path):
     """Point the services' default engine at a fresh migrated database of each kind (flows,
     their tasks and any process a test starts find it through ``UNIONAID_DATABASE_URL``)."""
     monkeypatch.setenv("UNIONAID_DATABASE_URL", database_url)
+    # A data directory of its own: the audit checkpoints published there belong to this database.
+    monkeypatch.setenv("UNIONAID_DATA_DIR", str(tmp_path / "data"))
     get_settings.cache_clear()
     db_module._engine_for.cache_clear()
     yield db_module.get_engine()

@@ -59,6 +59,10 @@ def test_the_audit_flow_passes_on_an_intact_trail_and_fails_on_a_tampered_one(wo
     from sqlalchemy import text
 
     assert verify_audit_trail(return_state=True).is_completed()
+    from services.audit_checkpoints import published
+
+    [signed] = published()  # the intact run signed the head, in this database's data directory
+    assert signed.seq > 0
     with world.begin() as conn:
         conn.execute(text("DROP TRIGGER audit_event_no_change ON audit_event" if conn.dialect.name == "postgresql"
                           else "DROP TRIGGER audit_event_no_update"))

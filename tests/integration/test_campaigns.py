@@ -183,7 +183,7 @@ def test_attaching_the_same_file_twice_takes_each_application_once(world, tmp_pa
     first = student_campaign(world, tmp_path)
     again = campaigns.attach_applications("student-aid-2026",
                                           applications_file(tmp_path, [application(m) for m in (101, 102, 103)]),
-                                          engine=world)
+                                          submitted_by=as_staff("CW1"), engine=world)
     assert (again.attached, sorted(again.already), again.problems) == ([], sorted(first), [])
     with transaction(world) as s:
         assert s.execute(select(func.count()).select_from(Case)).scalar_one() == 3

@@ -289,7 +289,7 @@ def test_a_case_decided_before_plans_has_its_plan_opened_by_its_first_payout(adv
     assert [v.reference for v in views] == [f"{number}-P1", f"{number}-O2-P1"]
     assert [(o.seq, o.amount_fen) for o in obligations.obligations_of(number, engine=engine)] == [
         (1, 150_000), (2, 150_001), (3, ADVANCE_FEN)]
-    assert [e.actor for e in _events(engine, number, "obligations_opened")] == ["AP1", "FI1"]
+    assert [e.actor for e in _events(engine, number, "obligations_opened")] == ["AP1", "system"]
 
 
 @pytest.mark.parametrize("change", [{"approved_fen": None}, {"approved_fen": 0}, {"status": CaseStatus.rejected}])

@@ -160,14 +160,20 @@ def test_a_case_withdrawn_after_approval_is_refused_a_payout_though_an_amount_wa
         assert s.execute(select(Payout)).scalars().all() == []
 
 
-def test_the_staff_member_who_pays_is_recorded_as_the_one_who_prepared_the_payout(approved, sandbox):
+def test_the_finance_officer_who_pays_is_recorded_as_releasing_the_payout_the_system_prepares(approved, sandbox):
     from models.audit import AuditEvent
 
     engine, number = approved
     payouts.pay_case(number, provider_for(sandbox), actor=as_staff("FI1"), engine=engine)
     with transaction(engine) as s:
         prepared = s.execute(select(AuditEvent).where(AuditEvent.to_status == "payout_pending")).scalar_one()
-    assert prepared.actor == "FI1"
+    assert (prepared.actor, prepared.payload["released_by"]) == ("system", "FI1")
+
+
+def test_only_finance_releases_a_payout(approved, sandbox):
+    engine, number = approved
+    with pytest.raises(RuleViolation, match="releasing a payout needs the role finance; CW1 does not have it"):
+        payouts.pay_case(number, provider_for(sandbox), actor=as_staff("CW1"), engine=engine)
 
 
 def test_many_workers_paying_the_same_case_make_exactly_one_transfer(approved, sandbox):

@@ -38,7 +38,7 @@ def test_intake_gives_a_readable_case_number_and_a_submitted_event(ready):
 def test_a_case_walks_the_whole_hardship_path_with_one_event_per_step(ready):
     case = factories.awaiting_approval(ready)
     approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=150000, reason="ok", engine=ready)
-    for status, actor in ((CaseStatus.payout_pending, "FI1"), (CaseStatus.paid, "system"), (CaseStatus.closed, "system")):
+    for status, actor in ((CaseStatus.payout_pending, "system"), (CaseStatus.paid, "system"), (CaseStatus.closed, "system")):
         transition_case(case.case_number, status, actor=acting(actor), reason="step", engine=ready)
     every = _events(ready, case.case_number)
     events = [e for e in every if e.to_status]  # the moves; the approval also opened the payment plan
@@ -152,7 +152,7 @@ def test_a_caller_holding_a_stale_copy_cannot_withdraw_a_case_whose_payout_has_b
     case = factories.awaiting_approval(ready)
     approvals.approve_case(case.case_number, approver=as_staff("AP1"), amount_fen=150000, reason="ok", engine=ready)
     stale = _read_copy(ready, case.case_number)  # approved, version 4
-    transition_case(case.case_number, CaseStatus.payout_pending, actor=as_staff("FI1"), reason="payout prepared", engine=ready)
+    transition_case(case.case_number, CaseStatus.payout_pending, actor="system", reason="payout prepared", engine=ready)
     before = _written(ready, case.case_number)
 
     with pytest.raises(StaleCase, match=rf"case {case.case_number} was changed by someone else "

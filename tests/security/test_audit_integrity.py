@@ -20,6 +20,7 @@ from services.db import transaction
 from services.migrate import alembic_config
 from tests import factories
 from tests.factories import as_staff
+from tests.integration.test_audit_chain import _drop_triggers
 from tests.integration.test_cli import cli  # noqa: F401 - the fixture
 
 _CONTENT = ("seq", "occurred_at", "actor", "action", "case_id", "case_number", "from_status", "to_status", "reason",
@@ -36,18 +37,9 @@ def trail(engine, tmp_path):
     return engine
 
 
-def _lift_triggers(engine):
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_change"))
-        else:
-            conn.execute(text("DROP TRIGGER audit_event_no_update"))
-            conn.execute(text("DROP TRIGGER audit_event_no_delete"))
-
-
 def _rewrite(engine, hash_of, *, edit=None, delete=None):
     """Edit (or delete and renumber) rows, then recompute every hash and the head with ``hash_of``."""
-    _lift_triggers(engine)
+    _drop_triggers(engine)
     with engine.begin() as conn:
         if delete is not None:
             conn.execute(text("DELETE FROM audit_event WHERE seq = :s"), {"s": delete})

@@ -205,7 +205,8 @@ def test_a_code_typed_without_a_staff_number_that_exists_echoes_no_personal_data
 @pytest.mark.parametrize("weak", ["", "x", "a" * 64, "12345678" * 4])
 def test_production_refuses_empty_short_or_repetitive_secrets(monkeypatch, weak):
     monkeypatch.setenv("UNIONAID_ENVIRONMENT", "production")
-    for name in ("PII_HASH_KEY", "PII_ENCRYPTION_KEY", "STAFF_SECRET_KEY", "PAYMENT_SECRET", "REGISTRY_SECRET"):
+    for name in ("PII_HASH_KEY", "PII_ENCRYPTION_KEY", "STAFF_SECRET_KEY", "AUDIT_KEY", "AUDIT_SIGNING_KEY",
+                 "PAYMENT_SECRET", "REGISTRY_SECRET"):
         monkeypatch.setenv(f"UNIONAID_{name}", f"Xk3-{name}-9fQz_Lm2vR8wTb5nYc7")
     monkeypatch.setenv("UNIONAID_STAFF_SECRET_KEY", weak)
     with pytest.raises(ConfigurationError, match="UNIONAID_STAFF_SECRET_KEY"):

@@ -33,6 +33,7 @@ def test_placeholder_secrets_are_fine_in_development(monkeypatch):
 
 def test_production_starts_when_every_secret_is_set(monkeypatch):
     monkeypatch.setenv("UNIONAID_ENVIRONMENT", "production")
-    for name in ("PII_HASH_KEY", "PII_ENCRYPTION_KEY", "STAFF_SECRET_KEY", "PAYMENT_SECRET", "REGISTRY_SECRET"):
+    for name in ("PII_HASH_KEY", "PII_ENCRYPTION_KEY", "STAFF_SECRET_KEY", "AUDIT_KEY", "AUDIT_SIGNING_KEY",
+                 "PAYMENT_SECRET", "REGISTRY_SECRET"):
         monkeypatch.setenv(f"UNIONAID_{name}", f"Xk3-{name}-9fQz_Lm2vR8wTb5nYc7")
     assert Settings().environment == "production"

@@ -347,6 +347,8 @@ def production_settings(payment_url: str) -> Settings:
         pii_hash_key=real,
         pii_encryption_key=real,
         staff_secret_key=real,
+        audit_key=real,
+        audit_signing_key=real,
         payment_secret=real,
         registry_secret=real,
     )

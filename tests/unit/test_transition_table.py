@@ -67,25 +67,26 @@ SHARED_ROWS = {
     ("submitted", "verifying"): ("start_verification", {CW}, True, False, False),
     ("verifying", "needs_information"): ("request_information", {CW}, True, False, False),
     ("needs_information", "verifying"): ("information_received", {CW}, True, False, False),
-    ("verifying", "awaiting_approval"): ("verification_passed", {CW}, True, False, False),
+    ("verifying", "awaiting_approval"): ("verification_passed", set(), True, False, False),
     ("verifying", "rejected"): ("verification_failed", {CW, AP}, True, False, False),
     ("awaiting_approval", "approved"): ("approve", {AP}, False, True, False),
     ("awaiting_approval", "rejected"): ("reject", {AP}, False, True, False),
-    ("approved", "payout_pending"): ("release_payout", {FI}, True, False, False),
-    ("payout_pending", "paid"): ("payout_succeeded", {FI}, True, False, False),
-    ("payout_pending", "approved"): ("payout_failed", {FI}, True, False, False),
+    ("approved", "payout_pending"): ("release_payout", set(), True, False, False),
+    ("payout_pending", "paid"): ("payout_succeeded", set(), True, False, False),
+    ("payout_pending", "approved"): ("payout_failed", set(), True, False, False),
     ("paid", "closed"): ("close", {CW, SU}, True, False, True),
     ("rejected", "closed"): ("close", {CW, SU}, True, False, True),
     **{(frm, "withdrawn"): ("withdraw", {CW, SU}, False, False, True)
        for frm in ("submitted", "verifying", "needs_information", "awaiting_approval", "approved")},
 }
+GUARDED = {("awaiting_approval", "approved"): ("notice_held",), ("approved", "withdrawn"): ("no_payout_on_its_way",)}
 MEDIATION_ROWS = {
     ("verifying", "accepted"): ("accept_mediation", {MD, CW}, False, False, False),
     ("accepted", "in_mediation"): ("open_session", {MD}, False, False, False),
     ("in_mediation", "agreement_reached"): ("record_agreement", {MD}, False, False, False),
     ("in_mediation", "mediation_failed"): ("record_failure", {MD}, False, False, False),
-    ("accepted", "referred_to_arbitration"): ("mediation_deadline_passed", {MD}, True, False, False),
-    ("in_mediation", "referred_to_arbitration"): ("mediation_deadline_passed", {MD}, True, False, False),
+    ("accepted", "referred_to_arbitration"): ("mediation_deadline_passed", set(), True, False, False),
+    ("in_mediation", "referred_to_arbitration"): ("mediation_deadline_passed", set(), True, False, False),
     ("mediation_failed", "referred_to_arbitration"): ("refer_to_arbitration", {MD}, True, False, False),
     ("agreement_reached", "closed"): ("close", {MD, SU}, True, False, True),
     ("referred_to_arbitration", "closed"): ("close", {MD, SU}, True, False, True),
@@ -106,6 +107,7 @@ def _rows(case_type):
 def test_the_table_holds_exactly_the_moves_the_lifecycle_describes(case_type, expected):
     assert _rows(case_type) == expected
     assert len(BY_TYPE[case_type]) == len(expected), "a move is listed twice"
+    assert {(r.from_status.value, r.to_status.value): r.guards for r in BY_TYPE[case_type] if r.guards} == GUARDED
 
 
 def test_a_row_built_for_the_table_carries_every_flag_it_was_given():
