@@ -18,6 +18,11 @@ from models.identifiers import convert_15_to_18, mask_bank_card, mask_mobile, ma
 _RESIDENT_ID = re.compile(r"(?<!\d)(\d{17}[\dXx]|\d{15})(?![\dXx])")
 _CARD = re.compile(r"(?<!\d)(\d{12,19})(?!\d)")
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
+# The same numbers as people write them: in groups split by single spaces or hyphens, a mobile
+# with +86 in front ("159 8765 4321", "159-8765-4321", "+86 159 8765 4321",
+# "110105 19491231 002X", "6214 8310 0877 6657"). Only runs with a separator.
+_WITH_COUNTRY = re.compile(r"(?<!\d)\+?86(1[3-9]\d{9})(?!\d)")
+_GROUPED = re.compile(r"(?<![\w+])(\+?86[ -]?)?(\d+(?:[ -]\d+)+[Xx]?)(?![\w])")
 
 
 def _mask_id(match: re.Match[str]) -> str:
@@ -32,11 +37,32 @@ def _mask_card(match: re.Match[str]) -> str:
     return mask_bank_card(number) if len(number) >= 16 or luhn.is_valid(number) else number
 
 
+def _mask_grouped(match: re.Match[str]) -> str:
+    prefix, grouped = match.group(1) or "", match.group(2)
+    digits = re.sub(r"[ -]", "", grouped)
+    if prefix and _MOBILE.fullmatch(digits):
+        return mask_mobile(digits)
+    if prefix:
+        return match.group(0)
+    # Grouped digits are also how dates and references are written ("2026-11-24 2026-11-25"):
+    # an ID or a card in groups is masked when its check digit holds.
+    if len(digits) == 18 and ric.is_valid(digits.upper()):
+        return mask_resident_id(digits.upper())
+    if digits.isdigit() and _MOBILE.fullmatch(digits):
+        return mask_mobile(digits)
+    if digits.isdigit() and 12 <= len(digits) <= 19 and luhn.is_valid(digits):
+        return mask_bank_card(digits)
+    return grouped
+
+
 def mask_text(text: str) -> str:
-    """Mask everything that looks like a resident ID, bank card or mobile number."""
+    """Mask everything that looks like a resident ID, bank card or mobile number, also when it
+    is written in groups (spaces, hyphens) or a mobile with +86 in front."""
     if not text or not any(ch.isdigit() for ch in text):
         return text
+    text = _GROUPED.sub(_mask_grouped, text)
     text = _RESIDENT_ID.sub(_mask_id, text)
+    text = _WITH_COUNTRY.sub(lambda m: mask_mobile(m.group(1)), text)
     text = _CARD.sub(_mask_card, text)
     return _MOBILE.sub(lambda m: mask_mobile(m.group(1)), text)
 
