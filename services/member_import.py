@@ -104,18 +104,42 @@ def read_rows(path: Path, required: tuple[str, ...] = REQUIRED, optional: tuple[
             raise InputError("file", f"JSON must be a list of objects or {{\"{json_key}\": [...]}}")
         rows = [{str(k).strip(): v for k, v in r.items()} for r in data]
     elif suffix == ".csv":
-        reader = csv.DictReader(io.StringIO(text))
-        rows = [{(k or "").strip(): (v or "") for k, v in r.items()} for r in reader]
-        if reader.fieldnames is None:
-            raise InputError("file", "is empty")
+        rows = _csv_rows(text)
     else:
         raise InputError("file", "must end in .csv or .json")
+    if not rows:
+        raise InputError("file", "has no rows: nothing to import")
     columns = {c for r in rows for c in r}
     missing = [c for c in required if c not in columns]
-    if rows and missing:
+    if missing:
         raise InputError("file", f"missing column(s): {', '.join(missing)}")
     unknown = sorted(columns - set(required) - set(optional))
-    return rows, unknown
+    if unknown:
+        # A misspelt column would otherwise be dropped without a word, its values lost.
+        names = ", ".join(name[:40] for name in unknown[:5])
+        raise InputError("file", f"unknown column(s): {names}; the columns are {', '.join(required + optional)}")
+    return rows, []
+
+
+def _csv_rows(text: str) -> list[dict[str, Any]]:
+    """The rows of a CSV file with a header line; a header naming a column twice, or a row with
+    more values than the header has columns, is refused by name (a value would be lost)."""
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None:
+        raise InputError("file", "is empty")
+    names = [name.strip() for name in header]
+    for name in names:
+        if names.count(name) > 1:
+            raise InputError("file", f"column {name[:40] or '(blank)'} appears twice in the header")
+    rows = []
+    for number, values in enumerate(reader, start=2):
+        if not any(v.strip() for v in values):
+            continue  # a blank line
+        if len(values) > len(names):
+            raise InputError("file", f"row {number} has more values than the header has columns")
+        rows.append({name: (values[i] if i < len(values) else "") for i, name in enumerate(names)})
+    return rows
 
 
 def validate_row(number: int, raw: dict[str, Any]) -> MemberRow | list[FieldProblem]:

@@ -129,7 +129,7 @@ def test_verification_takes_a_registered_file_from_the_register_on_the_applicati
 
 def test_a_paper_register_is_carried_over_from_a_file_row_by_row(world, tmp_path):
     path = tmp_path / "register.csv"
-    path.write_text("household_number,tier,reason,since,remark\n"
+    path.write_text("household_number,tier,reason,since,case\n"
                     "H001,deep,paper file 2025-017,2025-03-01,\n"
                     "H002,poorest,paper file 2025-018,,\n"
                     "H999,deep,paper file 2025-019,,\n"
@@ -140,7 +140,7 @@ def test_a_paper_register_is_carried_over_from_a_file_row_by_row(world, tmp_path
         "row 3: tier: must be one of deep, relative, accident",
         "row 4: refused: household H999 does not exist",
         "row 5: since: must be a date as YYYY-MM-DD"]
-    assert report.ignored_columns == ["remark"]
+    assert report.ignored_columns == []
     again = households.import_register(path, actor=as_staff("CW1"), engine=world)
     assert (again.changed, again.unchanged) == ([], 1)
     assert len(events(world, "household_registered")) == 1

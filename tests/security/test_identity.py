@@ -222,3 +222,19 @@ def test_a_supervisor_is_needed_to_add_staff_once_one_is_enrolled(office):
 
         org.add_staff("S901", "Someone", "G001", [Role.approver], actor=as_staff("CW1"), engine=office.engine)
     assert office("staff", "add", "S900", "Someone", "--unit", "G001", "--roles", "caseworker", "--as", "SU1").exit_code == 0
+
+
+@pytest.mark.parametrize("content,problem", [
+    ("member_number,name,resident_id,unit_code,join_date\n", "has no rows"),
+    ("member_number,name,name,resident_id,unit_code,join_date\nM9,A,B,X,G001,2015-01-01\n",
+     "column name appears twice"),
+    ("member_number,name,resident_id,unit_code,join_date,remark\nM9,A,X,G001,2015-01-01,x\n",
+     "unknown column(s): remark"),
+    ("member_number,name,resident_id,unit_code,join_date\nM9,A,X,G001,2015-01-01,extra\n",
+     "row 2 has more values than the header has columns"),
+])
+def test_an_import_file_that_would_lose_or_mean_nothing_is_refused_by_name(office, tmp_path, content, problem):
+    path = tmp_path / "m.csv"
+    path.write_text(content, encoding="utf-8")
+    result = office("members", "import", str(path), "--as", "CW1")
+    assert result.exit_code == 1 and problem in result.output and "Traceback" not in result.output
