@@ -63,10 +63,10 @@ def approved_cases(engine: Engine, workdir: Path, count: int) -> list[str]:
     for i in range(count):
         case = open_case(case_type=CaseType.hardship, category="living_relief",
                          applicant_member_number=f"M{i % MEMBERS + 1:04d}", requested_fen=AMOUNT_FEN,
-                         submitted_by="CW1", engine=engine, programme_code=PROGRAMME, local_year=factories.YEAR)
+                         submitted_by=factories.as_staff("CW1"), engine=engine, programme_code=PROGRAMME, local_year=factories.YEAR)
         transition_case(case.case_number, CaseStatus.verifying, actor="system", reason="start", engine=engine)
         transition_case(case.case_number, CaseStatus.awaiting_approval, actor="system", reason="ok", engine=engine)
-        approvals.approve_case(case.case_number, approver="AP9", amount_fen=AMOUNT_FEN, reason="bench", engine=engine)
+        approvals.approve_case(case.case_number, approver=factories.as_staff("AP9"), amount_fen=AMOUNT_FEN, reason="bench", engine=engine)
         numbers.append(case.case_number)
     return numbers
 

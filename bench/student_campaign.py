@@ -108,7 +108,7 @@ def set_up(students: int) -> tuple[float, float]:
     members_csv = WORKDIR / "members.csv"
     members_csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
     started = time.perf_counter()
-    report = member_import.import_members(members_csv, engine=engine)
+    report = member_import.import_members(members_csv, actor="system", engine=engine)
     members_s = time.perf_counter() - started
     if report.problems:
         raise SystemExit(f"member import: {report.problems[:3]}")
