@@ -20,6 +20,7 @@ from models.errors import PermanentError
 from models.payouts import PayoutStatus
 from models.payouts import outcome as payouts_outcome
 from services.masking import install_masking
+from services.payouts import unfinished_because
 from tasks.cases import load_case_label
 from tasks.payouts import list_approved_cases, list_open_payouts, pay_case_task, resolve_payout_task
 
@@ -84,19 +85,31 @@ def pay_approved_cases(programme_code: str | None = None, limit: int = 500) -> d
 
 @flow(name="resolve-payouts", flow_run_name="resolve-payouts", log_prints=False)
 def resolve_open_payouts(older_than_seconds: int = 60) -> dict[str, int]:
-    """Drive every open payout (prepared, submitted, unknown) to a final state where possible."""
+    """Drive every open payout (prepared, submitted, unknown) to a final state where possible.
+    One that cannot be finished is named in the artifact with why, and never stops the others;
+    the run fails at the end when there was one."""
     logger = get_run_logger()
     outcome: Counter[str] = Counter()
+    unfinished: list[tuple[int, str, str]] = []
     for payout_id in list_open_payouts(older_than_seconds):
-        # One payout the provider refuses (it stays open, with its error recorded) must not
-        # keep the resolver from finishing the others.
         state = resolve_payout_task(payout_id, return_state=True)
-        outcome[state.result().value if state.is_completed() else "refused"] += 1
+        if state.is_completed():
+            outcome[state.result().value] += 1
+            continue
+        error = state.result(raise_on_failure=False)
+        label, why = unfinished_because(error if isinstance(error, BaseException) else RuntimeError(str(error)))
+        outcome[label] += 1
+        unfinished.append((payout_id, label, why))
+    rows = "\n".join(f"| {k} | {v} |" for k, v in sorted(outcome.items()))
+    detail = "".join(f"| {payout_id} | {label} | {why.replace('|', '/')} |\n" for payout_id, label, why in unfinished)
     create_markdown_artifact(key="resolve-payouts",
-                             markdown="# Open payouts resolved\n\n| now | payouts |\n|---|---:|\n"
-                             + "\n".join(f"| {k} | {v} |" for k, v in sorted(outcome.items())) + "\n",
+                             markdown="# Open payouts resolved\n\n| now | payouts |\n|---|---:|\n" + rows + "\n"
+                             + (f"\n## Not finished\n\n| payout | outcome | why |\n|---:|---|---|\n{detail}"
+                                if unfinished else ""),
                              description="resolver pass over open payouts")
     logger.info("resolver: %s", dict(outcome) or "nothing open")
-    if outcome["refused"]:
-        raise PermanentError(f"{outcome['refused']} payout(s) refused by the provider; see `unionaid payouts list`")
+    if unfinished:
+        raise PermanentError(f"{len(unfinished)} payout(s) could not be finished: "
+                             + "; ".join(f"payout {i}: {label}" for i, label, _ in unfinished)
+                             + "; see the run's artifact and `unionaid payouts list`")
     return dict(outcome)

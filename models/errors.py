@@ -18,6 +18,8 @@
     │   └── StaleCase             the case's status or version moved under us
     ├── ConfigurationError        settings are missing or unsafe; names the variable to set
     ├── AuditChainBroken          the audit trail does not verify; names the first bad sequence
+    ├── RecordDisagrees           a row says what the audit trail does not (an amount edited
+    │                             after approval): no money moves on it; finance must look
     └── ExternalServiceError      a service outside our walls (payment provider, registry)
         ├── RetryableError        definitely not done; safe to try again (429, 503 before commit)
         ├── PermanentError        definitely refused; retrying will not help (400, 401, bad data)
@@ -145,6 +147,11 @@ class StaleCase(ConflictError):
 
 class ConfigurationError(UnionaidError):
     """Settings are missing or unsafe; the message names the variable to set."""
+
+
+class RecordDisagrees(UnionaidError):
+    """Keeps money to the trail: a payout is sent only for the amount the approval's audit event
+    recorded. Raised when a stored row disagrees; names case and payout, never personal data."""
 
 
 class AuditChainBroken(UnionaidError):

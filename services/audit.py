@@ -87,7 +87,7 @@ def verify_chain(session: Session, batch_size: int = 2000) -> ChainReport:
     """Walk the whole chain in order; report the first sequence number that does not verify."""
     key = audit_key()
     expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
-    for event in _events_in_order(session, batch_size):
+    for event in events_in_order(session, batch_size):
         if event.seq != expected_seq:
             return ChainReport(count, False, expected_seq, f"event {expected_seq} is missing (next stored is {event.seq})")
         if event.prev_hash != prev_hash:
@@ -108,7 +108,7 @@ def verify_chain(session: Session, batch_size: int = 2000) -> ChainReport:
     return ChainReport(count, True)
 
 
-def _events_in_order(session: Session, batch_size: int) -> Iterator[AuditEvent]:
+def events_in_order(session: Session, batch_size: int) -> Iterator[AuditEvent]:
     last = 0
     while True:
         batch = session.execute(

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from models.audit import AuditEvent
 from services import audit_checkpoints
 from services.audit import ChainReport, case_history, verify_chain
+from services.audit_replay import ReplayReport, replay
 from services.db import transaction
 
 
@@ -30,6 +31,13 @@ def verify_audit_chain(*, checkpoints: Path | None = None, engine: Engine | None
         if disagrees is not None:
             return ChainReport(report.events, False, disagrees[0], disagrees[1])
         return ChainReport(report.events, True, checkpoints=len(published))
+
+
+def replay_audit_trail(*, engine: Engine | None = None) -> ReplayReport:
+    """``audit verify --deep``: every case, payout, obligation and ledger balance per case
+    compared with what the trail says it is."""
+    with transaction(engine) as session:
+        return replay(session)
 
 
 def publish_checkpoint(*, path: Path | None = None, engine: Engine | None = None) -> audit_checkpoints.Checkpoint:

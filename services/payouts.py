@@ -29,13 +29,20 @@ from sqlmodel import Session, col
 
 from models.cases import Case
 from models.enums import CaseStatus, Role
-from models.errors import OutcomeUnknown, PermanentError, RetryableError, RuleViolation
+from models.errors import (
+    OutcomeUnknown,
+    PermanentError,
+    RecordDisagrees,
+    RetryableError,
+    RuleViolation,
+    UnionaidError,
+)
 from models.identity import SYSTEM_ACTOR, Actor, Verified
 from models.members import Member
 from models.obligations import Obligation, ObligationState, Party
 from models.payouts import OPEN_STATUSES, PAYOUT_TRANSITIONS, Payout, PayoutStatus, payout_reference
 from models.time import utcnow
-from services import auth, ledger, obligations, pii
+from services import audit_replay, auth, ledger, obligations, pii
 from services.audit import append_event
 from services.cases import apply_transition, load_case
 from services.db import transaction
@@ -173,16 +180,22 @@ def _load(session: Session, payout_id: int) -> tuple[Payout, Case]:
 
 
 def send_payout(payout_id: int, provider: PaymentProvider, engine: Engine | None = None) -> PayoutStatus:
-    """Record the send, then send. A repeat (or a concurrent send) re-sends the identical request."""
-    with transaction(engine) as session:
-        payout, case = _load(session, payout_id)
-        if payout.status not in OPEN_STATUSES:
-            return payout.status
-        if not _move(session, payout, case.case_number, S.submitted, send_count=payout.send_count + 1):
-            session.rollback()
-            return send_payout(payout_id, provider, engine)
-        request = (payout.reference, payout.payee_name, pii.decrypt(payout.bank_account_enc), payout.amount_fen,
-                   f"unionaid {case.case_number}")
+    """Record the send, then send. A repeat (or a concurrent send) re-sends the identical request.
+    Nothing is sent for an amount the approval's audit event did not record (``RecordDisagrees``)."""
+    try:
+        with transaction(engine) as session:
+            payout, case = _load(session, payout_id)
+            if payout.status not in OPEN_STATUSES:
+                return payout.status
+            audit_replay.check_payout(session, payout, case)
+            if not _move(session, payout, case.case_number, S.submitted, send_count=payout.send_count + 1):
+                session.rollback()
+                return send_payout(payout_id, provider, engine)
+            request = (payout.reference, payout.payee_name, pii.decrypt(payout.bank_account_enc), payout.amount_fen,
+                       f"unionaid {case.case_number}")
+    except RecordDisagrees as exc:
+        _record_error(payout_id, str(exc), engine)  # the payout stays open, its error on record for finance
+        raise
     try:
         transfer = provider.create_transfer(*request)
     except OutcomeUnknown as exc:
@@ -304,6 +317,50 @@ def resolve_payout(payout_id: int, provider: PaymentProvider, engine: Engine | N
     if transfer is None:
         return send_payout(payout_id, provider, engine)  # never reached the provider: same request again
     return apply_provider_view(payout_id, transfer, engine)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What one resolver pass did with one open payout: its status now, and why it is not
+    finished when it is not (a message safe to show: no personal data)."""
+
+    payout_id: int
+    reference: str
+    status: str
+    why: str | None = None
+
+
+def unfinished_because(exc: BaseException) -> tuple[str, str]:
+    """The outcome label and the reason for a payout a resolver pass could not finish."""
+    if isinstance(exc, RecordDisagrees):
+        return "held: row disagrees with the audit trail", str(exc)
+    if isinstance(exc, PermanentError):
+        return "refused by the provider", str(exc)
+    if isinstance(exc, UnionaidError):
+        return "could not finish", str(exc)
+    return "could not finish", f"{type(exc).__name__} (see the run's logs)"
+
+
+def _reference(payout_id: int, engine: Engine | None) -> str:
+    with transaction(engine) as session:
+        payout = session.get(Payout, payout_id)
+        return payout.reference if payout is not None else f"#{payout_id}"
+
+
+def resolve_open_payouts(provider: PaymentProvider, *, older_than: timedelta = timedelta(0),
+                         engine: Engine | None = None) -> list[Resolution]:
+    """One pass over every open payout: each is driven as far as it goes, and one that cannot be
+    finished (refused, held, a rule in the way) is reported with why and never stops the rest."""
+    done = []
+    for payout_id in open_payout_ids(engine, older_than):
+        try:
+            status = resolve_payout(payout_id, provider, engine).value
+        except UnionaidError as exc:
+            label, why = unfinished_because(exc)
+            done.append(Resolution(payout_id, _reference(payout_id, engine), label, why))
+            continue
+        done.append(Resolution(payout_id, _reference(payout_id, engine), status))
+    return done
 
 
 def open_payout_ids(engine: Engine | None = None, older_than: timedelta = timedelta(0)) -> list[int]:

@@ -28,14 +28,21 @@ def print_history(history: list[AuditEvent]) -> None:
 def audit_verify(
     checkpoints: Annotated[Optional[Path], typer.Option(help="published checkpoints (default: <data dir>/audit/checkpoints.jsonl)")]
     = None,
+    deep: Annotated[bool, typer.Option("--deep", help="also replay the trail against every case, payout, "
+                                                       "obligation and ledger balance")] = False,
 ) -> None:
-    """Walk the whole keyed audit chain and check it against every published checkpoint; exit 1
-    when it is broken or disagrees."""
+    """Walk the whole keyed audit chain and check it against every published checkpoint; with
+    ``--deep``, replay it and name every row whose state it does not explain. Exit 1 when the
+    chain is broken or disagrees, or a row is unexplained."""
     report = audit_queries.verify_audit_chain(checkpoints=checkpoints)
-    if report.intact:
-        typer.echo(str(report))
-    else:
+    if not report.intact:
         fail(str(report))
+    typer.echo(str(report))
+    if deep:
+        replayed = audit_queries.replay_audit_trail()
+        if not replayed.explained:
+            fail(str(replayed))
+        typer.echo(str(replayed))
 
 
 @audit_app.command("checkpoint")

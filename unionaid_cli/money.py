@@ -8,9 +8,9 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.table import Table
 
-from models.errors import InputError, PermanentError
+from models.errors import InputError
 from models.money import format_fen
-from unionaid_cli.shared import console, handled, local_time
+from unionaid_cli.shared import console, fail, handled, local_time
 
 payouts_app = typer.Typer(help="Payouts to members through the payment provider.", no_args_is_help=True)
 
@@ -81,19 +81,21 @@ def payouts_list(
 @payouts_app.command("resolve")
 @handled
 def payouts_resolve() -> None:
-    """Ask the provider about every open payout and finish what can be finished."""
+    """Ask the provider about every open payout and finish what can be finished; name each one
+    that could not be, with why (exit 1 then)."""
     from services import payouts, providers
 
     provider = providers.payment()
-    counts: dict[str, int] = {}
     try:
-        for payout_id in payouts.open_payout_ids():
-            try:
-                status = payouts.resolve_payout(payout_id, provider).value
-            except PermanentError as exc:
-                typer.echo(f"refused: {exc}", err=True)
-                status = "refused"
-            counts[status] = counts.get(status, 0) + 1
+        done = payouts.resolve_open_payouts(provider)
     finally:
         provider.close()
-    typer.echo(", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "no open payouts")
+    counts: dict[str, int] = {}
+    for item in done:
+        counts[item.status] = counts.get(item.status, 0) + 1
+        if item.why is not None:
+            typer.echo(f"{item.reference}: {item.status}: {item.why}", err=True)
+    summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "no open payouts"
+    if any(item.why is not None for item in done):
+        fail(summary)
+    typer.echo(summary)

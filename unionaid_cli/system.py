@@ -37,3 +37,14 @@ def db_upgrade() -> None:
     """Bring the database schema up to date (Alembic)."""
     migrate.upgrade(get_engine())
     typer.echo(f"database schema at {migrate.current_revision(get_engine())}")
+
+
+@db_app.command("grant")
+@handled
+def db_grant(role: Annotated[str, typer.Argument(help="the PostgreSQL role the application connects as")]) -> None:
+    """Run as the tables' owner after ``db upgrade``: grant the application's role what it needs
+    and no more (INSERT and SELECT only on the audit and ledger tables; no TRUNCATE, no DDL)."""
+    from services.db_roles import grant_app_role
+
+    granted = grant_app_role(get_engine(), role)
+    typer.echo(f"{len(granted)} grants to {role}; it owns nothing and cannot rewrite the audit or ledger tables")

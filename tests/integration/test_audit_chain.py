@@ -43,12 +43,7 @@ def test_the_database_refuses_to_change_or_remove_audit_events(trail, statement)
 
 
 def _drop_triggers(engine):
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("DROP TRIGGER audit_event_no_change ON audit_event"))
-        else:
-            conn.execute(text("DROP TRIGGER audit_event_no_update"))
-            conn.execute(text("DROP TRIGGER audit_event_no_delete"))
+    factories.drop_guards(engine)
 
 
 def test_an_edited_row_is_named_by_its_sequence_number(trail):
@@ -267,7 +262,8 @@ def test_a_trail_whose_head_row_is_missing_starts_from_the_genesis_hash_and_veri
     from models.audit import GENESIS_HASH
     from services.audit import append_event
 
-    with engine.begin() as conn:  # a database whose head row never was (the migration writes it)
+    factories.drop_guards(engine)  # the guards refuse it: a database whose head row never was
+    with engine.begin() as conn:
         conn.execute(AuditHead.__table__.delete())
     with transaction(engine) as s:
         append_event(s, actor="system", action="programme_added", payload={"programme": "HA-LIVING"})

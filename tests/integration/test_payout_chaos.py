@@ -64,6 +64,7 @@ from sandbox import payment
 from sandbox.testing import running_server
 from services import approvals, ledger, obligations, org, payouts
 from services.audit import verify_chain
+from services.audit_replay import replay
 from services.cases import open_case, transition_case
 from services.db import transaction
 from services.payment_provider import HttpPaymentProvider, parse_statement
@@ -165,6 +166,7 @@ def test_a_thousand_payouts_under_every_fault_and_killed_workers_pay_each_case_e
         available = {a.programme_code: ledger.balance(session, a.available) for a in (ACCOUNTS, ADVANCE_ACCOUNTS)}
         owed_back = ledger.balance(session, ADVANCE_ACCOUNTS.of(AccountKind.receivable))
         chain = verify_chain(session)
+        replayed = replay(session)
     owed_per_case: Counter[str] = Counter()
     for key, amount in amounts.items():
         owed_per_case[case_number(key)] += amount
@@ -193,7 +195,8 @@ def test_a_thousand_payouts_under_every_fault_and_killed_workers_pay_each_case_e
     show(f"chaos[{db}] faults on creates: {dict(sorted(faults_hit.items()))}; {attempts['create_requests']} create "
           f"requests for {len(transfers)} transfers; {open_after_workers} payouts open after the workers, resolved "
           f"in {resolver_rounds} rounds; {len(failed_cases)} cases of the {len(FAILING_MEMBERS)} failing payees "
-          f"failed definitively and were re-paid; audit: {chain}")
+          f"failed definitively and were re-paid; audit: {chain}; "
+          f"replayed: {len(replayed.disagreements)} rows the trail does not explain")
     show(f"chaos[{db}] create requests: {sent.most_per_reference} at most for one reference, "
           f"{sent.most_per_payment} at most for one payment; {len(sent.refs_of_payment)} payments sent under "
           f"{sum(map(len, sent.refs_of_payment.values()))} references")
@@ -212,6 +215,7 @@ def test_a_thousand_payouts_under_every_fault_and_killed_workers_pay_each_case_e
     assert pool.kills >= 10, f"only {pool.kills} kills: the workers finished before the chaos did"
     assert all(faults_hit[kind] > 0 for kind in ("5xx", "429", "timeout_after_commit", "lost_response")), faults_hit
     assert pool.worker_errors == Counter(), pool.worker_errors
+    assert replayed.explained, str(replayed)  # every case, payout and ledger balance is what the trail says
     # --- exactly once, from the provider's own log of create requests ---
     # A resend uses the payout's reference, always with the same details: never a conflict.
     assert sent.conflicts == [], sent.conflicts[:10]
