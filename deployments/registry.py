@@ -13,12 +13,13 @@ from prefect.schedules import Cron
 
 from casetypes import REGISTRY
 from flows.audit_verify import verify_audit_trail
-from flows.campaigns import seasonal_relief, student_aid_campaign
+from flows.campaigns import approve_campaign, seasonal_relief, student_aid_campaign
 from flows.case import case
 from flows.case_transition import move_case
 from flows.deadlines import deadlines
 from flows.payout import pay_approved_cases, pay_case_flow, resolve_open_payouts
 from flows.reconciliation import reconcile_flow
+from flows.sweep import sweep_stalled_cases
 from services.runs import case_deployment
 
 TIMEZONE = "Asia/Shanghai"
@@ -51,16 +52,23 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = _case_type_deployments() + (
     DeploymentSpec(move_case, "by-hand", "Move one case to another status as a named staff member "
                    "(withdraw, close, request information). Refused moves say why.", ("casework",)),
     DeploymentSpec(student_aid_campaign, "daily", "Carry this year's autumn student-aid campaign (金秋助学) on: "
-                   "verification, public notice, batch approval and payout. Safe to run again.",
+                   "verification, public notice, then payment once the batch is approved (campaign-approval). Safe to run again.",
                    ("campaign", "hardship"), cron="0 9 * * *"),
-    DeploymentSpec(seasonal_relief, "seasonal", "冬送温暖 / 夏送清凉: pay every registered hardship household its tier's "
-                   "fixed amount in one run; refused whole when the budget is short.", ("campaign", "hardship")),
+    DeploymentSpec(seasonal_relief, "seasonal", "冬送温暖 / 夏送清凉: a case for every registered hardship household at its "
+                   "tier's fixed amount, submitted by the caseworker who starts it (with their one-time code); "
+                   "refused whole when the budget is short. The batch then waits for campaign-approval.",
+                   ("campaign", "hardship")),
+    DeploymentSpec(approve_campaign, "batch-approval", "批量审批: approve, as you (staff number and one-time code), "
+                   "every case of a campaign waiting for the batch approval, then pay them.", ("campaign", "hardship")),
     DeploymentSpec(pay_case_flow, "one-case", "Pay one approved case through the payment provider. Safe to run "
                    "again: the same case is never paid twice.", ("payout",)),
     DeploymentSpec(pay_approved_cases, "batch", "Pay every approved case (optionally one programme) in one run.",
                    ("payout",)),
     DeploymentSpec(resolve_open_payouts, "every-5-minutes", "Ask the provider about payouts whose outcome is not "
                    "known yet and finish them.", ("payout",), cron="*/5 * * * *"),
+    DeploymentSpec(sweep_stalled_cases, "every-10-minutes", "Carry on every case waiting on the system that no "
+                   "run carries on (approved and unpaid, paid and not closed): the stack was down at the decision, "
+                   "or a process was killed. Safe at any time.", ("casework",), cron="*/10 * * * *"),
     DeploymentSpec(reconcile_flow, "monthly", "Reconcile the previous month's payouts against the provider's "
                    "statement, at 03:00 on the 1st; run by hand with a month (YYYY-MM) for any other.",
                    ("reconciliation", "finance"), cron="0 3 1 * *"),

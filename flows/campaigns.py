@@ -2,12 +2,15 @@
 
 ``student-aid-campaign`` (金秋助学) carries a campaign on from its stored status as far as it
 can today: verification → the public notice opens, and the run ends while the notice runs; a
-later run (the daily schedule) closes the notice once its last day is past, then the batch is
-approved and paid. A case verified after the notice opened (its documents came late) gets a
-supplementary notice of its own, and a later run approves and pays it once that has ended; the
-campaign is done when every case is finished. ``seasonal-relief`` (冬送温暖 / 夏送清凉) includes every registered hardship
-household at its tier's fixed amount, checks the budget before creating anything, then approves
-and pays in the same run.
+later run (the daily schedule) closes the notice once its last day is past; the batch then
+waits for its approval. ``campaign-approval`` (批量审批) is that approval: an approver types their
+staff number and one-time code, every case waiting is approved as them, and the approved cases
+are paid in the same run. A case verified after the notice opened (its documents came late) gets
+a supplementary notice of its own and waits for the next batch approval once that has ended; the
+campaign is done when every case is finished. ``seasonal-relief`` (冬送温暖 / 夏送清凉), started by
+a caseworker who proves who they are, includes every registered hardship household at its
+tier's fixed amount, checks the budget before creating anything, and leaves the batch waiting
+for its approval. No campaign approves anything in the name stored when it was created.
 
 A run passes the campaign code and case numbers to its tasks, nothing personal. It shows a
 progress artifact (``campaign-<code>-progress``) and ends with a summary artifact under a stable
@@ -26,14 +29,18 @@ from uuid import UUID
 from prefect import flow, get_run_logger, unmapped
 from prefect.artifacts import create_markdown_artifact, create_progress_artifact, update_progress_artifact
 from prefect.task_runners import ThreadPoolTaskRunner
+from pydantic import BaseModel, ConfigDict, Field
 
+from flows.run_parameters import forget_codes
 from models.campaigns import CampaignKind, CampaignStatus, artifact_key, check_code, chunks, default_code
 from models.enums import CaseStatus
 from models.errors import InputError, NotFound
+from models.identity import CODE_PATTERN, StaffClaim, Verified
 from services import campaigns
 from services.masking import install_masking
 from tasks.campaigns import (
     approve_chunk_task,
+    batch_readiness_task,
     campaign_cases_task,
     campaign_status_task,
     cases_ready_task,
@@ -45,6 +52,7 @@ from tasks.campaigns import (
     open_seasonal_task,
     pay_chunk_task,
     plan_seasonal_task,
+    prove_staff_task,
     supplementary_notice_task,
     verify_chunk_task,
 )
@@ -121,14 +129,25 @@ def _summary(code: str, outcome: dict[str, Any]) -> dict[str, Any]:
     return outcome
 
 
-def _approve_and_pay(code: str, progress: Progress, outcome: dict[str, Any]) -> None:
+def _approve_and_pay(code: str, progress: Progress, outcome: dict[str, Any], approver: Verified | None = None) -> None:
+    """Approve what waits for the batch approval (only as an approver who proved who they are:
+    without one, the cases wait and the outcome says so), then pay what is approved."""
     view = campaign_status_task(code)
     if view.status in (CampaignStatus.approving, CampaignStatus.paying):
         # While paying, this approves the cases of supplementary notices that have ended.
         numbers = campaign_cases_task(code, (C.awaiting_approval,), batch_only=True)
-        if numbers:
+        if numbers and approver is None:
+            outcome["approval"] = batch_readiness_task(code, numbers)
+            waiting = outcome["approval"].get("waiting for the batch approval", 0)
+            if waiting:
+                get_run_logger().info("campaign %s: %d case(s) wait for the batch approval: an approver runs "
+                                      "campaign-approval (or `unionaid campaigns approve %s --as …`)", code, waiting, code)
+            if view.status == CampaignStatus.approving and waiting:
+                return
+        elif numbers:
             outcome["approval"], failed = _in_chunks(
-                "approval", lambda parts: approve_chunk_task.map(unmapped(code), parts), numbers, progress)
+                "approval", lambda parts: approve_chunk_task.map(unmapped(code), parts, unmapped(approver)),
+                numbers, progress)
             if failed:
                 return  # the campaign stays where it is; the next run approves what is left
     if view.status == CampaignStatus.approving:
@@ -138,6 +157,41 @@ def _approve_and_pay(code: str, progress: Progress, outcome: dict[str, Any]) -> 
         numbers = campaign_cases_task(code, (C.approved, C.payout_pending, C.paid), batch_only=True)
         outcome["payment"], _ = _in_chunks("payment", lambda parts: pay_chunk_task.map(parts), numbers, progress)
         finish_campaign_task(code)
+
+
+class BatchApproval(BaseModel):
+    """The batch approval of a campaign, by an approver who proves who they are."""
+
+    model_config = ConfigDict(title="Campaign batch approval 活动批量审批")
+
+    campaign_code: str = Field(title="Campaign 活动编号", description="e.g. student-aid-2026 or winter-relief-2026",
+                               min_length=1, max_length=40)
+    approver: str = Field(title="Approver staff number 审批人工号",
+                          description="who approves the batch; recorded in the audit trail", min_length=1, max_length=32)
+    one_time_code: str = Field(title="One-time code 动态码", pattern=CODE_PATTERN,
+                               description="your code from your authenticator app")
+
+
+def _approval_run_name() -> str:
+    from prefect.runtime import flow_run
+
+    approval = flow_run.parameters.get("approval")
+    code = approval.get("campaign_code") if isinstance(approval, dict) else getattr(approval, "campaign_code", None)
+    return f"campaign-approval-{code or 'campaign'}"
+
+
+@flow(name="campaign-approval", flow_run_name=_approval_run_name,
+      task_runner=ThreadPoolTaskRunner(max_workers=CONCURRENCY), log_prints=False)  # type: ignore[arg-type]
+def approve_campaign(approval: BatchApproval) -> dict[str, Any]:
+    """批量审批: an approver approves every case of a campaign waiting for the batch approval,
+    with one one-time code, and the approved cases are paid in this run."""
+    forget_codes({"approval": approval.model_dump(mode="json")})  # first of all: no code kept
+    code = check_code(approval.campaign_code.strip())
+    approver = prove_staff_task(StaffClaim(approval.approver.strip(), approval.one_time_code.strip()))
+    progress = Progress(code)
+    outcome: dict[str, Any] = {"approver": approver.staff_number}
+    _approve_and_pay(code, progress, outcome, approver=approver)
+    return _summary(code, outcome)
 
 
 # The ignores on task_runner (here and below): Prefect types it as TaskRunner[PrefectFuture[Any]] with an
@@ -185,11 +239,15 @@ def student_aid_campaign(campaign_code: str | None = None, today: date | None = 
 
 @flow(name="seasonal-relief", flow_run_name=_run_name,
       task_runner=ThreadPoolTaskRunner(max_workers=CONCURRENCY), log_prints=False)  # type: ignore[arg-type]
-def seasonal_relief(kind: Literal["winter_relief", "summer_relief"], year: int, caseworker: str, approver: str,
-                    today: date | None = None) -> dict[str, Any]:
+def seasonal_relief(kind: Literal["winter_relief", "summer_relief"], year: int, caseworker: str, one_time_code: str,
+                    approver: str, today: date | None = None) -> dict[str, Any]:
     """冬送温暖 / 夏送清凉: every registered hardship household, the fixed amount for its tier,
-    approved by ``approver`` and paid in this run. Refused whole when the budget is short."""
-    view = open_seasonal_task(kind, year, caseworker, approver, today)
+    submitted by ``caseworker`` (who proves it with ``one_time_code``); ``approver`` then
+    approves the batch (campaign-approval) and it is paid. Refused whole when the budget is short."""
+    forget_codes({"kind": kind, "year": year, "caseworker": caseworker, "approver": approver,
+                  "today": today.isoformat() if today else None})  # first of all: no code kept
+    submitted_by = prove_staff_task(StaffClaim(caseworker.strip(), one_time_code.strip()))
+    view = open_seasonal_task(kind, year, submitted_by.staff_number, approver, today)
     code = view.code
     progress = Progress(code)
     outcome: dict[str, Any] = {}
@@ -204,7 +262,7 @@ def seasonal_relief(kind: Literal["winter_relief", "summer_relief"], year: int, 
         outcome["plan"] = {"households": len(plan.household_ids), "needed_fen": plan.needed_fen,
                            "remaining_fen": plan.remaining_fen, "skipped": plan.skipped}
         outcome["creation"], failed = _in_chunks(
-            "case creation", lambda parts: create_seasonal_chunk_task.map(unmapped(code), parts),
+            "case creation", lambda parts: create_seasonal_chunk_task.map(unmapped(code), parts, unmapped(submitted_by)),
             list(plan.household_ids), progress)
         if failed:
             return _summary(code, outcome)

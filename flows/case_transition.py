@@ -6,24 +6,15 @@ to this person, and the move is guarded by the version the flow read.
 
 from __future__ import annotations
 
-from prefect import flow, get_client, get_run_logger
-from prefect.context import FlowRunContext
+from prefect import flow, get_run_logger
 from pydantic import BaseModel, ConfigDict, Field
 
 from casetypes.labels import case_run_name, tag_current_run
+from flows.run_parameters import forget_codes
 from models.enums import CaseStatus
 from models.identity import CODE_PATTERN, StaffClaim
 from services.masking import install_masking
 from tasks.cases import load_case_label, move_case_task
-
-
-def forget_code(move: CaseMove) -> None:
-    """Replace the run's parameters with the move without its one-time code."""
-    context = FlowRunContext.get()
-    if context and context.flow_run:
-        with get_client(sync_client=True) as client:
-            client.update_flow_run(context.flow_run.id,
-                                   parameters={"move": move.model_dump(mode="json", exclude={"one_time_code"})})
 
 install_masking()
 
@@ -49,7 +40,7 @@ class CaseMove(BaseModel):
 def move_case(move: CaseMove) -> str:
     """Move one case by hand, as a staff member who proves who they are."""
     logger = get_run_logger()
-    forget_code(move)  # first of all: the run's parameters keep no code, whatever happens next
+    forget_codes({"move": move.model_dump(mode="json")})  # first of all: no code kept, whatever happens next
     label = load_case_label(move.case_number.upper())
     tag_current_run(label.case_type, label.unit)
     claim = StaffClaim(move.staff_number.strip(), move.one_time_code.strip())

@@ -13,10 +13,6 @@ from dataclasses import dataclass, field
 
 SYSTEM_ACTOR = "system"
 TOTP = "totp"  # how a staff member proved who they are: a one-time code (RFC 6238)
-# Not a proof: a campaign acts in the name of the staff named when it was created (its
-# caseworker, its approver). Recorded as such in the trail until campaign batches are decided
-# by a person who proves who they are (docs/notes.md).
-NAMED_BY_CAMPAIGN = "named_at_campaign_creation"
 CODE_PATTERN = r"^\s*\d{6}\s*$"  # what a form accepts as a one-time code: six digits
 DEMO = "demo_script"  # `unionaid demo` tells its story as the demo staff; development only
 

@@ -27,6 +27,7 @@ from services import ledger, obligations
 from services.audit import append_event
 from services.cases import apply_transition, authorize, load_case, require_guards, resolve_actor
 from services.db import transaction
+from services.decision_rules import hardship_decision_refusal
 from services.masking import mask_text
 from services.verification import policy_version_for
 
@@ -74,6 +75,9 @@ def approve_case(case_number: str, *, approver: Actor, amount_fen: int, reason: 
         if earlier and earlier[0].amount_fen != amount_fen:
             raise InputError("approved_amount", f"the first approver approved {format_fen(earlier[0].amount_fen)}; "
                                                 "approve the same amount or reject")
+        still_holds = DECISION_RULES_BY_TYPE.get(case.case_type)
+        if still_holds is not None and (refusal := still_holds(session, case, amount_fen)):
+            raise RuleViolation(refusal)  # no double aid, caps: again now, under the household's lock
         decision = Approval(case_id=case.id, decision=Decision.approve, approver_staff_id=staff.id,  # type: ignore[arg-type]
                             level=unit.level.value, amount_fen=amount_fen, reason=reason)
         if len(earlier) + 1 < route.approvers_needed:
@@ -108,6 +112,9 @@ def _hardship_thresholds(session: Session, case: Case) -> ApprovalThresholds | N
 
 ThresholdFinder = Callable[[Session, Case], ApprovalThresholds | None]
 THRESHOLDS_BY_TYPE: dict[CaseType, ThresholdFinder] = {CaseType.hardship: _hardship_thresholds}
+# The rules a case type re-checks when a case is approved, with the amount approved (None: they hold).
+DecisionRules = Callable[[Session, Case, int], str | None]
+DECISION_RULES_BY_TYPE: dict[CaseType, DecisionRules] = {CaseType.hardship: hardship_decision_refusal}
 
 
 def thresholds_refusal(case_type: CaseType, finder: ThresholdFinder) -> str | None:

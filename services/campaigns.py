@@ -9,8 +9,8 @@ provider's reference idempotency behind it).
 Student aid: ``create_campaign`` → ``attach_applications`` (intake from a file; personal data
 stays here) → ``verify_cases`` → ``open_notice`` (N working days of the statutory calendar,
 from the policy version in force) → ``record_objection`` while it runs → ``close_notice`` once
-``today`` is past its last day → ``approve_cases`` by the campaign's approver through
-``services.approvals`` (four-eyes, limits, routing and budget apply; a refusal is recorded on
+``today`` is past its last day → ``approve_batch`` by an approver who proves who they are
+(one one-time code for the batch), through ``services.approvals`` (four-eyes, limits, routing and budget apply; a refusal is recorded on
 the case and the batch goes on; a case with an objection is held for a person's own decision)
 → ``pay_cases`` → ``finish_if_done``.
 
@@ -48,13 +48,14 @@ from models.errors import (
     ConflictError,
     FieldProblem,
     InputError,
+    NotAuthenticated,
     NotFound,
     PermanentError,
     RetryableError,
     RuleViolation,
 )
 from models.hardship import PROGRAMME_BY_CATEGORY
-from models.identity import NAMED_BY_CAMPAIGN, Actor, Verified, actor_label
+from models.identity import Actor, Verified, actor_label
 from models.intake import HardshipApplication
 from models.members import Member
 from models.money import format_fen
@@ -517,10 +518,29 @@ def _approval_reason(campaign: Campaign, link: CampaignCase | None) -> str:
     return f"campaign {campaign.code}: registered hardship household, the policy's fixed amount for its tier"
 
 
-def approve_cases(code: str, numbers: list[str], *, engine: Engine | None = None) -> dict[str, int]:
-    """The campaign's approver approves each listed case still awaiting approval, for the amount
+def approve_batch(code: str, *, approver: Actor, engine: Engine | None = None) -> dict[str, int]:
+    """The batch approval: an approver who proves who they are (one code for the whole batch)
+    approves every case of the batch still awaiting approval, then the campaign goes on to
+    payment. The name stored at the campaign's creation approves nothing."""
+    who = auth.proven(approver, engine=engine)
+    if not isinstance(who, Verified):
+        raise NotAuthenticated(f"campaign {code}: the batch approval is made by an approver who proves who they are")
+    with transaction(engine) as session:
+        campaign = find_campaign(session, code)
+        if campaign.status not in (CampaignStatus.approving, CampaignStatus.paying):
+            raise RuleViolation(f"campaign {campaign.code} is {campaign.status.value}, not waiting for its batch approval")
+    counts = approve_cases(code, case_numbers(code, (C.awaiting_approval,), batch_only=True, engine=engine),
+                           approver=who, engine=engine)
+    finish_approval(code, engine=engine)
+    return counts
+
+
+def approve_cases(code: str, numbers: list[str], *, approver: Verified, engine: Engine | None = None) -> dict[str, int]:
+    """``approver`` (proved) approves each listed case still awaiting approval, for the amount
     verified. Held out: a case with an objection, one refused before, one already approved by
     this approver (a second approver must decide). A refusal is recorded and the rest go on."""
+    if not isinstance(approver, Verified):
+        raise NotAuthenticated(f"campaign {code}: the batch approval is made by an approver who proves who they are")
     counts: Counter[str] = Counter()
     for number in numbers:
         with transaction(engine) as session:
@@ -531,15 +551,14 @@ def approve_cases(code: str, numbers: list[str], *, engine: Engine | None = None
             link = session.execute(
                 select(CampaignCase).where(col(CampaignCase.case_id) == case.id)
             ).scalar_one_or_none()
-            skip = _held_because(session, campaign, case, link)
-            approver, amount, version = campaign.approver, case.requested_fen, case.version
+            skip = _held_because(session, campaign, case, link, approver.staff_number)
+            amount, version = case.requested_fen, case.version
             reason = _approval_reason(campaign, link)
         if skip:
             counts[skip] += 1
             continue
         try:
-            decided = approvals.approve_case(number, approver=Verified(approver, NAMED_BY_CAMPAIGN), amount_fen=amount,
-                                             reason=reason,
+            decided = approvals.approve_case(number, approver=approver, amount_fen=amount, reason=reason,
                                              expected_version=version, engine=engine)
         except ConflictError:
             counts["decided meanwhile"] += 1
@@ -551,7 +570,21 @@ def approve_cases(code: str, numbers: list[str], *, engine: Engine | None = None
     return dict(counts)
 
 
-def _held_because(session: Session, campaign: Campaign, case: Case, link: CampaignCase | None) -> str | None:
+def batch_readiness(code: str, numbers: list[str], *, engine: Engine | None = None) -> dict[str, int]:
+    """What the listed cases wait for, before an approver comes: the batch approval, or what holds
+    each out of it (its notice, an objection, an earlier refusal)."""
+    counts: Counter[str] = Counter()
+    with transaction(engine) as session:
+        campaign = find_campaign(session, code)
+        for number in numbers:
+            case = load_case(session, number)
+            link = session.execute(select(CampaignCase).where(col(CampaignCase.case_id) == case.id)).scalar_one_or_none()
+            counts[_held_because(session, campaign, case, link, None) or "waiting for the batch approval"] += 1
+    return dict(counts)
+
+
+def _held_because(session: Session, campaign: Campaign, case: Case, link: CampaignCase | None,
+                  approver: str | None) -> str | None:
     if link is None or link.campaign_id != campaign.id:
         return "not in this campaign"
     if case.status != C.awaiting_approval:
@@ -564,14 +597,16 @@ def _held_because(session: Session, campaign: Campaign, case: Case, link: Campai
         return "held: objection, a person decides"
     if link.batch_refusal:
         return "refused earlier, a person decides"
+    if approver is None:
+        return None
     mine = session.execute(select(func.count()).select_from(Approval)
                            .join(Staff, col(Staff.id) == Approval.approver_staff_id)
                            .where(col(Approval.case_id) == case.id,
-                                  col(Staff.staff_number) == campaign.approver)).scalar_one()
+                                  col(Staff.staff_number) == approver)).scalar_one()
     return "waiting for a second approver" if mine else None
 
 
-def _record_refusal(code: str, number: str, approver: str, why: str, engine: Engine | None) -> str:
+def _record_refusal(code: str, number: str, approver: Verified, why: str, engine: Engine | None) -> str:
     with transaction(engine) as session:
         case = load_case(session, number)
         if case.status != C.awaiting_approval:
@@ -579,7 +614,7 @@ def _record_refusal(code: str, number: str, approver: str, why: str, engine: Eng
         link = session.execute(select(CampaignCase).where(col(CampaignCase.case_id) == case.id)).scalar_one()
         link.batch_refusal = why[:1000]
         session.add(link)
-        append_event(session, actor=approver[:40], action="campaign_approval_refused", case_id=case.id,
+        append_event(session, actor=approver, action="campaign_approval_refused", case_id=case.id,
                      case_number=number, from_status=case.status.value, to_status=case.status.value,
                      reason=why[:1900], payload={"campaign": code})
     return "refused"
@@ -644,6 +679,20 @@ def pay_cases(numbers: list[str], provider: PaymentProvider, *, engine: Engine |
 def _status_of(number: str, engine: Engine | None) -> C:
     with transaction(engine) as session:
         return load_case(session, number).status
+
+
+def pay_batch(code: str, provider: PaymentProvider, *, engine: Engine | None = None) -> dict[str, int]:
+    """Pay the campaign's approved batch cases, once it is past its batch approval; then settle
+    objections and finish the campaign when every case is done. Nothing before approval."""
+    with transaction(engine) as session:
+        paying = find_campaign(session, code).status == CampaignStatus.paying
+    if not paying:
+        return {}
+    counts = pay_cases(case_numbers(code, (C.approved, C.payout_pending, C.paid), batch_only=True, engine=engine),
+                       provider, engine=engine)
+    settle_objections(code, engine=engine)
+    finish_if_done(code, engine=engine)
+    return counts
 
 
 def settle_objections(code: str, *, engine: Engine | None = None) -> int:

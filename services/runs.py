@@ -9,6 +9,7 @@ on a shared Prefect server, has a run of the same name).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from typing import cast
@@ -20,6 +21,7 @@ from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 from prefect.input.run_input import keyset_from_base_key
 from prefect.states import Cancelled
+from sqlalchemy.engine import make_url
 
 from models.cases import CaseRun
 from models.enums import CaseType
@@ -27,6 +29,7 @@ from models.time import utcnow
 from services.cases import load_case
 from services.db import transaction
 from services.prefect_env import our_prefect_server
+from services.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +50,38 @@ def start_case_run(case_number: str) -> str:
     """Start a run of the case's own: for a case just taken in, which no run can be waiting for
     (another database's case of the same number may be, on a shared Prefect server)."""
     return _reaching_prefect(case_number, lambda: _start(case_number))
+
+
+def carry_on(case_number: str) -> str:
+    """For the sweep: start a run of the case's own, unless a live one (scheduled, pending or
+    running) is carrying it on already. A run paused for a decision does not count: a case
+    whose next step is the system's has no decision to wait for."""
+    return _reaching_prefect(case_number, lambda: _carry_on(case_number))
+
+
+def _carry_on(case_number: str) -> str:
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+        FlowRunFilterTags,
+    )
+
+    # Found by its tag, not its name: a run is named after its case only once it starts, and
+    # another database's case of the same number may have a run of the same name.
+    live = FlowRunFilter(tags=FlowRunFilterTags(all_=[case_tag(case_number)]), state=FlowRunFilterState(
+        type=FlowRunFilterStateType(any_=[StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING])))
+    with get_client(sync_client=True) as client:
+        if client.read_flow_runs(flow_run_filter=live, limit=1):
+            return "a run is on it"
+    return _start(case_number)
+
+
+def case_tag(case_number: str) -> str:
+    """The tag of every run started for a case: its number and which database holds it (a case
+    number is no personal data; two databases on one Prefect server have cases of one number)."""
+    url = make_url(get_settings().effective_database_url).render_as_string(hide_password=True)
+    return f"case:{case_number}@{hashlib.sha256(url.encode('utf-8')).hexdigest()[:8]}"
 
 
 def _reaching_prefect(case_number: str, call: Callable[[], str]) -> str:
@@ -109,5 +144,5 @@ def _start(case_number: str) -> str:
     # FlowRun | Coroutine; called from sync code (no event loop) it runs the sync version.
     deployment = case_deployment(CaseType.from_case_number(case_number))
     run = cast(FlowRun, run_deployment(deployment, parameters={"case_number": case_number}, timeout=0,
-                                       as_subflow=False))
+                                       as_subflow=False, tags=[case_tag(case_number)]))
     return f"started run {run.name}"

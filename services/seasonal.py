@@ -23,9 +23,9 @@ from sqlmodel import col
 from models.campaigns import KIND_RULES, Campaign, CampaignCase, CampaignKind, CampaignStatus
 from models.cases import Case, HardshipDetail, VerificationRecord
 from models.enums import CaseStatus, CaseType, MembershipStatus
-from models.errors import InputError, RuleViolation
+from models.errors import InputError, NotAuthenticated, RuleViolation
 from models.hardship import GRANTED_STATUSES, PROGRAMME_BY_CATEGORY
-from models.identity import NAMED_BY_CAMPAIGN, Verified
+from models.identity import Verified
 from models.members import Household, HouseholdMember, Member
 from models.money import format_fen
 from models.policy import HardshipPolicy, Tier, TierAmounts
@@ -163,20 +163,24 @@ def check_budget(plan: SeasonalPlan) -> None:
         raise CampaignBudgetShort(plan.programme, plan.year, plan.remaining_fen, plan.needed_fen, households)
 
 
-def create_seasonal_cases(code: str, household_ids: list[int], *, policy: HardshipPolicy | None = None,
-                          engine: Engine | None = None) -> dict[str, int]:
-    """One case per household, for its 'self' member, at the fixed amount for its tier; the
-    register is the verification, recorded as a report under the policy version used."""
+def create_seasonal_cases(code: str, household_ids: list[int], *, submitted_by: Verified,
+                          policy: HardshipPolicy | None = None, engine: Engine | None = None) -> dict[str, int]:
+    """One case per household, for its 'self' member, at the fixed amount for its tier, submitted
+    by the campaign's caseworker, proved; the register is the verification, recorded as a report
+    under the policy version used."""
+    if not isinstance(submitted_by, Verified):
+        raise NotAuthenticated(f"campaign {code}: its cases are submitted by a caseworker who proves who they are")
     from services.verification import current_policy
 
     policy = policy or current_policy()
     counts: Counter[str] = Counter()
     for household_id in household_ids:
-        counts[_create_seasonal_case(code, household_id, policy, engine)] += 1
+        counts[_create_seasonal_case(code, household_id, policy, submitted_by, engine)] += 1
     return dict(counts)
 
 
-def _create_seasonal_case(code: str, household_id: int, policy: HardshipPolicy, engine: Engine | None) -> str:
+def _create_seasonal_case(code: str, household_id: int, policy: HardshipPolicy, submitted_by: Verified,
+                          engine: Engine | None) -> str:
     with transaction(engine) as session:
         campaign = find_campaign(session, code)
         if campaign.status != CampaignStatus.open:
@@ -196,13 +200,15 @@ def _create_seasonal_case(code: str, household_id: int, policy: HardshipPolicy, 
         amount = amounts.for_tier(tier)
         orphan = unattached_case(session, campaign, member.id, {"campaign": campaign.code})
         number = orphan.case_number if orphan else None
-        caseworker, member_number, opened_on, year = campaign.caseworker, member.member_number, campaign.opened_on, campaign.year
+        if submitted_by.staff_number != campaign.caseworker:
+            raise RuleViolation(f"campaign {code} is {campaign.caseworker}'s: its cases are submitted by them")
+        member_number, opened_on, year = member.member_number, campaign.opened_on, campaign.year
     if number is None:
         facts: dict[str, Any] = {
             "applied_on": opened_on.isoformat(), "category": campaign.kind.value, "campaign": code,
             "registered_hardship_file": True, "household_monthly_incomes_fen": [], "documents": []}
         number = open_case(case_type=CaseType.hardship, category=campaign.kind.value,
-                           applicant_member_number=member_number, requested_fen=amount, submitted_by=Verified(caseworker, NAMED_BY_CAMPAIGN),
+                           applicant_member_number=member_number, requested_fen=amount, submitted_by=submitted_by,
                            programme_code=PROGRAMME_BY_CATEGORY[campaign.kind.category], local_year=year,
                            reason=f"campaign {code}: registered {tier.value} household", engine=engine,
                            # case_id is set by open_case once the case row exists (see services/intake.py).

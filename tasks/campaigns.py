@@ -10,7 +10,8 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from models.enums import CaseStatus
-from services import campaigns, providers, seasonal
+from models.identity import StaffClaim, Verified
+from services import auth, campaigns, providers, seasonal
 from tasks.retry import retry_on_transient
 
 
@@ -59,8 +60,23 @@ def supplementary_notice_task(code: str, today: date | None) -> dict[str, int]:
 
 @task(name="approve-chunk", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10],
       retry_condition_fn=retry_on_transient)
-def approve_chunk_task(code: str, numbers: list[str]) -> dict[str, int]:
-    return campaigns.approve_cases(code, numbers)
+def approve_chunk_task(code: str, numbers: list[str], approver: Verified) -> dict[str, int]:
+    return campaigns.approve_cases(code, numbers, approver=approver)
+
+
+@task(name="batch-readiness", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2,
+      retry_condition_fn=retry_on_transient)
+def batch_readiness_task(code: str, numbers: list[str]) -> dict[str, int]:
+    return campaigns.batch_readiness(code, numbers)
+
+
+@task(name="prove-staff", cache_policy=NO_CACHE)
+def prove_staff_task(claim: StaffClaim) -> Verified:
+    """The staff member the code proves, for a batch acting as them (the code is used here, once;
+    never retried: a second try would be a reuse)."""
+    who = auth.proven(claim)
+    assert isinstance(who, Verified)  # a claim is always a person's
+    return who
 
 
 @task(name="finish-approval", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2,
@@ -105,8 +121,8 @@ def plan_seasonal_task(code: str) -> seasonal.SeasonalPlan:
 
 @task(name="create-seasonal-chunk", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10],
       retry_condition_fn=retry_on_transient)
-def create_seasonal_chunk_task(code: str, household_ids: list[int]) -> dict[str, int]:
-    return seasonal.create_seasonal_cases(code, household_ids)
+def create_seasonal_chunk_task(code: str, household_ids: list[int], submitted_by: Verified) -> dict[str, int]:
+    return seasonal.create_seasonal_cases(code, household_ids, submitted_by=submitted_by)
 
 
 @task(name="cases-ready", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from uuid import UUID
 
 from prefect import task
 
 from models.enums import CaseStatus
 from models.identity import Actor
-from services import runs
+from services import runs, sweep
 from services.case_queries import DecisionContext, decision_context
 from services.cases import load_case, transition_case, unit_code
 from services.db import transaction
@@ -58,3 +59,13 @@ def note_waiting_run_task(case_number: str, flow_run_id: UUID) -> None:
 def forget_decision_input(flow_run_id: UUID, pause_key: str) -> None:
     """Delete what a person typed into a decision form from Prefect (it is in our database)."""
     runs.forget_decision_input(flow_run_id, pause_key)
+
+
+@task(name="stalled-cases", retries=3, retry_delay_seconds=2, retry_condition_fn=retry_on_transient)
+def stalled_cases_task(quiet_minutes: int) -> list[str]:
+    return sweep.stalled_cases(quiet_for=timedelta(minutes=quiet_minutes))
+
+
+@task(name="carry-on-case", retries=2, retry_delay_seconds=5, retry_condition_fn=retry_on_transient)
+def carry_on_case_task(case_number: str) -> str:
+    return runs.carry_on(case_number)

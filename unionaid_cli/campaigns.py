@@ -8,6 +8,7 @@ from typing import Annotated, Optional, cast
 import typer
 
 from models.errors import InputError
+from models.identity import StaffClaim
 from unionaid_cli.shared import CodeOption, claim, fail, fail_on_problems, handled
 
 campaigns_app = typer.Typer(help="Campaigns: autumn student aid (金秋助学), winter warmth and summer cooling.",
@@ -39,10 +40,12 @@ def campaigns_create(
 def campaigns_seasonal(
     kind: Annotated[str, typer.Argument(help="winter_relief (冬送温暖) or summer_relief (夏送清凉)")],
     year: int,
-    caseworker: Annotated[str, typer.Option(help="staff number who submits the campaign's cases")],
+    staff: Annotated[str, typer.Option("--as", help="your staff number: the caseworker who submits the cases")],
     approver: Annotated[str, typer.Option(help="staff number who approves the batch (not the caseworker)")],
+    otp: CodeOption = None,
 ) -> None:
-    """Start the seasonal-relief run: every registered household, its tier's amount, paid in one batch."""
+    """Start the seasonal-relief run: every registered household at its tier's amount, submitted
+    by you; the batch then waits for `unionaid campaigns approve`."""
     from prefect.client.schemas.objects import FlowRun
     from prefect.deployments import run_deployment
 
@@ -50,13 +53,17 @@ def campaigns_seasonal(
 
     if kind not in ("winter_relief", "summer_relief"):
         raise InputError("kind", "must be winter_relief or summer_relief")
+    who = claim(staff, otp)
+    if not isinstance(who, StaffClaim):
+        raise InputError("as", "must be a caseworker's staff number: the system submits no campaign")
     try:
         with our_prefect_server():
             # Prefect's async_dispatch types the result as FlowRun | Coroutine; called here, outside any
-            # event loop, it runs the sync version and returns the FlowRun.
+            # event loop, it runs the sync version and returns the FlowRun. The run drops the code
+            # from its parameters before anything else.
             run = cast(FlowRun, run_deployment("seasonal-relief/seasonal", timeout=0,
-                                               parameters={"kind": kind, "year": year, "caseworker": caseworker,
-                                                           "approver": approver}))
+                                               parameters={"kind": kind, "year": year, "caseworker": who.staff_number,
+                                                           "one_time_code": who.code, "approver": approver}))
     except Exception:  # noqa: BLE001 - Prefect is not running: say what to do
         fail("Prefect could not be reached: start everything with `make up`, then run this again")
     from models.campaigns import CampaignKind, default_code
@@ -64,6 +71,27 @@ def campaigns_seasonal(
     code = default_code(CampaignKind(kind), year)
     typer.echo(f"started run {run.name} for campaign {code}: follow it under Runs in the Prefect UI, "
                f"or with `unionaid campaigns show {code}`")
+
+
+@campaigns_app.command("approve")
+@handled
+def campaigns_approve(
+    code: str,
+    staff: Annotated[str, typer.Option("--as", help="your staff number: the approver of the batch")],
+    otp: CodeOption = None,
+) -> None:
+    """Approve, as you, every case of the campaign waiting for the batch approval (one one-time
+    code for the batch), then pay the approved cases."""
+    from services import campaigns, providers
+
+    counts = campaigns.approve_batch(code, approver=claim(staff, otp))
+    typer.echo(f"campaign {code}: " + (", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "nothing to approve"))
+    provider = providers.payment()
+    try:
+        paid = campaigns.pay_batch(code, provider)
+    finally:
+        provider.close()
+    typer.echo(f"campaign {code}: payment " + (", ".join(f"{v} {k}" for k, v in sorted(paid.items())) or "nothing to pay"))
 
 
 @campaigns_app.command("attach")

@@ -15,7 +15,7 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey, Ta
 from prefect.client.schemas.sorting import ArtifactSort
 from sqlalchemy import func, select
 
-from flows.campaigns import seasonal_relief, student_aid_campaign
+from flows.campaigns import BatchApproval, approve_campaign, seasonal_relief, student_aid_campaign
 from models.cases import Case
 from models.enums import CaseStatus, CaseType
 from models.errors import NotFound
@@ -23,7 +23,7 @@ from models.members import Household, HouseholdMember, Member
 from services import approvals, campaigns, ledger, seasonal
 from services.db import transaction
 from services.settings import get_settings
-from tests.factories import as_staff, resident_id
+from tests.factories import as_staff, fresh_code, resident_id
 
 STUDENT_DOCS = ["application_form", "resident_id", "membership_proof", "income_proof", "admission_notice"]
 
@@ -65,6 +65,11 @@ def task_names(flow_run_id, expected: set[str], patience_seconds: float = 120.0)
     return names
 
 
+def batch_approval(engine, approver: str, code: str = "student-aid-2026") -> dict:
+    """The approver's campaign-approval run, with their staff number and a fresh one-time code."""
+    return approve_campaign(BatchApproval(campaign_code=code, approver=approver, one_time_code=fresh_code(engine, approver)))
+
+
 @pytest.fixture
 def student_campaign(services_up, tmp_path):
     ledger.add_programme("HA-STUDENT", "Student aid", CaseType.hardship, 2026, 5_000_000, actor=as_staff("FI1"),
@@ -91,9 +96,12 @@ def test_a_student_aid_campaign_is_carried_by_one_run_a_day_and_pays_each_studen
     assert transfers() == 0
 
     later = student_aid_campaign("student-aid-2026", today=date(2026, 9, 29))
-    assert later["status"] == "paying"
-    assert later["approval"] == {"approved": 2, "held: objection, a person decides": 1}
-    assert later["payment"] == {"paid": 2}
+    assert later["status"] == "approving" and transfers() == 0  # nobody approves in the name stored at creation
+    assert later["approval"] == {"waiting for the batch approval": 2, "held: objection, a person decides": 1}
+    decided = batch_approval(services_up, "AP1")
+    assert decided["status"] == "paying"
+    assert decided["approval"] == {"approved": 2, "held: objection, a person decides": 1}
+    assert decided["payment"] == {"paid": 2}
 
     approvals.approve_case(first, approver=as_staff("AP1"), amount_fen=400000, reason="objection checked", engine=services_up)
     last = student_aid_campaign("student-aid-2026", today=date(2026, 9, 30))
@@ -124,7 +132,8 @@ def test_a_student_whose_documents_come_late_is_verified_noticed_approved_and_pa
     on_time, late = campaigns.attach_applications("student-aid-2026", path, submitted_by=as_staff("CW1"), engine=services_up).attached
 
     student_aid_campaign("student-aid-2026", today=date(2026, 9, 21))
-    paid = student_aid_campaign("student-aid-2026", today=date(2026, 9, 29))
+    student_aid_campaign("student-aid-2026", today=date(2026, 9, 29))
+    paid = batch_approval(services_up, "AP1")
     assert (paid["status"], paid["payment"]) == ("paying", {"paid": 1})  # the late case keeps it open
 
     add_documents(late, STUDENT_DOCS[3:], actor=as_staff("CW1"), engine=services_up)
@@ -133,8 +142,10 @@ def test_a_student_whose_documents_come_late_is_verified_noticed_approved_and_pa
     assert listed["supplementary notice"] == {"listed": 1}
     assert listed["approval"] == {"in its public notice": 1} and transfers() == 1
 
-    done = student_aid_campaign("student-aid-2026", today=date(2026, 10, 19))
-    assert done["supplementary notice"] == {"ended": 1}
+    ended = student_aid_campaign("student-aid-2026", today=date(2026, 10, 19))
+    assert ended["supplementary notice"] == {"ended": 1}
+    assert ended["approval"] == {"waiting for the batch approval": 1} and transfers() == 1
+    done = batch_approval(services_up, "AP1")
     assert (done["approval"], done["payment"], done["status"]) == ({"approved": 1}, {"paid": 1}, "done")
     assert transfers() == 2
 
@@ -177,11 +188,13 @@ def test_winter_relief_pays_every_registered_household_in_one_run_and_a_rerun_pa
     register_households(services_up)
     ledger.add_programme("HA-WINTER", "Winter warmth", CaseType.hardship, 2026, 1_000_000, actor=as_staff("FI1"),
                          engine=services_up)
-    outcome = seasonal_relief("winter_relief", 2026, "CW1", "AP1", today=date(2026, 12, 1))
-    assert outcome["status"] == "done"
+    outcome = seasonal_relief("winter_relief", 2026, "CW1", fresh_code(services_up, "CW1"), "AP1",
+                              today=date(2026, 12, 1))
+    assert (outcome["status"], outcome["approval"]) == ("approving", {"waiting for the batch approval": 3})
     assert outcome["plan"]["needed_fen"] == 330000 and outcome["creation"] == {"created": 3}
-    assert (outcome["approval"], outcome["payment"]) == ({"approved": 3}, {"paid": 3})
-    again = seasonal_relief("winter_relief", 2026, "CW1", "AP1", today=date(2026, 12, 2))
+    decided = batch_approval(services_up, "AP1", "winter-relief-2026")
+    assert (decided["status"], decided["approval"], decided["payment"]) == ("done", {"approved": 3}, {"paid": 3})
+    again = seasonal_relief("winter_relief", 2026, "CW1", fresh_code(services_up, "CW1"), "AP1", today=date(2026, 12, 2))
     assert again["status"] == "done" and transfers() == 3
     with transaction(services_up) as s:
         assert s.execute(select(func.sum(Case.paid_fen))).scalar_one() == 330000
@@ -192,10 +205,28 @@ def test_winter_relief_is_refused_whole_when_the_budget_is_short(services_up):
     register_households(services_up)
     ledger.add_programme("HA-WINTER", "Winter warmth", CaseType.hardship, 2026, 300000, actor=as_staff("FI1"),
                          engine=services_up)
-    state = seasonal_relief("winter_relief", 2026, "CW1", "AP1", today=date(2026, 12, 1), return_state=True)
+    state = seasonal_relief("winter_relief", 2026, "CW1", fresh_code(services_up, "CW1"), "AP1", today=date(2026, 12, 1),
+                            return_state=True)
     assert state.is_failed()
     with pytest.raises(seasonal.CampaignBudgetShort, match="¥3,300.00 needed for 3 household"):
         state.result()
     with transaction(services_up) as s:
         assert s.execute(select(func.count()).select_from(Case)).scalar_one() == 0
     assert "¥3,000.00 remaining" in artifacts("campaign-winter-relief-2026")[0].data
+
+
+def test_the_batch_approval_run_keeps_no_code_and_a_wrong_code_approves_nothing(services_up, student_campaign):
+    student_aid_campaign("student-aid-2026", today=date(2026, 9, 21))
+    student_aid_campaign("student-aid-2026", today=date(2026, 9, 29))
+    state = approve_campaign(BatchApproval(campaign_code="student-aid-2026", approver="AP1", one_time_code="000000"),
+                             return_state=True)
+    assert state.is_failed() and transfers() == 0
+
+    async def read():
+        async with get_client() as client:
+            return await client.read_flow_run(state.state_details.flow_run_id)
+    run = asyncio.run(read())
+    assert run.name == "campaign-approval-student-aid-2026"
+    assert run.parameters == {"approval": {"campaign_code": "student-aid-2026", "approver": "AP1"}}
+    with transaction(services_up) as s:
+        assert set(s.execute(select(Case.status)).scalars()) == {CaseStatus.awaiting_approval}

@@ -18,6 +18,7 @@ from models.campaigns import CampaignCase, CampaignStatus, ObjectionStatus
 from models.cases import Case, VerificationRecord
 from models.enums import CaseStatus, CaseType, MembershipStatus
 from models.errors import InputError, NotFound, RuleViolation
+from models.identity import StaffClaim
 from models.members import Household, Member
 from models.payouts import Payout
 from services import approvals, campaigns, households, ledger, member_import, seasonal
@@ -132,16 +133,16 @@ def status_of(engine, number) -> CaseStatus:
         return s.execute(select(Case.status).where(Case.case_number == number)).scalar_one()
 
 
+def proving(staff_number, engine) -> StaffClaim:
+    factories.enrol(engine, staff_number)
+    return StaffClaim(staff_number, factories.fresh_code(engine, staff_number))
+
+
 def batch(engine, provider) -> dict:
     """Close the notice, approve the batch, pay it: what the flow's later run does."""
     assert campaigns.close_notice("student-aid-2026", today=date(2026, 9, 29), engine=engine)
-    numbers = campaigns.case_numbers("student-aid-2026", (CaseStatus.awaiting_approval,), batch_only=True, engine=engine)
-    approved = campaigns.approve_cases("student-aid-2026", numbers, engine=engine)
-    campaigns.finish_approval("student-aid-2026", engine=engine)
-    payable = campaigns.case_numbers("student-aid-2026", (CaseStatus.approved,), batch_only=True, engine=engine)
-    paid = campaigns.pay_cases(payable, provider, engine=engine)
-    campaigns.settle_objections("student-aid-2026", engine=engine)
-    campaigns.finish_if_done("student-aid-2026", engine=engine)
+    approved = campaigns.approve_batch("student-aid-2026", approver=proving("AP1", engine), engine=engine)
+    paid = campaigns.pay_batch("student-aid-2026", provider, engine=engine)
     return {"approval": approved, "payment": paid}
 
 
@@ -258,7 +259,8 @@ def test_a_case_whose_documents_come_late_gets_its_own_notice_before_it_is_appro
     assert campaigns.supplementary_notice("student-aid-2026", today=date(2026, 10, 12), engine=world) == {"listed": 1}
     with pytest.raises(RuleViolation, match="until 2026-10-16"):
         approvals.approve_case(late, approver=as_staff("AP1"), amount_fen=400000, reason="eligible", engine=world)
-    assert campaigns.approve_cases("student-aid-2026", [late], engine=world) == {"in its public notice": 1}
+    assert campaigns.approve_cases("student-aid-2026", [late], approver=as_staff("AP1"),
+                                   engine=world) == {"in its public notice": 1}
     campaigns.record_objection("student-aid-2026", late, text="checked: no objection really", recorded_by=as_staff("CW1"),
                                today=date(2026, 10, 16), engine=world)
     with pytest.raises(RuleViolation, match="ended on 2026-10-16"):
@@ -266,7 +268,8 @@ def test_a_case_whose_documents_come_late_gets_its_own_notice_before_it_is_appro
                                    today=date(2026, 10, 17), engine=world)
 
     assert campaigns.supplementary_notice("student-aid-2026", today=date(2026, 10, 17), engine=world) == {"ended": 1}
-    assert campaigns.approve_cases("student-aid-2026", [late], engine=world) == {"held: objection, a person decides": 1}
+    assert campaigns.approve_cases("student-aid-2026", [late], approver=as_staff("AP1"),
+                                   engine=world) == {"held: objection, a person decides": 1}
     approvals.approve_case(late, approver=as_staff("AP1"), amount_fen=400000, reason="objection withdrawn", engine=world)
     assert campaigns.pay_cases([late], provider, engine=world) == {"paid": 1}
     campaigns.settle_objections("student-aid-2026", engine=world)
@@ -364,8 +367,9 @@ def test_the_batch_approval_does_not_retry_a_refused_case(world, tmp_path):
         staff = s.execute(select(Staff).where(Staff.staff_number == "AP1")).scalar_one()
         staff.approval_limit_fen = 100000
         s.add(staff)
-    assert campaigns.approve_cases("student-aid-2026", numbers, engine=world) == {"refused": 3}
-    assert campaigns.approve_cases("student-aid-2026", numbers, engine=world) == {"refused earlier, a person decides": 3}
+    assert campaigns.approve_cases("student-aid-2026", numbers, approver=as_staff("AP1"), engine=world) == {"refused": 3}
+    assert campaigns.approve_cases("student-aid-2026", numbers, approver=as_staff("AP1"),
+                                   engine=world) == {"refused earlier, a person decides": 3}
     with transaction(world) as s:
         assert s.execute(select(func.count()).select_from(AuditEvent)
                          .where(AuditEvent.action == "campaign_approval_refused")).scalar_one() == 3
@@ -407,10 +411,11 @@ def winter(engine, budget_fen: int):
 
 def pay_seasonal(engine, plan, provider) -> dict:
     seasonal.check_budget(plan)
-    created = seasonal.create_seasonal_cases("winter-relief-2026", list(plan.household_ids), engine=engine)
+    created = seasonal.create_seasonal_cases("winter-relief-2026", list(plan.household_ids),
+                                             submitted_by=as_staff("CW1"), engine=engine)
     campaigns.mark_cases_ready("winter-relief-2026", engine=engine)
     numbers = campaigns.case_numbers("winter-relief-2026", (CaseStatus.awaiting_approval,), engine=engine)
-    approved = campaigns.approve_cases("winter-relief-2026", numbers, engine=engine)
+    approved = campaigns.approve_cases("winter-relief-2026", numbers, approver=as_staff("AP1"), engine=engine)
     campaigns.finish_approval("winter-relief-2026", engine=engine)
     paid = campaigns.pay_cases(campaigns.case_numbers("winter-relief-2026", engine=engine), provider, engine=engine)
     campaigns.finish_if_done("winter-relief-2026", engine=engine)
@@ -452,7 +457,8 @@ def test_running_the_seasonal_steps_twice_creates_and_pays_each_household_once(r
     pay_seasonal(register, plan, provider)
     again = seasonal.plan_seasonal("winter-relief-2026", engine=register)
     assert again.household_ids == () and again.needed_fen == 0
-    assert seasonal.create_seasonal_cases("winter-relief-2026", list(plan.household_ids), engine=register) == {
+    assert seasonal.create_seasonal_cases("winter-relief-2026", list(plan.household_ids), submitted_by=as_staff("CW1"),
+                                          engine=register) == {
         "campaign done": 3}
     assert campaigns.pay_cases(campaigns.case_numbers("winter-relief-2026", engine=register), provider,
                                engine=register) == {"not payable": 3}
@@ -472,7 +478,7 @@ def test_a_household_left_without_its_campaign_link_by_an_interrupted_run_is_ado
                        engine=register, details=HardshipDetail(household_id=household.id, tier_claimed="deep",
                                                                facts={"campaign": "winter-relief-2026",
                                                                       "applied_on": "2026-12-01"}))
-    seasonal.create_seasonal_cases("winter-relief-2026", list(plan.household_ids), engine=register)
+    seasonal.create_seasonal_cases("winter-relief-2026", list(plan.household_ids), submitted_by=as_staff("CW1"), engine=register)
     with transaction(register) as s:
         assert s.execute(select(func.count()).select_from(Case)).scalar_one() == 3
         assert s.execute(select(Case.status).where(Case.id == orphan.id)).scalar_one() == CaseStatus.awaiting_approval

@@ -76,10 +76,18 @@ def test_a_student_aid_campaign_is_created_given_applications_and_shown(cli, tmp
 def test_seasonal_relief_is_started_through_its_deployment_and_names_the_kinds(cli):
     wrong = cli("campaigns", "create", "winter_relief", "2026", "--caseworker", "CW1", "--approver", "AP1")
     assert wrong.exit_code == 1 and "campaigns seasonal" in wrong.output
-    bad = cli("campaigns", "seasonal", "spring_relief", "2026", "--caseworker", "CW1", "--approver", "AP1")
+    bad = cli("campaigns", "seasonal", "spring_relief", "2026", "--as", "CW1", "--approver", "AP1")
     assert bad.exit_code == 1 and "kind: must be winter_relief or summer_relief" in bad.output
-    down = cli("campaigns", "seasonal", "winter_relief", "2026", "--caseworker", "CW1", "--approver", "AP1")
+    down = cli("campaigns", "seasonal", "winter_relief", "2026", "--as", "CW1", "--approver", "AP1")
     assert down.exit_code == 1 and "Prefect could not be reached" in down.output
+
+
+def test_a_batch_is_approved_only_when_it_waits_for_its_approval(cli):
+    ledger.add_programme("HA-STUDENT", "Student aid", CaseType.hardship, 2026, 5_000_000, engine=cli.engine)
+    assert cli("campaigns", "create", "student_aid", "2026", "--caseworker", "CW1", "--approver", "AP1").exit_code == 0
+    early = cli("campaigns", "approve", "student-aid-2026", "--as", "AP1")
+    assert early.exit_code == 1
+    assert "error: campaign student-aid-2026 is open, not waiting for its batch approval" in early.output
 
 
 def test_a_register_file_is_imported_and_bad_rows_are_named(cli, tmp_path):

@@ -238,3 +238,47 @@ def test_an_import_file_that_would_lose_or_mean_nothing_is_refused_by_name(offic
     path.write_text(content, encoding="utf-8")
     result = office("members", "import", str(path), "--as", "CW1")
     assert result.exit_code == 1 and problem in result.output and "Traceback" not in result.output
+
+
+@pytest.fixture
+def batch_waiting(engine, tmp_path):
+    """A student-aid campaign of three past its public notice, waiting for its batch approval;
+    created naming AP1 as its approver."""
+    from datetime import date
+
+    from models.enums import CaseType
+    from services import campaigns, ledger
+    from tests.integration.test_campaigns import add_members, student_campaign, through_notice
+
+    factories.world(engine, tmp_path)
+    add_members(engine, tmp_path, range(101, 105))
+    ledger.add_programme("HA-STUDENT", "Student aid", CaseType.hardship, 2026, 5_000_000, engine=engine)
+    numbers = student_campaign(engine, tmp_path)
+    through_notice(engine)
+    assert campaigns.close_notice("student-aid-2026", today=date(2026, 9, 29), engine=engine)
+    factories.enrol(engine, *STAFF)
+    return engine, numbers
+
+
+@pytest.mark.parametrize("approver", ["system", "AP1", "CW2"], ids=["the system", "no code", "someone else's code"])
+def test_a_campaign_batch_is_not_approved_in_the_name_stored_at_its_creation(batch_waiting, approver):
+    from services import campaigns
+
+    engine, numbers = batch_waiting
+    actor = {"system": "system", "AP1": StaffClaim("AP1", "000000"),
+             "CW2": StaffClaim("AP1", fresh_code(engine, "CW2"))}[approver]
+    with pytest.raises(NotAuthenticated):
+        campaigns.approve_batch("student-aid-2026", approver=actor, engine=engine)
+    assert {status(engine, n) for n in numbers} == {CaseStatus.awaiting_approval}
+
+
+def test_the_batch_is_approved_as_the_approver_who_proves_it_with_one_code(batch_waiting):
+    from services import campaigns
+
+    engine, numbers = batch_waiting
+    claim = StaffClaim("AP1", fresh_code(engine, "AP1"))
+    assert campaigns.approve_batch("student-aid-2026", approver=claim, engine=engine) == {"approved": 3}
+    approved = [e for e in events(engine, "approve") if e.case_number in numbers]
+    assert [(e.actor, e.payload["authenticated"]) for e in approved] == [("AP1", "totp")] * 3
+    with pytest.raises(NotAuthenticated, match="this one-time code was used already"):  # once, for the batch
+        campaigns.approve_batch("student-aid-2026", approver=claim, engine=engine)
