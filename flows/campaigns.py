@@ -162,7 +162,7 @@ def _approve_and_pay(code: str, progress: Progress, outcome: dict[str, Any], app
 class BatchApproval(BaseModel):
     """The batch approval of a campaign, by an approver who proves who they are."""
 
-    model_config = ConfigDict(title="Campaign batch approval 活动批量审批")
+    model_config = ConfigDict(title="Campaign batch approval 活动批量审批", hide_input_in_errors=True)
 
     campaign_code: str = Field(title="Campaign 活动编号", description="e.g. student-aid-2026 or winter-relief-2026",
                                min_length=1, max_length=40)

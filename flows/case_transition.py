@@ -6,6 +6,8 @@ to this person, and the move is guarded by the version the flow read.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from prefect import flow, get_run_logger
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,6 +15,7 @@ from casetypes.labels import case_run_name, tag_current_run
 from flows.run_parameters import forget_codes
 from models.enums import CaseStatus
 from models.identity import CODE_PATTERN, StaffClaim
+from models.intake import Sensitive
 from services.masking import install_masking
 from tasks.cases import load_case_label, move_case_task
 
@@ -22,7 +25,7 @@ install_masking()
 class CaseMove(BaseModel):
     """Move a case to another status. The transition table decides whether this person may."""
 
-    model_config = ConfigDict(title="Case move 案件状态变更", use_enum_values=False)
+    model_config = ConfigDict(title="Case move 案件状态变更", use_enum_values=False, hide_input_in_errors=True)
 
     case_number: str = Field(title="Case number 案件编号", description="e.g. HA-2026-000123",
                              pattern=r"^[A-Za-z]{2}-\d{4}-\d{6}$")
@@ -32,7 +35,7 @@ class CaseMove(BaseModel):
                               min_length=1, max_length=32)
     one_time_code: str = Field(title="One-time code 动态码", pattern=CODE_PATTERN,
                                description="your code from your authenticator app")
-    reason: str = Field(title="Reason 理由", description="why; recorded in the audit trail (no ID or card numbers)",
+    reason: Annotated[str, Sensitive] = Field(title="Reason 理由", description="why; recorded in the audit trail (no ID or card numbers)",
                         min_length=2, max_length=2000)
 
 

@@ -460,11 +460,12 @@ class VerificationReport:
     def failed(self) -> tuple[RuleResult, ...]:
         return tuple(result for result in self.results if not result.passed)
 
-    def to_markdown(self, masked_applicant: str) -> str:
-        """A table for people (a Prefect artifact, a case note). Pass the applicant already masked."""
+    def to_markdown(self, case_number: str) -> str:
+        """A table for people (a Prefect artifact, a case note), headed by the case number: nothing
+        of the applicant, not even part of their ID."""
         outcome = "passed" if self.passed else f"failed ({len(self.failed)} of {len(self.results)} rules)"
         lines = [
-            f"### Hardship verification: {_cell(masked_applicant)}",
+            f"### Hardship verification: {_cell(case_number)}",
             "",
             f"- Policy version: {_cell(self.policy_version)} (fingerprint {self.policy_fingerprint})",
             f"- Category: {self.category.value}; tier claimed: {self.tier_claimed.value}",

@@ -1,9 +1,12 @@
-"""Personal identifiers: validation, normalisation, masking and keyed hashing. Pure, no I/O.
+r"""Personal identifiers: validation, normalisation, masking and keyed hashing. Pure, no I/O.
 
 Rules kept:
 - Resident ID (GB 11643-1999): 18 characters, birth date valid, ISO 7064 MOD 11-2 check
   character; lowercase ``x`` accepted; 15-digit numbers of the first generation are converted.
 - Mobile: 11 digits, ``1[3-9]`` then 9 digits. Bank card: 12-19 digits with a Luhn check.
+- Every identifier is NFKC-normalised first (full-width ``１`` and superscript ``²`` are the digits
+  they show), then only ASCII digits count: ``str.isdigit`` and ``\d`` would take Arabic-Indic or
+  other scripts' digits, and the same person's number written two ways would hash two ways.
 Errors name the field and the rule, never the value.
 """
 
@@ -12,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -20,7 +24,15 @@ from stdnum.cn import ric
 
 from models.errors import InputError
 
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
+_ID_18 = re.compile(r"^[0-9]{17}[0-9X]$")
+_ID_15 = re.compile(r"^[0-9]{15}$")
+_CARD_DIGITS = re.compile(r"^[0-9]{12,19}$")
+
+
+def _normalised(value: object, separators: str = r"\s") -> str:
+    """NFKC, then without the separators people type between groups."""
+    return re.sub(separators, "", unicodedata.normalize("NFKC", str(value or "")))
 
 
 @dataclass(frozen=True)
@@ -43,15 +55,15 @@ def convert_15_to_18(number: str) -> str:
 
 
 def parse_resident_id(value: str, field: str = "resident_id") -> ResidentId:
-    cleaned = re.sub(r"\s", "", str(value or "")).upper()
+    cleaned = _normalised(value).upper()
     if not cleaned:
         raise InputError(field, "is required")
-    if len(cleaned) == 15 and cleaned.isdigit():
+    if _ID_15.match(cleaned):
         cleaned = convert_15_to_18(cleaned)
     if len(cleaned) != 18:
         raise InputError(field, "must be 18 characters (or a 15-digit first-generation number)")
-    if not (cleaned[:17].isdigit() and (cleaned[17].isdigit() or cleaned[17] == "X")):
-        raise InputError(field, "must be 17 digits followed by a digit or X")
+    if not _ID_18.match(cleaned):
+        raise InputError(field, "must be 17 digits (0-9) followed by a digit or X")
     if ric.calc_check_digit(cleaned) != cleaned[17]:
         raise InputError(field, "check character does not match (ISO 7064 MOD 11-2)")
     # Our own date rule: stdnum refuses births before 1900, which real (old) IDs carry.
@@ -71,7 +83,7 @@ def mask_resident_id(number: str) -> str:
 
 
 def normalize_mobile(value: str, field: str = "mobile") -> str:
-    cleaned = re.sub(r"[\s-]", "", str(value or ""))
+    cleaned = _normalised(value, r"[\s-]")
     if cleaned.startswith("+86"):
         cleaned = cleaned[3:]
     if not _MOBILE.match(cleaned):
@@ -84,8 +96,8 @@ def mask_mobile(number: str) -> str:
 
 
 def normalize_bank_card(value: str, field: str = "bank_card") -> str:
-    cleaned = re.sub(r"[\s-]", "", str(value or ""))
-    if not cleaned.isdigit() or not 12 <= len(cleaned) <= 19:
+    cleaned = _normalised(value, r"[\s-]")
+    if not _CARD_DIGITS.match(cleaned):
         raise InputError(field, "must be 12 to 19 digits")
     if not luhn.is_valid(cleaned):
         raise InputError(field, "fails the Luhn check; a digit is probably mistyped")

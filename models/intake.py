@@ -15,19 +15,25 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
 
 from models.errors import FieldProblem, ValidationFailed
+from models.money import MAX_FEN
 from models.policy import Category, Cause, StudentLevel, Tier
 
 YUAN_PATTERN = r"^\d{1,10}(\.\d{1,2})?$"
 # Shown to the run form as text with a pattern (a plain input box, not a number/text toggle);
 # validated as an exact Decimal with at most two decimal places.
-Yuan = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2),
+Yuan = Annotated[Decimal, Field(ge=0, le=Decimal(MAX_FEN) / 100, max_digits=12, decimal_places=2),
                  WithJsonSchema({"type": "string", "pattern": YUAN_PATTERN, "examples": ["1200.50"]})]
 
 
-class HouseholdPerson(BaseModel):
-    model_config = ConfigDict(extra="forbid", title="Household member 家庭成员")
+# Personal data or free text: its length is checked by the model, not by the form's JSON schema,
+# because the Prefect server's own check of a run's parameters repeats the value it refuses.
+Sensitive = WithJsonSchema({"type": "string"})
 
-    name: str = Field(title="Name 姓名", min_length=1, max_length=100)
+
+class HouseholdPerson(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="Household member 家庭成员", hide_input_in_errors=True)
+
+    name: Annotated[str, Sensitive] = Field(title="Name 姓名", min_length=1, max_length=100)
     relation: Literal["self", "spouse", "child", "parent", "other"] = Field(
         title="Relation 关系", description="self 本人, spouse 配偶, child 子女, parent 父母, other 其他")
     monthly_income_yuan: Yuan = Field(title="Monthly income (yuan) 月收入(元)",
@@ -37,11 +43,11 @@ class HouseholdPerson(BaseModel):
 class HardshipApplication(BaseModel):
     """困难职工帮扶申请 Hardship application."""
 
-    model_config = ConfigDict(extra="forbid", title="Hardship application 困难职工帮扶申请")
+    model_config = ConfigDict(extra="forbid", title="Hardship application 困难职工帮扶申请", hide_input_in_errors=True)
 
     caseworker: str = Field(title="Caseworker staff number 经办人工号", min_length=1, max_length=32)
     applicant_member_number: str = Field(title="Applicant member number 会员编号", min_length=1, max_length=32)
-    resident_id: str = Field(title="Applicant resident ID 身份证号",
+    resident_id: Annotated[str, Sensitive] = Field(title="Applicant resident ID 身份证号",
                              description="checked against the member's registered ID; never shown again in clear",
                              min_length=15, max_length=18)
     category: Category = Field(title="Category 救助类别")
@@ -49,11 +55,11 @@ class HardshipApplication(BaseModel):
     causes: list[Cause] = Field(default_factory=list, title="Causes 致困原因")
     household: list[HouseholdPerson] = Field(title="Household 家庭成员及收入", min_length=1, max_length=20)
     requested_amount_yuan: Yuan = Field(title="Requested amount (yuan) 申请金额(元)", gt=0)
-    reason: str = Field(title="Reason 申请理由", min_length=2, max_length=2000)
+    reason: Annotated[str, Sensitive] = Field(title="Reason 申请理由", min_length=2, max_length=2000)
     documents_provided: list[str] = Field(default_factory=list, title="Documents provided 已提交材料",
                                           description="e.g. application_form, resident_id, income_proof")
     oral_application: bool = Field(False, title="Oral application 口头申请")
-    oral_record: str | None = Field(None, title="Record of the oral application 口头申请记录", max_length=4000)
+    oral_record: Annotated[str, Sensitive] | None = Field(None, title="Record of the oral application 口头申请记录", max_length=4000)
     applied_on: date | None = Field(None, title="Received on 受理日期", description="default: today (Asia/Shanghai)")
     months_below_line: int = Field(0, ge=0, le=600, title="Months below the 低保 line 低于低保月数")
     hardship_spending_yuan_per_year: Yuan = Field(Decimal(0), title="Hardship spending per year (yuan) 年刚性支出(元)")
@@ -65,6 +71,16 @@ class HardshipApplication(BaseModel):
     private_school_fees_yuan_per_year: Yuan | None = Field(None, title="Private-school fees per year 民办学费(元/年)")
     public_school_rate_yuan_per_year: Yuan | None = Field(None, title="Public-school rate per year 公办学费(元/年)")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        """A NUL character is no text (PostgreSQL refuses to store one): refused, by field."""
+        if isinstance(data, dict):
+            for name, value in data.items():
+                if _holds_nul(value):
+                    raise ValueError(f"{name}: contains a NUL character")
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> HardshipApplication:
         if self.oral_application and not (self.oral_record or "").strip():
@@ -74,6 +90,16 @@ class HardshipApplication(BaseModel):
         if (self.private_school_fees_yuan_per_year is None) != (self.public_school_rate_yuan_per_year is None):
             raise ValueError("public_school_rate_yuan_per_year: give both school-fee figures or neither")
         return self
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 def parse_application(data: Any, row: int | None = None) -> HardshipApplication:

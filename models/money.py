@@ -9,6 +9,10 @@ from models.errors import InputError
 FEN_PER_YUAN = 100
 
 
+# The largest amount a money column holds (PostgreSQL INTEGER); every amount typed in is bounded by it.
+MAX_FEN = 2_147_483_647
+
+
 def parse_yuan(value: object, field: str) -> int:
     """``"1234.5"`` → 123450 fen. Refuses floats' rounding, negatives and fractions of a fen."""
     if isinstance(value, float):
@@ -24,6 +28,8 @@ def parse_yuan(value: object, field: str) -> int:
         raise InputError(field, "must be a finite amount")
     if amount < 0:
         raise InputError(field, "must not be negative")
+    if amount * FEN_PER_YUAN > MAX_FEN:
+        raise InputError(field, f"must be at most {format_fen(MAX_FEN)}")
     fen = amount * FEN_PER_YUAN
     if fen != fen.to_integral_value():
         raise InputError(field, "has more than two decimal places (smaller than one fen)")

@@ -7,14 +7,12 @@ CSV columns are the form's fields; list fields are joined with ';' (``causes``,
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from pathlib import Path
 from typing import Any
 
 from models.errors import FieldProblem, InputError, ValidationFailed
 from models.intake import HardshipApplication, parse_application
+from services.import_files import csv_rows, load_json, read_text
 
 LIST_FIELDS = ("causes", "documents_provided")
 
@@ -43,21 +41,17 @@ def _from_csv_row(raw: dict[str, str], row: int) -> dict[str, Any]:
 
 
 def read_applications(path: Path) -> tuple[list[tuple[int, HardshipApplication]], list[FieldProblem]]:
-    if not path.is_file():
-        raise InputError("file", "does not exist or is not a file")
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError("file", "is not UTF-8 text") from None
+    """Every application of the file, each with its row, and every problem by row and field.
+    The file rules of every import apply (``services.import_files``)."""
+    text = read_text(path)
     if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError("file", f"is not valid JSON (line {exc.lineno})") from None
-        raw_rows = list(enumerate(data if isinstance(data, list) else [data], start=1))
+        data = load_json(text)
+        raw_rows: list[tuple[int, Any]] = list(enumerate(data if isinstance(data, list) else [data], start=1))
+        if not raw_rows:
+            raise InputError("file", "has no rows: nothing to take in")
     elif path.suffix.lower() == ".csv":
         raw_rows = []
-        for row, raw in enumerate(csv.DictReader(io.StringIO(text)), start=2):
+        for row, raw in csv_rows(text):
             try:
                 raw_rows.append((row, _from_csv_row(raw, row)))
             except ValidationFailed as exc:

@@ -24,10 +24,11 @@ from models.intake import HardshipApplication
 from models.members import Member
 from models.money import parse_yuan
 from models.time import utcnow
-from services import auth, pii
+from services import auth, ledger, pii
 from services.audit import append_event
 from services.cases import load_case, open_case, transition_case
 from services.db import transaction
+from services.masking import mask_text
 from services.settings import get_settings
 
 DOCUMENT_KIND = re.compile(r"[a-z][a-z0-9_]{0,39}")  # the policy file's document kinds (models/policy.py)
@@ -68,7 +69,10 @@ def intake_hardship(form: HardshipApplication, submitted_by: Actor, *, engine: E
     if actor_label(submitted_by) != form.caseworker.strip():
         raise InputError("caseworker", "must be the staff member who submits the application (--as)")
     resident = parse_resident_id(form.resident_id)
-    applied_on = form.applied_on or utcnow().astimezone(get_settings().zone).date()
+    today = utcnow().astimezone(get_settings().zone).date()
+    applied_on = form.applied_on or today
+    if applied_on > today:
+        raise InputError("applied_on", "is in the future: give the day the application was received")
     requested_fen = _fen(form.requested_amount_yuan, "requested_amount_yuan")
     facts = intake_facts(form, applied_on)
     with transaction(engine) as session:
@@ -80,6 +84,12 @@ def intake_hardship(form: HardshipApplication, submitted_by: Actor, *, engine: E
         if member.resident_id_hash != pii.hash_identifier(resident.number):
             raise InputError("resident_id", "does not match the ID registered for this member")
         household_id = member.household_id
+        programme = PROGRAMME_BY_CATEGORY[form.category]
+        try:
+            ledger.find_programme(session, programme, applied_on.year)
+        except NotFound:
+            raise InputError("applied_on", f"falls in {applied_on.year}, for which there is no {programme} programme; "
+                                           "check the date, or a finance officer adds the programme") from None
     case = open_case(
         case_type=CaseType.hardship, category=form.category.value, applicant_member_number=form.applicant_member_number,
         requested_fen=requested_fen, submitted_by=submitted_by, programme_code=PROGRAMME_BY_CATEGORY[form.category],
@@ -89,8 +99,9 @@ def intake_hardship(form: HardshipApplication, submitted_by: Actor, *, engine: E
         # on construction, but the typed __init__ asks for every field without a default.
         details=HardshipDetail(  # type: ignore[call-arg]
             household_id=household_id, tier_claimed=form.tier_claimed.value,
-            causes=[c.value for c in form.causes], reason=form.reason,
-            oral_application=form.oral_application, oral_record=form.oral_record, facts=facts),
+            causes=[c.value for c in form.causes], reason=mask_text(form.reason),
+            oral_application=form.oral_application,
+            oral_record=mask_text(form.oral_record) if form.oral_record else form.oral_record, facts=facts),
     )
     return case.case_number
 

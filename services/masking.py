@@ -67,6 +67,9 @@ def mask_text(text: str) -> str:
     return _MOBILE.sub(lambda m: mask_mobile(m.group(1)), text)
 
 
+_PARAMETERS_FAILED = "Parameter validation failed for flow"
+
+
 class MaskingFilter(logging.Filter):
     """Rewrites each record's message (and exception text) with identifiers masked."""
 
@@ -75,6 +78,10 @@ class MaskingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a broken format string: leave it to logging's own error path
             return True
+        if message.startswith(_PARAMETERS_FAILED):
+            # Prefect logs every parameter of a run whose form fails validation (names, health
+            # text, the ID typed in): the run's state names the fields; the log says no more.
+            message = message.split(":", 1)[0] + ": the fields are named in the run's state; what was typed is withheld"
         record.msg = mask_text(message)
         record.args = None
         if record.exc_info and not record.exc_text:

@@ -7,10 +7,7 @@ the same file again changes nothing (each row carries a fingerprint of its norma
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -30,6 +27,7 @@ from models.time import utcnow
 from services import auth, pii
 from services.audit import append_event
 from services.db import transaction
+from services.import_files import csv_rows, load_json, read_text
 
 REQUIRED = ("member_number", "name", "resident_id", "unit_code", "join_date")
 OPTIONAL = ("mobile", "status", "household_number", "relation", "monthly_income", "bank_card")
@@ -85,26 +83,17 @@ def read_rows(path: Path, required: tuple[str, ...] = REQUIRED, optional: tuple[
               json_key: str = "members") -> tuple[list[dict[str, Any]], list[str]]:
     """Rows as dicts (CSV or JSON by extension) and the columns we do not know. JSON is a list of
     objects, or an object with the list under ``json_key``."""
-    if not path.is_file():
-        raise InputError("file", "does not exist or is not a file")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError("file", "is not UTF-8 text (save the spreadsheet as CSV UTF-8)") from None
+    text = read_text(path, hint="save the spreadsheet as CSV UTF-8")
     suffix = path.suffix.lower()
     if suffix == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError("file", f"is not valid JSON (line {exc.lineno})") from None
+        data = load_json(text)
         if isinstance(data, dict):
             data = data.get(json_key)
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise InputError("file", f"JSON must be a list of objects or {{\"{json_key}\": [...]}}")
         rows = [{str(k).strip(): v for k, v in r.items()} for r in data]
     elif suffix == ".csv":
-        rows = _csv_rows(text)
+        rows = [row for _, row in csv_rows(text)]
     else:
         raise InputError("file", "must end in .csv or .json")
     if not rows:
@@ -121,25 +110,8 @@ def read_rows(path: Path, required: tuple[str, ...] = REQUIRED, optional: tuple[
     return rows, []
 
 
-def _csv_rows(text: str) -> list[dict[str, Any]]:
-    """The rows of a CSV file with a header line; a header naming a column twice, or a row with
-    more values than the header has columns, is refused by name (a value would be lost)."""
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    if header is None:
-        raise InputError("file", "is empty")
-    names = [name.strip() for name in header]
-    for name in names:
-        if names.count(name) > 1:
-            raise InputError("file", f"column {name[:40] or '(blank)'} appears twice in the header")
-    rows = []
-    for number, values in enumerate(reader, start=2):
-        if not any(v.strip() for v in values):
-            continue  # a blank line
-        if len(values) > len(names):
-            raise InputError("file", f"row {number} has more values than the header has columns")
-        rows.append({name: (values[i] if i < len(values) else "") for i, name in enumerate(names)})
-    return rows
+# The longest value each text column holds (the database's column sizes).
+LONGEST = {"member_number": 32, "name": 100, "unit_code": 32, "household_number": 32}
 
 
 def validate_row(number: int, raw: dict[str, Any]) -> MemberRow | list[FieldProblem]:
@@ -147,7 +119,12 @@ def validate_row(number: int, raw: dict[str, Any]) -> MemberRow | list[FieldProb
 
     def text(name: str) -> str:
         value = raw.get(name)
-        return "" if value is None else str(value).strip()
+        value = "" if value is None else str(value).strip()
+        if "\x00" in value:
+            if not any(p.field == name for p in problems):
+                problems.append(FieldProblem(name, "contains a NUL character", number))
+            return value.replace("\x00", "")  # the row is refused; its other checks go on
+        return value
 
     def need(name: str) -> str:
         value = text(name)
@@ -197,6 +174,9 @@ def validate_row(number: int, raw: dict[str, Any]) -> MemberRow | list[FieldProb
             income = parse_yuan(text("monthly_income"), "monthly_income")
         except InputError as exc:
             problems.append(FieldProblem("monthly_income", exc.problem_detail.problem, number))
+    for field_name, longest in LONGEST.items():
+        if len(text(field_name)) > longest:
+            problems.append(FieldProblem(field_name, f"is longer than {longest} characters", number))
     if resident and join and join < resident.birth_date:
         problems.append(FieldProblem("join_date", "is before the birth date on the resident ID", number))
     if problems or resident is None or join is None:

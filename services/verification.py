@@ -8,7 +8,8 @@ Rules kept:
   first, so a later policy change never changes a decision under way.
 - Missing documents alone → needs_information, naming what is missing. Any other failed rule
   → rejected. All rules passed → awaiting_approval.
-The report, its markdown (applicant masked) and the status change commit together.
+The report, its markdown (headed by the case number, nothing of the applicant) and the status
+change commit together.
 """
 
 from __future__ import annotations
@@ -155,7 +156,6 @@ def verify_hardship(case_number: str, registry: MembershipRegistry, *, policy: H
             raise NotFound(f"case {case_number} has no hardship details")
         household, application = _inputs(case, detail, households.registered_on(session, detail.household_id))
         version = _version_for(session, case, policy, application.applied_on)
-        masked = member.resident_id_masked
         prior = _prior_aid(session, case, detail)
     # The registry is asked outside any transaction: no database lock is held across HTTP.
     from_registry = registry_results(registry, member)
@@ -178,4 +178,4 @@ def verify_hardship(case_number: str, registry: MembershipRegistry, *, policy: H
         apply_transition(session, case, to, actor="system", reason=why, expected_version=case.version,
                          payload={"policy_version": report.policy_version, "passed": report.passed,
                                   "failed_rules": [r.rule for r in report.failed]})
-    return VerificationOutcome(case_number, to, report.passed, report.missing_documents, report.to_markdown(masked))
+    return VerificationOutcome(case_number, to, report.passed, report.missing_documents, report.to_markdown(case_number))

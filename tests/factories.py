@@ -95,6 +95,18 @@ def world(engine: Engine, tmp_path: Path) -> None:
     members(engine, tmp_path)
 
 
+def world_once(engine: Engine, tmp_path: Path) -> None:
+    """``world`` the first time a database is given (a fuzz test's examples share one), with the
+    caseworker CW1 enrolled."""
+    from models.org import Unit
+
+    with transaction(engine) as session:
+        if session.execute(select(Unit)).first() is not None:
+            return
+    world(engine, tmp_path)
+    enrol(engine, "CW1")
+
+
 def as_staff(staff_number: str | Verified) -> Verified:
     """A staff member as the services see them once the boundary (CLI, form) checked their
     one-time code: what tests of the rules behind it act as. The boundary's own check is tested

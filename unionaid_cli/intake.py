@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from models.errors import InputError
+from models.errors import FieldProblem, InputError, NotFound, RuleViolation
 from unionaid_cli.shared import CodeOption, claim, fail, handled
 
 if TYPE_CHECKING:
@@ -55,6 +55,8 @@ def intake(
         except InputError as exc:
             problems.append(exc.problem_detail if exc.problem_detail.row else
                             type(exc.problem_detail)(exc.problem_detail.field, exc.problem_detail.problem, row))
+        except (RuleViolation, NotFound) as exc:  # this application is refused; the others go on
+            problems.append(FieldProblem("application", str(exc), row))
     for number in numbers:
         typer.echo(f"{number} submitted")
         if process:

@@ -33,7 +33,7 @@ def reconcile(
     from models.time import utcnow
     from services import providers, reconciliation
 
-    month = month or previous_month(utcnow().astimezone(get_settings().zone).date())
+    month = previous_month(utcnow().astimezone(get_settings().zone).date()) if month is None else month
     if file is not None:
         if not file.is_file():
             raise InputError("file", "does not exist or is not a file")

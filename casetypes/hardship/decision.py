@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from prefect import get_run_logger, task
 from prefect.input import RunInput
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from models.errors import InputError, StaleCase, UnionaidError
 from models.identity import CODE_PATTERN, StaffClaim
-from models.intake import Yuan
+from models.intake import Sensitive, Yuan
 from models.money import format_fen, parse_yuan
 from services import approvals
 from services.case_queries import DecisionContext
@@ -20,13 +20,15 @@ from tasks.retry import retry_on_transient
 class ApprovalDecision(RunInput):
     """审批 Approval decision for one hardship case."""
 
+    model_config = ConfigDict(hide_input_in_errors=True)
+
     decision: Literal["approve", "reject"] = Field(title="Decision 审批意见")
     approver: str = Field(title="Approver staff number 审批人工号", min_length=1, max_length=32)
     one_time_code: str = Field(title="One-time code 动态码", pattern=CODE_PATTERN,
                                description="the approver's code from their authenticator app")
     approved_amount_yuan: Yuan | None = Field(None, title="Approved amount (yuan) 核准金额(元)",
                                               description="required to approve; at most the requested amount")
-    reason: str = Field(title="Reason 理由", min_length=2, max_length=2000)
+    reason: Annotated[str, Sensitive] = Field(title="Reason 理由", min_length=2, max_length=2000)
 
 
 def claim_of(decision: ApprovalDecision) -> StaffClaim:

@@ -189,8 +189,8 @@ def test_the_report_reads_as_a_table_with_the_outcome_and_the_missing_documents(
     results = (RuleResult("per_capita_income", True, "below | the\r\nline"), RuleResult("required_documents", False, "missing"))
     report = VerificationReport("2026.1", "abc123", Category.living_relief, Tier.deep, results,
                                 ("income_proof", "household_register"))
-    assert report.to_markdown("110105********1234") == (
-        "### Hardship verification: 110105********1234\n"
+    assert report.to_markdown("HA-2026-000001") == (
+        "### Hardship verification: HA-2026-000001\n"
         "\n"
         "- Policy version: 2026.1 (fingerprint abc123)\n"
         "- Category: living_relief; tier claimed: deep\n"

@@ -1,0 +1,230 @@
+"""Bad input, as a careless user or an attacker types it: every refusal names its field, never
+repeats the value, never shows a traceback, and nothing is half-written. The bad inputs of the
+trust review are explicit cases; a hypothesis fuzz runs over the intake and import files."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from models.cases import Case
+from models.errors import InputError
+from models.identifiers import normalize_bank_card, normalize_mobile, parse_resident_id
+from models.members import Member
+from models.money import parse_yuan
+from models.time import utcnow
+from services import member_import
+from services.settings import get_settings
+from tests import factories
+from tests.factories import bank_card, intake_hardship, resident_id
+from tests.integration.test_cli import cli  # noqa: F401 - the fixture
+from tests.integration.test_hardship_intake_verification import application
+
+SECRET_ID = resident_id(seq=7)
+NAME = "王建国"
+DIAGNOSIS = "acute leukaemia 急性白血病"
+SEEDED = (SECRET_ID, NAME, DIAGNOSIS, "13912345678")
+FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+# --- identifiers -----------------------------------------------------------------------------
+
+
+def test_an_id_written_in_full_width_digits_is_the_same_id():
+    assert parse_resident_id(SECRET_ID.translate(FULL_WIDTH)).number == SECRET_ID
+    assert normalize_mobile("１３９１２３４５６７８") == "13912345678"
+    assert normalize_bank_card(bank_card(3).translate(FULL_WIDTH)) == bank_card(3)
+
+
+@pytest.mark.parametrize("written", [SECRET_ID.translate(ARABIC_INDIC), SECRET_ID[:-1] + "\u0663",
+                                     "১" * 18])
+def test_digits_of_other_scripts_are_refused_by_field_without_the_value(written):
+    with pytest.raises(InputError) as refused:
+        parse_resident_id(written)
+    assert str(refused.value) == "resident_id: must be 17 digits (0-9) followed by a digit or X"
+
+
+def test_one_person_is_one_member_whatever_digits_their_id_is_written_in(engine, tmp_path):
+    factories.world(engine, tmp_path)
+    path = tmp_path / "again.csv"
+    path.write_text("member_number,name,resident_id,unit_code,join_date\n"
+                    f"M0099,Same Person,{resident_id(seq=1).translate(FULL_WIDTH)},G001,2020-01-01\n", encoding="utf-8")
+    report = member_import.import_members(path, actor="system", engine=engine)
+    assert [str(p) for p in report.problems] == ["row 2: resident_id: is already registered to another member number"]
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Member)).scalar_one() == 3
+
+
+# --- amounts and dates -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["21474836.48", "9" * 5000, "1e400", "99999999999"])
+def test_an_amount_past_what_a_money_column_holds_is_refused_by_field(typed):
+    with pytest.raises(InputError) as refused:
+        parse_yuan(typed, "amount")
+    assert str(refused.value) == "amount: must be at most ¥21,474,836.47"
+
+
+def test_the_largest_amount_a_column_holds_is_taken():
+    assert parse_yuan("21474836.47", "amount") == 2_147_483_647
+
+
+@pytest.fixture
+def world(engine, tmp_path):
+    factories.world(engine, tmp_path)
+    return engine
+
+
+def _cases(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(Case)).scalar_one()
+
+
+@pytest.mark.parametrize("changes,expected", [
+    ({"applied_on": "tomorrow"}, "applied_on: is in the future: give the day the application was received"),
+    ({"applied_on": "2019-03-04"}, "applied_on: falls in 2019, for which there is no HA-LIVING programme; "
+                                   "check the date, or a finance officer adds the programme"),
+    ({"requested_amount_yuan": "99999999"}, "requested_amount_yuan"),
+])
+def test_a_date_or_an_amount_no_case_can_have_is_refused_by_field_and_nothing_is_stored(world, changes, expected):
+    if changes.get("applied_on") == "tomorrow":
+        changes = {"applied_on": (utcnow().astimezone(get_settings().zone).date() + timedelta(days=1)).isoformat()}
+    with pytest.raises(Exception) as refused:  # noqa: PT011 - InputError or ValidationFailed, both by field
+        intake_hardship(application(**changes), engine=world)
+    assert str(refused.value).startswith(expected) or f"{expected}:" in str(refused.value)
+    assert _cases(world) == 0
+
+
+def test_reconcile_with_an_empty_month_is_refused_not_taken_as_last_month(cli):
+    factories.organisation(cli.engine)
+    result = cli("reconcile", "--month", "", "--as", "FI1")
+    assert result.exit_code == 1 and "month" in result.output and "Traceback" not in result.output
+
+
+# --- files -----------------------------------------------------------------------------------
+
+FILES = {
+    "JSON nested 200,000 deep": ("x.json", "[" * 200_000 + "]" * 200_000, "file: is JSON nested too deeply"),
+    "a 5,000-digit number": ("x.json", '{"requested_amount_yuan": ' + "9" * 5000 + "}", "file: holds a number too long"),
+    "an empty CSV": ("x.csv", "", "file: is empty"),
+    "a header and no rows": ("x.csv", "caseworker,resident_id\n", "file: has no rows"),
+    "an empty JSON list": ("x.json", "[]", "file: has no rows"),
+    "a column named twice": ("x.csv", "reason,reason\na,b\n", "file: column reason appears twice"),
+    "a row longer than the header": ("x.csv", "reason\na,b\n", "file: row 2 has more values than the header"),
+    "not UTF-8": ("x.csv", None, "file: is not UTF-8 text"),
+}
+
+
+@pytest.mark.parametrize("name,content,expected", FILES.values(), ids=FILES.keys())
+def test_a_file_that_cannot_be_read_is_refused_by_name(cli, tmp_path, name, content, expected):
+    factories.world(cli.engine, tmp_path)
+    factories.enrol(cli.engine, "CW1")
+    path = tmp_path / name
+    if content is None:
+        path.write_bytes(f"reason\n{DIAGNOSIS}\n".encode("gb18030"))
+    else:
+        path.write_text(content, encoding="utf-8")
+    for args in (("intake", "hardship", str(path), "--no-process", "--as", "CW1"),
+                 ("members", "import", str(path), "--as", "system")):
+        result = cli(*args)
+        assert result.exit_code == 1, result.output
+        assert f"error: {expected}" in result.output and "Traceback" not in result.output
+    assert _cases(cli.engine) == 0
+
+
+def test_a_directory_given_as_the_file_is_refused_by_name(cli, tmp_path):
+    result = cli("members", "import", str(tmp_path), "--as", "system")
+    assert result.exit_code == 1 and "error: file: does not exist or is not a file" in result.output
+
+
+def test_a_nul_byte_or_an_over_long_value_in_an_import_is_refused_by_row_and_field(engine, tmp_path):
+    factories.organisation(engine)
+    path = tmp_path / "members.csv"
+    path.write_text("member_number,name,resident_id,unit_code,join_date\n"
+                    f"M0001,Nul\x00Name,{resident_id(seq=1)},G001,2020-01-01\n"
+                    f"{'M' * 40},{NAME * 40},{resident_id(seq=2)},G001,2020-01-01\n", encoding="utf-8")
+    report = member_import.import_members(path, actor="system", engine=engine)
+    assert [str(p) for p in report.problems] == ["row 2: name: contains a NUL character",
+                                                 "row 3: member_number: is longer than 32 characters",
+                                                 "row 3: name: is longer than 100 characters"]
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Member)).scalar_one() == 0
+
+
+# --- fuzz ------------------------------------------------------------------------------------
+
+BAD_TEXT = st.sampled_from(["", " ", "\x00", "x" * 5000, SECRET_ID, SECRET_ID.translate(ARABIC_INDIC),
+                            SECRET_ID.translate(FULL_WIDTH), NAME, DIAGNOSIS, "13912345678", "²" * 18, "1e400",
+                            "9" * 400, "-1", "0", "1500.005", "NaN", "Infinity", "2026-02-30", "9999-12-31"])
+ANY_VALUE = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), BAD_TEXT, st.text(max_size=30)),
+                         lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+                         max_leaves=8)
+FIELDS = list(application().model_dump(mode="json"))
+PROBLEM = re.compile(r"^\s+(row \d+: )?[A-Za-z_][\w.\[\]]*: ")
+
+
+def _applications() -> st.SearchStrategy[dict]:
+    base = application().model_dump(mode="json")
+    return st.dictionaries(st.sampled_from(FIELDS + ["extra_field"]), ANY_VALUE, max_size=4).map(
+        lambda changes: {**base, **changes})
+
+
+def _check_answer(result, engine, before: int) -> None:
+    assert result.exit_code in (0, 1), result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    for value in SEEDED:
+        assert value not in result.output
+    taken = result.output.count(" submitted")
+    assert _cases(engine) == before + taken  # nothing half-written: every case stored was reported
+    if result.exit_code == 1:
+        lines = [line for line in result.output.splitlines() if line.strip() and " submitted" not in line]
+        assert all(PROBLEM.match(line) or line.startswith("error: ") for line in lines), result.output
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(forms=st.lists(_applications(), min_size=1, max_size=3), as_csv=st.booleans())
+def test_fuzzed_applications_are_taken_or_refused_by_field_never_echoed_never_half_written(cli, tmp_path, forms,
+                                                                                            as_csv):
+    factories.world_once(cli.engine, tmp_path)
+    path = tmp_path / ("fuzz.csv" if as_csv else "fuzz.json")
+    if as_csv:
+        header = sorted({key for form in forms for key in form})
+        rows = [",".join(json.dumps(str(form.get(k, "")), ensure_ascii=False) for k in header) for form in forms]
+        path.write_text(",".join(header) + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    else:
+        path.write_text(json.dumps(forms, ensure_ascii=False), encoding="utf-8")
+    before = _cases(cli.engine)
+    _check_answer(cli("intake", "hardship", str(path), "--no-process", "--as", "CW1"), cli.engine, before)
+
+
+MEMBER_COLUMNS = ["member_number", "name", "resident_id", "mobile", "unit_code", "join_date", "household_number",
+                  "relation", "bank_card", "status"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.fixed_dictionaries({c: st.one_of(BAD_TEXT, st.text(max_size=20)) for c in MEMBER_COLUMNS}),
+                     min_size=1, max_size=3))
+def test_fuzzed_member_files_are_imported_or_refused_by_field_never_echoed(cli, tmp_path, rows):
+    factories.world_once(cli.engine, tmp_path)
+    path = tmp_path / "members.csv"
+    lines = [",".join(MEMBER_COLUMNS)] + [",".join(json.dumps(r[c], ensure_ascii=False) for c in MEMBER_COLUMNS)
+                                          for r in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with cli.engine.connect() as conn:
+        before = conn.execute(select(func.count()).select_from(Member)).scalar_one()
+    result = cli("members", "import", str(path), "--as", "system")
+    assert result.exit_code in (0, 1), result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    for value in SEEDED:
+        assert value not in result.output
+    created = re.search(r"(\d+) created", result.output)
+    with cli.engine.connect() as conn:  # nothing half-written: every member stored was reported
+        after = conn.execute(select(func.count()).select_from(Member)).scalar_one()
+    assert after == before + (int(created.group(1)) if created else 0), result.output

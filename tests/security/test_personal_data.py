@@ -1,0 +1,101 @@
+"""Personal data stays where it belongs: not in what the Prefect server answers, not in a log
+line, not in a database error, not as typed in a free-text field, not in an artifact heading.
+Tried as someone who types an ID into the wrong field, or a whole medical history into a reason."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from prefect.exceptions import ParameterTypeError
+from prefect.utilities.callables import parameter_schema
+from prefect.utilities.schema_tools.validation import ValidationError as ServerValidationError
+from prefect.utilities.schema_tools.validation import validate
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+
+from casetypes.hardship import hardship_intake
+from models.cases import Approval, HardshipDetail
+from models.enums import CaseStatus
+from services import approvals
+from services.cases import transition_case
+from services.db import make_engine, transaction
+from services.masking import install_masking
+from tests import factories
+from tests.factories import as_staff, bank_card, intake_hardship, resident_id
+from tests.integration.test_hardship_intake_verification import application
+
+DIAGNOSIS = "确诊急性白血病 acute leukaemia"
+NAME = "王建国"
+SECRET_ID = resident_id(seq=7)
+MOBILE = "13912345678"
+
+
+def _form(**changes):
+    data = application().model_dump(mode="json")
+    data.update(changes)
+    return data
+
+
+BAD_FORMS = {
+    "an ID too short": {"resident_id": SECRET_ID[:12]},
+    "an ID too long": {"resident_id": SECRET_ID + SECRET_ID},
+    "a reason too long": {"reason": (DIAGNOSIS + " ") * 200},
+    "a name too long": {"household": [{"name": NAME * 60, "relation": "self", "monthly_income_yuan": "600"}]},
+}
+
+
+@pytest.mark.parametrize("bad", BAD_FORMS.values(), ids=BAD_FORMS.keys())
+def test_the_prefect_servers_own_check_of_a_form_never_repeats_what_was_typed(bad):
+    schema = parameter_schema(hardship_intake).model_dump_for_openapi()
+    try:
+        validate({"application": _form(**bad), "one_time_code": "123456"}, schema, raise_on_error=True)
+    except ServerValidationError as exc:  # what the server would answer with a 422
+        said = str(exc)
+        assert SECRET_ID[:12] not in said and NAME not in said and "leukaemia" not in said
+
+
+@pytest.mark.parametrize("bad", BAD_FORMS.values(), ids=BAD_FORMS.keys())
+def test_a_form_that_fails_in_the_run_leaves_no_value_in_its_state_or_its_log(bad, caplog):
+    caplog.set_level(logging.DEBUG)
+    install_masking()  # as every process serving our flows does
+    with pytest.raises(ParameterTypeError) as failed:
+        hardship_intake.validate_parameters({"application": _form(**bad), "one_time_code": "123456"})
+    for said in (str(failed.value), caplog.text):
+        assert SECRET_ID[:12] not in said and NAME not in said and "leukaemia" not in said
+    assert "application." in str(failed.value)  # the state still names the field
+
+
+def test_a_database_error_never_carries_the_values_of_its_statement(engine):
+    ours = make_engine(engine.url.render_as_string(hide_password=False))
+    try:
+        with pytest.raises(DBAPIError) as failed, ours.begin() as conn:
+            conn.execute(text("INSERT INTO audit_head (id, seq, hash) VALUES (:id, :seq, :hash)"),
+                         {"id": 7, "seq": 0, "hash": f"{NAME} {DIAGNOSIS} {SECRET_ID}"})
+    finally:
+        ours.dispose()
+    assert NAME not in str(failed.value) and SECRET_ID not in str(failed.value)
+    assert "parameters hidden" in str(failed.value)
+
+
+@pytest.fixture
+def world(engine, tmp_path):
+    factories.world(engine, tmp_path)
+    return engine
+
+
+def test_identifiers_typed_into_a_reason_or_an_oral_record_are_not_stored(world):
+    typed = f"son's ID {SECRET_ID}, mobile {MOBILE}, card {bank_card(9)}"
+    number = intake_hardship(application(reason=typed, oral_application=True, oral_record=typed), engine=world)
+    with transaction(world) as s:
+        detail = s.execute(select(HardshipDetail)).scalar_one()
+        stored = [detail.reason, detail.oral_record]
+    for value in stored:
+        assert SECRET_ID not in value and MOBILE not in value and bank_card(9) not in value
+        assert "son's ID" in value  # the rest of what was typed stays
+    for to in (CaseStatus.verifying, CaseStatus.awaiting_approval):
+        transition_case(number, to, actor="system", reason="checked", engine=world)
+    approvals.approve_case(number, approver=as_staff("AP1"), amount_fen=150000, reason=f"checked {SECRET_ID}",
+                           engine=world)
+    with transaction(world) as s:
+        assert SECRET_ID not in s.execute(select(Approval.reason)).scalar_one()
