@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import hashlib
+import hmac
 import io
 import random
 import time
@@ -79,7 +81,9 @@ transfers = Table(
     Column("reference", String(64), nullable=False, unique=True),  # the idempotency key
     Column("provider_id", String(40), nullable=False, unique=True),
     Column("payee_name", String(64), nullable=False),
-    Column("bank_account", String(19), nullable=False),
+    # Never the full card number: a digest to tell a repeat from a conflict, and the masked form.
+    Column("account_digest", String(64), nullable=False),
+    Column("account_masked", String(19), nullable=False),
     Column("amount_fen", Integer, nullable=False),
     Column("remark", String(100), nullable=False),
     Column("final_status", String(12), nullable=False),  # what "processing" turns into
@@ -184,6 +188,10 @@ class PaymentSandbox:
             return True
         return False
 
+    def _digest(self, account: str) -> str:
+        """Keyed with the merchant secret: the stored digest cannot be turned back into the card."""
+        return hmac.new(self.secret.encode("utf-8"), account.encode("utf-8"), hashlib.sha256).hexdigest()
+
     def find(self, reference: str) -> Row[Any] | None:
         with self.engine.connect() as conn:
             return conn.execute(select(transfers).where(transfers.c.reference == reference)).first()
@@ -200,7 +208,8 @@ class PaymentSandbox:
                             reference=wanted.reference,
                             provider_id="sbx" + uuid.uuid4().hex[:24],
                             payee_name=wanted.payee_name,
-                            bank_account=wanted.bank_account,
+                            account_digest=self._digest(wanted.bank_account),
+                            account_masked=mask_bank_card(wanted.bank_account),
                             amount_fen=wanted.amount_fen,
                             remark=wanted.remark,
                             final_status="failed" if failed else "succeeded",
@@ -214,8 +223,8 @@ class PaymentSandbox:
                 pass
         row = self.find(wanted.reference)
         assert row is not None  # stored just now or earlier; transfers are never deleted but by reset
-        stored = (row.amount_fen, row.payee_name, row.bank_account)
-        if outcome == "repeat" and stored != (wanted.amount_fen, wanted.payee_name, wanted.bank_account):
+        stored = (row.amount_fen, row.payee_name, row.account_digest)
+        if outcome == "repeat" and stored != (wanted.amount_fen, wanted.payee_name, self._digest(wanted.bank_account)):
             outcome = "conflict"
         return row, outcome
 
@@ -295,7 +304,7 @@ def transfer_json(row: Row[Any], now: float) -> dict[str, Any]:
         "failure_reason": row.failure_reason if settled else None,
         "created_at": _iso(row.created_at),
         "completed_at": _iso(row.settles_at) if settled else None,
-        "payee_masked": mask_bank_card(row.bank_account),
+        "payee_masked": row.account_masked,
     }
 
 

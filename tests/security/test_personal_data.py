@@ -99,3 +99,22 @@ def test_identifiers_typed_into_a_reason_or_an_oral_record_are_not_stored(world)
                            engine=world)
     with transaction(world) as s:
         assert SECRET_ID not in s.execute(select(Approval.reason)).scalar_one()
+
+
+def test_the_payment_sandbox_keeps_no_full_card_number(tmp_path):
+    import httpx
+
+    from sandbox import payment
+    from services.payment_provider import HttpPaymentProvider
+    from tests.integration.test_payouts import MERCHANT, SECRET
+    from sandbox.testing import running_server
+
+    db = tmp_path / "payment.db"
+    with running_server(payment.create_app(str(db), merchant_id=MERCHANT, secret=SECRET)) as url:
+        provider = HttpPaymentProvider(httpx.Client(timeout=5), url, MERCHANT, SECRET)
+        transfer = provider.create_transfer("HA-2026-000001-P1", "Member One", bank_card(5), 150000, "unionaid")
+        again = provider.create_transfer("HA-2026-000001-P1", "Member One", bank_card(5), 150000, "unionaid")
+        provider.close()
+    assert again.provider_id == transfer.provider_id  # a repeat is still told from a conflict
+    stored = db.read_bytes() + b"".join(p.read_bytes() for p in tmp_path.glob("payment.db-*"))
+    assert bank_card(5).encode() not in stored
