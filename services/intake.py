@@ -12,9 +12,9 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Engine, select
-from sqlmodel import col
+from sqlmodel import Session, col
 
-from models.cases import HardshipDetail
+from models.cases import Case, HardshipDetail
 from models.enums import CaseStatus, CaseType, Role
 from models.errors import InputError, NotFound, RuleViolation
 from models.hardship import PROGRAMME_BY_CATEGORY
@@ -63,6 +63,23 @@ def intake_facts(form: HardshipApplication, applied_on: date) -> dict[str, Any]:
     return facts
 
 
+def _refuse_duplicate(session: Session, member: Member, category: str, applied_on: date) -> None:
+    """One application per member, category and year: the same application twice (in one file,
+    or in two) is refused by field, naming the case it repeats. A rejected or withdrawn one
+    does not count: the member may apply again."""
+    earlier = session.execute(
+        select(col(Case.case_number), col(Case.status), col(HardshipDetail.facts))
+        .join(HardshipDetail, col(HardshipDetail.case_id) == Case.id)
+        .where(col(Case.applicant_member_id) == member.id, col(Case.category) == category,
+               col(Case.status).not_in((CaseStatus.rejected, CaseStatus.withdrawn)))
+        .order_by(col(Case.id))).all()
+    for number, status, facts in earlier:
+        if str((facts or {}).get("applied_on", ""))[:4] == str(applied_on.year):
+            raise InputError("applicant_member_number",
+                             f"has a {category} application for {applied_on.year} already: {number} "
+                             f"({getattr(status, 'value', status)}); add documents to it, or withdraw it first")
+
+
 def intake_hardship(form: HardshipApplication, submitted_by: Actor, *, engine: Engine | None = None) -> str:
     """Store the application as a submitted case, submitted by the caseworker who proves who they
     are (the form's caseworker); return its case number."""
@@ -84,6 +101,7 @@ def intake_hardship(form: HardshipApplication, submitted_by: Actor, *, engine: E
         if member.resident_id_hash != pii.hash_identifier(resident.number):
             raise InputError("resident_id", "does not match the ID registered for this member")
         household_id = member.household_id
+        _refuse_duplicate(session, member, form.category.value, applied_on)
         programme = PROGRAMME_BY_CATEGORY[form.category]
         try:
             ledger.find_programme(session, programme, applied_on.year)

@@ -25,7 +25,7 @@ from services.intake import add_documents
 from services.settings import get_settings
 from services.verification import verify_hardship
 from tests import factories
-from tests.factories import as_staff, intake_hardship
+from tests.factories import as_staff, intake_hardship, resident_id
 from tests.integration.test_hardship_intake_verification import LIVING_DOCS, application, registry_for
 
 APPLIED = "2026-03-02"
@@ -140,6 +140,7 @@ def test_a_case_verified_after_the_new_version_is_decided_under_it(world, policy
     policy_file()
     refused = intake_hardship(application(applied_on=APPLIED), engine=world)
     within = intake_hardship(application(applied_on=APPLIED, requested_amount_yuan="1100",
+                                         applicant_member_number="M0002", resident_id=resident_id(seq=2),
                                          documents_provided=[*LIVING_DOCS, "employment_certificate"]), engine=world)
 
     outcome = verify_hardship(refused, registry_for(world), engine=world)

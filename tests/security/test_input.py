@@ -228,3 +228,18 @@ def test_fuzzed_member_files_are_imported_or_refused_by_field_never_echoed(cli, 
     with cli.engine.connect() as conn:  # nothing half-written: every member stored was reported
         after = conn.execute(select(func.count()).select_from(Member)).scalar_one()
     assert after == before + (int(created.group(1)) if created else 0), result.output
+
+
+def test_the_same_application_twice_in_one_file_or_in_two_makes_one_case(cli, tmp_path):
+    factories.world_once(cli.engine, tmp_path)
+    form = application().model_dump(mode="json")
+    path = tmp_path / "twice.json"
+    path.write_text(json.dumps([form, form], ensure_ascii=False), encoding="utf-8")
+    once = cli("intake", "hardship", str(path), "--no-process", "--as", "CW1")
+    assert once.exit_code == 1 and "HA-2026-000001 submitted" in once.output
+    assert ("row 2: applicant_member_number: has a living_relief application for 2026 already: HA-2026-000001 "
+            "(submitted); add documents to it, or withdraw it first") in once.output
+    path.write_text(json.dumps(form, ensure_ascii=False), encoding="utf-8")
+    again = cli("intake", "hardship", str(path), "--no-process", "--as", "CW1")
+    assert again.exit_code == 1 and "already: HA-2026-000001" in again.output
+    assert _cases(cli.engine) == 1

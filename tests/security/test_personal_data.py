@@ -105,9 +105,9 @@ def test_the_payment_sandbox_keeps_no_full_card_number(tmp_path):
     import httpx
 
     from sandbox import payment
+    from sandbox.testing import running_server
     from services.payment_provider import HttpPaymentProvider
     from tests.integration.test_payouts import MERCHANT, SECRET
-    from sandbox.testing import running_server
 
     db = tmp_path / "payment.db"
     with running_server(payment.create_app(str(db), merchant_id=MERCHANT, secret=SECRET)) as url:
