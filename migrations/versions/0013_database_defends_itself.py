@@ -35,6 +35,14 @@ def _refuse(message: str) -> str:
     return f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
 
 
+def _pg_check(name: str, refusals: list[tuple[str, str]]) -> str:
+    """A row trigger function that refuses an UPDATE meeting any condition, with its message."""
+    body = "".join(f"        IF {condition} THEN\n            RAISE EXCEPTION '{message}';\n        END IF;\n"
+                   for condition, message in refusals)
+    return (f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$\n    BEGIN\n{body}"
+            "        RETURN NEW;\n    END $$ LANGUAGE plpgsql")
+
+
 SQLITE_RULES = {
     "audit_head_one_row": "BEFORE INSERT ON audit_head WHEN NEW.id <> 1 OR NEW.seq <> 0 "
                           + _refuse("the audit head is one row, written when the trail begins"),
@@ -74,23 +82,10 @@ _PG_FUNCTIONS = [
         END IF;
         RETURN NEW;
     END $$ LANGUAGE plpgsql""",
-    f"""CREATE OR REPLACE FUNCTION payout_check() RETURNS trigger AS $$
-    BEGIN
-        IF {_pg_changed(_PAYOUT_TERMS)} THEN
-            RAISE EXCEPTION 'a payout''s amount, payee and reference never change';
-        END IF;
-        IF OLD.status IN ('succeeded', 'failed') AND NEW.status IS DISTINCT FROM OLD.status THEN
-            RAISE EXCEPTION 'a payout that ended stays ended';
-        END IF;
-        RETURN NEW;
-    END $$ LANGUAGE plpgsql""",
-    f"""CREATE OR REPLACE FUNCTION obligation_check() RETURNS trigger AS $$
-    BEGIN
-        IF {_pg_changed(_OBLIGATION_TERMS)} THEN
-            RAISE EXCEPTION 'an obligation''s amount and party never change';
-        END IF;
-        RETURN NEW;
-    END $$ LANGUAGE plpgsql""",
+    _pg_check("payout_check", [(_pg_changed(_PAYOUT_TERMS), "a payout''s amount, payee and reference never change"),
+                               ("OLD.status IN ('succeeded', 'failed') AND NEW.status IS DISTINCT FROM OLD.status",
+                                "a payout that ended stays ended")]),
+    _pg_check("obligation_check", [(_pg_changed(_OBLIGATION_TERMS), "an obligation''s amount and party never change")]),
     """CREATE OR REPLACE FUNCTION case_check() RETURNS trigger AS $$
     BEGIN
         IF OLD.approved_fen IS NOT NULL AND NEW.approved_fen IS DISTINCT FROM OLD.approved_fen THEN
