@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Column, DateTime, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.columns import case_type_field, enum_field
@@ -69,9 +69,10 @@ class HardshipDetail(SQLModel, table=True):
     household_id: int | None = Field(default=None, foreign_key="household.id")
     tier_claimed: str | None = Field(default=None, max_length=20)
     causes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    reason: str = Field(default="", max_length=2000)
+    # Free text as typed, encrypted (services.pii): it may hold health details in words.
+    reason: str = Field(default="", sa_type=Text)
     oral_application: bool = False
-    oral_record: str | None = Field(default=None, max_length=4000)
+    oral_record: str | None = Field(default=None, sa_type=Text)
     # What verification needs, as given at intake: incomes in fen, documents held, the facts
     # the tier rules read. No names and no ID numbers (see services/intake.py).
     facts: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
@@ -138,7 +139,7 @@ class Approval(SQLModel, table=True):
     approver_staff_id: int = Field(foreign_key="staff.id")
     level: str = Field(max_length=20)
     amount_fen: int | None = None
-    reason: str = Field(max_length=2000)
+    reason: str = Field(sa_type=Text)  # encrypted, as the application's reason
     decided_at: datetime = _ts()
 
 

@@ -23,7 +23,7 @@ from models.identity import Actor, actor_label
 from models.money import format_fen
 from models.org import Staff, Unit
 from models.policy import ApprovalThresholds
-from services import ledger, obligations
+from services import ledger, obligations, pii
 from services.audit import append_event
 from services.cases import apply_transition, authorize, load_case, require_guards, resolve_actor
 from services.db import transaction
@@ -79,7 +79,7 @@ def approve_case(case_number: str, *, approver: Actor, amount_fen: int, reason: 
         if still_holds is not None and (refusal := still_holds(session, case, amount_fen)):
             raise RuleViolation(refusal)  # no double aid, caps: again now, under the household's lock
         decision = Approval(case_id=case.id, decision=Decision.approve, approver_staff_id=staff.id,  # type: ignore[arg-type]
-                            level=unit.level.value, amount_fen=amount_fen, reason=mask_text(reason))
+                            level=unit.level.value, amount_fen=amount_fen, reason=pii.seal_text(reason))
         if len(earlier) + 1 < route.approvers_needed:
             session.add(decision)
             append_event(session, actor=acting.audit_actor, action="first_approval", case_id=case.id, case_number=case_number,
@@ -142,7 +142,7 @@ def reject_case(case_number: str, *, approver: Actor, reason: str, expected_vers
 
         def record(s: Session, c: Case) -> None:
             s.add(Approval(case_id=c.id, decision=Decision.reject, approver_staff_id=staff.id,  # type: ignore[arg-type]
-                           level=unit.level.value, reason=mask_text(reason)))
+                           level=unit.level.value, reason=pii.seal_text(reason)))
 
         return apply_transition(session, case, CaseStatus.rejected, actor=acting.audit_actor, reason=reason,
                                 expected_version=expected_version, effects=record)

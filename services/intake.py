@@ -28,7 +28,6 @@ from services import auth, ledger, pii
 from services.audit import append_event
 from services.cases import load_case, open_case, transition_case
 from services.db import transaction
-from services.masking import mask_text
 from services.settings import get_settings
 
 DOCUMENT_KIND = re.compile(r"[a-z][a-z0-9_]{0,39}")  # the policy file's document kinds (models/policy.py)
@@ -117,9 +116,8 @@ def intake_hardship(form: HardshipApplication, submitted_by: Actor, *, engine: E
         # on construction, but the typed __init__ asks for every field without a default.
         details=HardshipDetail(  # type: ignore[call-arg]
             household_id=household_id, tier_claimed=form.tier_claimed.value,
-            causes=[c.value for c in form.causes], reason=mask_text(form.reason),
-            oral_application=form.oral_application,
-            oral_record=mask_text(form.oral_record) if form.oral_record else form.oral_record, facts=facts),
+            causes=[c.value for c in form.causes], reason=pii.seal_text(form.reason),
+            oral_application=form.oral_application, oral_record=pii.seal_text(form.oral_record), facts=facts),
     )
     return case.case_number
 

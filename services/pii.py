@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from functools import lru_cache
+from typing import overload
 
 from cryptography.fernet import Fernet, InvalidToken
 
@@ -52,3 +53,20 @@ def decrypt(token: str) -> str:
         raise ConfigurationError(
             "stored personal data cannot be decrypted with UNIONAID_PII_ENCRYPTION_KEY; is it the key it was written with?"
         ) from None
+
+
+@overload
+def seal_text(value: str) -> str: ...
+@overload
+def seal_text(value: None) -> None: ...
+def seal_text(value: str | None) -> str | None:
+    """Free text as staff typed it, for storing: identifiers masked (``services.masking``), then
+    encrypted, since health details written in words cannot be masked by pattern. Empty stays empty."""
+    from services.masking import mask_text
+
+    return encrypt(mask_text(value)) if value else value
+
+
+def open_text(stored: str | None) -> str | None:
+    """What ``seal_text`` stored, for a person whose role lets them read it."""
+    return decrypt(stored) if stored else stored

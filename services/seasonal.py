@@ -29,7 +29,7 @@ from models.identity import Verified
 from models.members import Household, HouseholdMember, Member
 from models.money import format_fen
 from models.policy import HardshipPolicy, Tier, TierAmounts
-from services import ledger
+from services import ledger, pii
 from services.campaigns import (
     CampaignView,
     attach_case,
@@ -213,7 +213,7 @@ def _create_seasonal_case(code: str, household_id: int, policy: HardshipPolicy, 
                            reason=f"campaign {code}: registered {tier.value} household", engine=engine,
                            # case_id is set by open_case once the case row exists (see services/intake.py).
                            details=HardshipDetail(  # type: ignore[call-arg]
-                               household_id=household_id, tier_claimed=tier.value, reason=f"campaign {code}",
+                               household_id=household_id, tier_claimed=tier.value, reason=pii.seal_text(f"campaign {code}"),
                                facts=facts)).case_number
     try:
         with transaction(engine) as session:

@@ -77,6 +77,25 @@ def cases_show(
     print_history(history)
 
 
+@cases_app.command("text")
+@handled
+def cases_text(
+    case_number: str,
+    staff: Annotated[str, typer.Option("--as", help="your staff number (caseworker, approver or supervisor)")],
+    otp: CodeOption = None,
+) -> None:
+    """The case's free text as typed (the application's reason, the oral record, each decision's
+    reason): stored encrypted, shown to you, and your reading recorded in the audit trail."""
+    from services.case_files import case_text
+
+    text = case_text(case_number, actor=claim(staff, otp))
+    typer.echo(f"reason: {text.reason}")  # as typed: plain text, never read as markup
+    if text.oral_record:
+        typer.echo(f"oral record: {text.oral_record}")
+    for decision, reason in text.decisions:
+        typer.echo(f"{decision}: {reason}")
+
+
 @cases_app.command("documents")
 @handled
 def cases_documents(

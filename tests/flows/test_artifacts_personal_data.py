@@ -35,6 +35,7 @@ from tests.factories import as_staff, bank_card, fresh_code, resident_id, typed_
 from tests.flows.test_campaign_flows import application as student_application
 from tests.flows.test_hardship_flows import form
 
+DIAGNOSIS = "diagnosed with acute leukaemia 急性白血病"
 HOUSEHOLD = [{"name": "Zhang Weiguo", "relation": "self", "monthly_income_yuan": "600"},
              {"name": "Zhang Xiaoli", "relation": "child", "monthly_income_yuan": "0"}]
 
@@ -64,7 +65,8 @@ def run_every_flow_that_publishes(engine, tmp_path) -> dict[str, str]:
     # Hardship: intake (the form holds the ID and names), verification artifact, approval, payout, closing.
     # Identifiers typed where they do not belong (a reason, an approval's reason) too.
     typed = f"call {'1380013' + '0001'}; the son's ID is {resident_id(seq=3)}, card {bank_card(3)}"
-    paid = hardship_intake(*typed_in(form(household=HOUSEHOLD, reason=typed)))
+    paid = hardship_intake(*typed_in(form(household=HOUSEHOLD, reason=f"{typed}; {DIAGNOSIS}", oral_application=True,
+                                          oral_record=f"recorded on the spot: {DIAGNOSIS}")))
     approvals.approve_case(paid, approver=as_staff("AP1"), amount_fen=150000, reason=f"eligible; {typed}", engine=engine)
     assert case_flow(paid) == "closed"
 
@@ -168,10 +170,13 @@ def test_no_artifact_run_name_parameter_or_log_line_holds_a_members_personal_dat
             for path in (get_settings().data_dir / "logs").glob("**/*") if path.is_file()}
     numbers = {what: secret for what, secret in personal_data().items() if not what.startswith(("name", "household",
                                                                                                   "student"))}
+    numbers["the diagnosis typed into the application"] = re.compile("leukaemia|白血病")
     leaks = {what: sorted(where for where, text in ours.items() if secret.search(text)) for what, secret in numbers.items()}
     leaks.update({f"{what} in logs": sorted(where for where, text in logs.items() if secret.search(text))
                   for what, secret in personal_data().items()})
     assert {what: wheres for what, wheres in leaks.items() if wheres} == {}
+    numbers_prefect = {"the diagnosis in Prefect": re.compile("leukaemia|白血病")}
+    assert not [where for where, text in texts.items() if numbers_prefect["the diagnosis in Prefect"].search(text)]
     print(f"personal-data scan: {len(texts)} Prefect texts, {len(ours)} database columns, {len(logs)} log files; "
           f"0 hits")
 

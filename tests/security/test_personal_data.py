@@ -17,12 +17,15 @@ from sqlalchemy.exc import DBAPIError
 from casetypes.hardship import hardship_intake
 from models.cases import Approval, HardshipDetail
 from models.enums import CaseStatus
+from models.errors import RuleViolation
 from services import approvals
+from services.case_files import case_text
 from services.cases import transition_case
 from services.db import make_engine, transaction
 from services.masking import install_masking
 from tests import factories
 from tests.factories import as_staff, bank_card, intake_hardship, resident_id
+from tests.integration.test_cli import cli  # noqa: F401 - the fixture
 from tests.integration.test_hardship_intake_verification import application
 
 DIAGNOSIS = "确诊急性白血病 acute leukaemia"
@@ -84,21 +87,34 @@ def world(engine, tmp_path):
     return engine
 
 
-def test_identifiers_typed_into_a_reason_or_an_oral_record_are_not_stored(world):
-    typed = f"son's ID {SECRET_ID}, mobile {MOBILE}, card {bank_card(9)}"
+def test_free_text_is_stored_encrypted_and_read_back_only_by_staff_whose_work_needs_it(world):
+    typed = f"son's ID {SECRET_ID}, mobile {MOBILE}, card {bank_card(9)}; {DIAGNOSIS}"
     number = intake_hardship(application(reason=typed, oral_application=True, oral_record=typed), engine=world)
-    with transaction(world) as s:
-        detail = s.execute(select(HardshipDetail)).scalar_one()
-        stored = [detail.reason, detail.oral_record]
-    for value in stored:
-        assert SECRET_ID not in value and MOBILE not in value and bank_card(9) not in value
-        assert "son's ID" in value  # the rest of what was typed stays
     for to in (CaseStatus.verifying, CaseStatus.awaiting_approval):
         transition_case(number, to, actor="system", reason="checked", engine=world)
-    approvals.approve_case(number, approver=as_staff("AP1"), amount_fen=150000, reason=f"checked {SECRET_ID}",
+    approvals.approve_case(number, approver=as_staff("AP1"), amount_fen=150000, reason=f"checked: {DIAGNOSIS}",
                            engine=world)
     with transaction(world) as s:
-        assert SECRET_ID not in s.execute(select(Approval.reason)).scalar_one()
+        detail = s.execute(select(HardshipDetail)).scalar_one()
+        stored = [detail.reason, detail.oral_record, s.execute(select(Approval.reason)).scalar_one()]
+    for value in stored:
+        assert "leukaemia" not in value and SECRET_ID not in value and MOBILE not in value
+
+    text = case_text(number, actor=as_staff("CW1"), engine=world)
+    assert DIAGNOSIS in text.reason and DIAGNOSIS in text.oral_record and "son's ID" in text.reason
+    assert SECRET_ID not in text.reason and MOBILE not in text.reason  # identifiers were masked on the way in
+    assert text.decisions == [("approve", f"checked: {DIAGNOSIS}")]
+    with pytest.raises(RuleViolation, match="needs the role approver or caseworker or supervisor; FI1"):
+        case_text(number, actor=as_staff("FI1"), engine=world)
+    [read] = [e for e in case_history_of(world, number) if e.action == "case_text_read"]
+    assert (read.actor, read.payload["authenticated"]) == ("CW1", "totp")
+
+
+def case_history_of(engine, number):
+    from services.audit import case_history
+
+    with transaction(engine) as s:
+        return case_history(s, number)
 
 
 def test_the_payment_sandbox_keeps_no_full_card_number(tmp_path):
@@ -118,3 +134,34 @@ def test_the_payment_sandbox_keeps_no_full_card_number(tmp_path):
     assert again.provider_id == transfer.provider_id  # a repeat is still told from a conflict
     stored = db.read_bytes() + b"".join(p.read_bytes() for p in tmp_path.glob("payment.db-*"))
     assert bank_card(5).encode() not in stored
+
+
+def test_free_text_written_before_it_was_encrypted_is_encrypted_by_the_migration(world):
+    from alembic import command
+
+    from services import pii
+    from services.migrate import alembic_config, upgrade
+
+    number = intake_hardship(application(reason=f"before: {DIAGNOSIS}"), engine=world)
+    config = alembic_config()
+    with world.connect() as connection:  # as it was: the text in clear
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0013")
+    with transaction(world) as s:
+        assert s.execute(select(HardshipDetail.reason)).scalar_one() == f"before: {DIAGNOSIS}"
+    upgrade(world)
+    with transaction(world) as s:
+        stored = s.execute(select(HardshipDetail.reason)).scalar_one()
+    assert "leukaemia" not in stored and pii.open_text(stored) == f"before: {DIAGNOSIS}"
+    assert number
+
+
+def test_the_case_text_is_read_from_the_command_line_by_role(cli, tmp_path):
+    factories.world(cli.engine, tmp_path)
+    factories.enrol(cli.engine, "CW1", "FI1")
+    number = intake_hardship(application(reason=f"the applicant is {DIAGNOSIS}"), engine=cli.engine)
+    shown = cli("cases", "text", number, "--as", "CW1")
+    assert shown.exit_code == 0 and f"reason: the applicant is {DIAGNOSIS}" in shown.output
+    refused = cli("cases", "text", number, "--as", "FI1")
+    assert refused.exit_code == 1 and "needs the role approver or caseworker or supervisor" in refused.output
+    assert "leukaemia" not in refused.output
