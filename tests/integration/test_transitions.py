@@ -8,7 +8,7 @@ from models.cases import Approval, Case
 from models.enums import CaseStatus, Decision
 from models.errors import FourEyesViolation, InputError, RuleViolation, StaleCase, TransitionRefused
 from models.ledger import LedgerLine, LedgerPosting
-from services import approvals, ledger
+from services import approvals, ledger, pii
 from services.cases import apply_transition, load_case, transition_case
 from services.db import transaction
 from tests import factories
@@ -195,7 +195,8 @@ def test_a_rejection_is_recorded_as_a_decision(ready):
     assert rejected.status == CaseStatus.rejected
     with transaction(ready) as s:
         decisions = s.execute(select(Approval).where(Approval.case_id == case.id)).scalars().all()
-    assert [(d.decision, d.reason, d.amount_fen) for d in decisions] == [(Decision.reject, "income above the line", None)]
+    assert [(d.decision, pii.open_text(d.reason), d.amount_fen) for d in decisions] == [
+        (Decision.reject, "income above the line", None)]  # stored encrypted
     assert [(e.action, e.actor, e.reason) for e in _events(ready, case.case_number)][-1] == \
         ("reject", "AP1", "income above the line")
 
