@@ -120,7 +120,7 @@ def set_up(students: int) -> tuple[float, float]:
                      "category": "student_aid", "tier_claimed": "deep", "student_level": "university",
                      "household": [{"name": "Parent", "relation": "self", "monthly_income_yuan": "600"},
                                    {"name": "Student", "relation": "child", "monthly_income_yuan": "0"}],
-                     "requested_amount_yuan": str(AMOUNT_YUAN), "reason": "admitted to university",
+                     "reason": "admitted to university",
                      "documents_provided": DOCS, "months_below_line": 8, "applied_on": "2026-09-01"}
                     for i in range(1, students + 1)]
     path = WORKDIR / "applications.json"

@@ -3,4 +3,4 @@
 Importing this package registers every table on ``SQLModel.metadata`` (Alembic reads it).
 """
 
-from models import audit, campaigns, cases, clocks, ledger, members, obligations, org, payouts, reconciliation  # noqa: F401  (registers tables)
+from models import audit, campaigns, cases, clocks, ledger, members, notices, obligations, org, payouts, reconciliation  # noqa: F401  (registers tables)

@@ -30,7 +30,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TypeVar
 
-from sqlalchemy import CheckConstraint, Column, DateTime, UniqueConstraint, false
+from sqlalchemy import CheckConstraint, Column, DateTime, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from models.columns import enum_field
@@ -178,7 +178,7 @@ class CampaignCase(SQLModel, table=True):
     notice_starts_on: date | None = None
     notice_ends_on: date | None = None
     notice_ended: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
-    objection_text: str | None = Field(default=None, max_length=4000)
+    objection_text: str | None = Field(default=None, sa_type=Text)  # encrypted, like an application's reason
     objection_recorded_by: str | None = Field(default=None, max_length=32)
     objection_recorded_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     objection_status: ObjectionStatus | None = enum_field(ObjectionStatus, default=None, nullable=True)

@@ -30,6 +30,7 @@ No message here ever contains personal data: callers pass masked values or none 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -48,6 +49,16 @@ class FieldProblem:
     def __str__(self) -> str:
         where = f"row {self.row}: " if self.row is not None else ""
         return f"{where}{self.field}: {self.problem}"
+
+
+_NAMEABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """A validation error's location as a field path (``household.0.name``). A key that is not a
+    plain field name is shown as ``?``: an unknown key is typed by someone, and may be a value
+    (an ID number, a name) put where a field name belongs, so it is never repeated."""
+    return ".".join(str(p) if isinstance(p, int) or _NAMEABLE.fullmatch(p) else "?" for p in loc)
 
 
 class InputError(UnionaidError):

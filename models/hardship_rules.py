@@ -36,7 +36,7 @@ from typing import TypeVar, cast
 
 from models.errors import InputError
 from models.money import format_fen
-from models.policy import Category, Cause, Comparison, PolicyVersion, StudentLevel, Tier
+from models.policy import FIXED_AMOUNT_CATEGORIES, Category, Cause, Comparison, PolicyVersion, StudentLevel, Tier
 
 PER_CAPITA_INCOME = "per_capita_income"
 MONTHS_BELOW_LINE = "months_below_line"
@@ -364,14 +364,9 @@ def category_cap_fen(household: Household, application: Application, policy: Pol
     on the tier claimed (verified by the tier rules in the same report)."""
     categories = policy.categories
     category = application.category
-    if category is Category.student_aid:
-        if application.student_level is None:
-            return None
-        return categories.student_aid.amount_fen(application.student_level, household.registered_hardship_file)
-    if category is Category.winter_relief:
-        return categories.winter_relief.for_tier(application.tier_claimed)
-    if category is Category.summer_relief:
-        return categories.summer_relief.for_tier(application.tier_claimed)
+    if category in FIXED_AMOUNT_CATEGORIES:
+        return categories.fixed_amount_fen(category, tier=application.tier_claimed, level=application.student_level,
+                                           registered=household.registered_hardship_file)
     capped = {
         Category.living_relief: categories.living_relief,
         Category.medical_relief: categories.medical_relief,
@@ -380,13 +375,26 @@ def category_cap_fen(household: Household, application: Application, policy: Pol
     return capped.cap_fen
 
 
+def fixed_amount_fen(household: Household, application: Application, policy: PolicyVersion) -> int | None:
+    """What a fixed-amount category pays (``FIXED_AMOUNT_CATEGORIES``: student aid by level and
+    register, seasonal relief by tier); None for a category paid what is asked, up to its cap."""
+    if application.category not in FIXED_AMOUNT_CATEGORIES:
+        return None
+    return category_cap_fen(household, application, policy)
+
+
 def check_category_cap(household: Household, application: Application, policy: PolicyVersion) -> RuleResult:
-    """The amount requested is at most the category's cap (or fixed amount): exactly the cap passes."""
+    """The amount requested is at most the category's cap: exactly the cap passes. A fixed-amount
+    category is paid exactly its amount, never less or more."""
     cap = category_cap_fen(household, application, policy)
     category = application.category.value
     if cap is None:
         levels = " or ".join(level.value for level in StudentLevel)
         return RuleResult(CATEGORY_CAP, False, f"student aid needs the student's level ({levels})")
+    if application.category in FIXED_AMOUNT_CATEGORIES:
+        exact = application.requested_fen == cap
+        return RuleResult(CATEGORY_CAP, exact, f"the amount is {'' if exact else 'not '}the {category} amount the "
+                                               f"policy sets, {_money(cap)}")
     passed = application.requested_fen <= cap
     return RuleResult(
         CATEGORY_CAP,

@@ -14,9 +14,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
 
-from models.errors import FieldProblem, ValidationFailed
+from models.errors import FieldProblem, ValidationFailed, field_path
 from models.money import MAX_FEN
-from models.policy import Category, Cause, StudentLevel, Tier
+from models.policy import FIXED_AMOUNT_CATEGORIES, Category, Cause, StudentLevel, Tier
 
 YUAN_PATTERN = r"^\d{1,10}(\.\d{1,2})?$"
 # Shown to the run form as text with a pattern (a plain input box, not a number/text toggle);
@@ -54,7 +54,9 @@ class HardshipApplication(BaseModel):
     tier_claimed: Tier = Field(title="Hardship tier 困难类型", description="deep 深度困难, relative 相对困难, accident 意外致困")
     causes: list[Cause] = Field(default_factory=list, title="Causes 致困原因")
     household: list[HouseholdPerson] = Field(title="Household 家庭成员及收入", min_length=1, max_length=20)
-    requested_amount_yuan: Yuan = Field(title="Requested amount (yuan) 申请金额(元)", gt=0)
+    requested_amount_yuan: Yuan | None = Field(None, title="Requested amount (yuan) 申请金额(元)",
+                                               description="leave empty for student aid, winter and summer relief: "
+                                                           "the policy sets their amount")
     reason: Annotated[str, Sensitive] = Field(title="Reason 申请理由", min_length=2, max_length=2000)
     documents_provided: list[str] = Field(default_factory=list, title="Documents provided 已提交材料",
                                           description="e.g. application_form, resident_id, income_proof")
@@ -67,9 +69,11 @@ class HardshipApplication(BaseModel):
     registered_hardship_file: bool = Field(False, title="Registered hardship household 已建档")
     migrant_worker: bool = Field(False, title="Migrant worker 农民工")
     months_employed_in_district: int = Field(0, ge=0, le=600, title="Months employed in the district 本区就业月数")
-    student_level: StudentLevel | None = Field(None, title="Student level 学段", description="student aid only")
-    private_school_fees_yuan_per_year: Yuan | None = Field(None, title="Private-school fees per year 民办学费(元/年)")
-    public_school_rate_yuan_per_year: Yuan | None = Field(None, title="Public-school rate per year 公办学费(元/年)")
+    student_level: StudentLevel | None = Field(None, title="Student level 学段",
+                                               description="student aid; and the level of a private school")
+    private_school_fees_yuan_per_year: Yuan | None = Field(
+        None, title="Private-school fees per year 民办学费(元/年)",
+        description="compared with the policy's public-school fee for the student level")
 
     @model_validator(mode="before")
     @classmethod
@@ -87,8 +91,17 @@ class HardshipApplication(BaseModel):
             raise ValueError("oral_record: an oral application is recorded on the spot (applicant, matter, reasons, time)")
         if self.category == Category.student_aid and self.student_level is None:
             raise ValueError("student_level: required for student aid")
-        if (self.private_school_fees_yuan_per_year is None) != (self.public_school_rate_yuan_per_year is None):
-            raise ValueError("public_school_rate_yuan_per_year: give both school-fee figures or neither")
+        if self.category in FIXED_AMOUNT_CATEGORIES:
+            if self.requested_amount_yuan is not None:
+                raise ValueError(f"requested_amount_yuan: leave it empty: {self.category.value} is paid the amount "
+                                 "the policy sets")
+        elif self.requested_amount_yuan is None:
+            raise ValueError(f"requested_amount_yuan: is required for {self.category.value}")
+        elif self.requested_amount_yuan <= 0:
+            raise ValueError("requested_amount_yuan: must be more than zero")
+        if self.private_school_fees_yuan_per_year is not None and self.student_level is None:
+            raise ValueError("student_level: give the private school's level, to compare its fees with the "
+                             "public-school fee")
         return self
 
 
@@ -109,7 +122,7 @@ def parse_application(data: Any, row: int | None = None) -> HardshipApplication:
     except ValidationError as exc:
         problems = []
         for error in exc.errors(include_input=False, include_url=False):
-            location = ".".join(str(part) for part in error["loc"]) or "application"
+            location = field_path(tuple(error["loc"])) or "application"
             message = str(error["msg"]).removeprefix("Value error, ")
             if ":" in message and not error["loc"]:
                 location, message = (part.strip() for part in message.split(":", 1))

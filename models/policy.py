@@ -243,6 +243,11 @@ class TierAmounts(_PolicyModel):
         return {Tier.deep: self.deep_fen, Tier.relative: self.relative_fen, Tier.accident: self.accident_fen}[tier]
 
 
+#: Categories paid a fixed amount the policy sets (per student level, per tier): the caseworker
+#: never types it. The others are paid what is asked, up to the category's cap.
+FIXED_AMOUNT_CATEGORIES = frozenset({Category.student_aid, Category.winter_relief, Category.summer_relief})
+
+
 class Categories(_PolicyModel):
     living_relief: CappedCategory
     medical_relief: CappedCategory
@@ -250,6 +255,19 @@ class Categories(_PolicyModel):
     winter_relief: TierAmounts
     summer_relief: TierAmounts
     emergency_relief: CappedCategory
+
+    def fixed_amount_fen(self, category: Category, *, tier: Tier, level: StudentLevel | None,
+                         registered: bool) -> int | None:
+        """What a fixed-amount category pays: student aid by the student's level and whether the
+        household is in the register, seasonal relief by tier. None for a capped category, or for
+        student aid without a level."""
+        if category is Category.student_aid:
+            return self.student_aid.amount_fen(level, registered) if level is not None else None
+        if category is Category.winter_relief:
+            return self.winter_relief.for_tier(tier)
+        if category is Category.summer_relief:
+            return self.summer_relief.for_tier(tier)
+        return None
 
 
 # --- the rest of a version ---------------------------------------------------------------------
@@ -263,9 +281,20 @@ class MigrantWorkers(_PolicyModel):
     min_months_employed_in_district: Count
 
 
+class PublicSchoolFees(_PolicyModel):
+    """The public-school fee per year, per level: what private-school fees are compared with."""
+
+    university_fen: Annotated[Fen, Field(gt=0)] = Field(alias="university_yuan")
+    senior_high_fen: Annotated[Fen, Field(gt=0)] = Field(alias="senior_high_yuan")
+
+    def for_level(self, level: StudentLevel) -> int:
+        return self.university_fen if level is StudentLevel.university else self.senior_high_fen
+
+
 class Exclusions(_PolicyModel):
     homes_at_least: Annotated[StrictInt, Field(ge=1)]
     private_school_fees_above_public_multiple: Multiple
+    public_school_fees: PublicSchoolFees = Field(alias="public_school_fees_per_year")
 
 
 class ApprovalThresholds(_PolicyModel):
@@ -295,8 +324,20 @@ class Documents(_PolicyModel):
         return kinds
 
 
+#: The categories on public notice when a version does not name them: student aid (DOMAIN.md).
+DEFAULT_NOTICE_CATEGORIES = (Category.student_aid,)
+
+
 class PublicNotice(_PolicyModel):
+    """公示 before approval: for how many working days, and for which categories. A case of such a
+    category is approved only after its notice has ended, whichever way it came in (a campaign's
+    batch or ordinary intake)."""
+
     working_days: Annotated[StrictInt, Field(ge=1)]
+    categories: Annotated[tuple[Category, ...], AfterValidator(_unique)] = DEFAULT_NOTICE_CATEGORIES
+
+    def needed_for(self, category: Category | str) -> bool:
+        return Category(category) in self.categories
 
 
 class PolicyVersion(_PolicyModel):
@@ -324,7 +365,11 @@ class PolicyVersion(_PolicyModel):
     def fingerprint(self) -> str:
         """A short digest of the version's content: record it beside the id, so that a version
         edited in place after decisions were made under it can be told apart."""
-        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
+        # A version that leaves the notice's categories at their default reads as it did before they
+        # were a setting, so the fingerprints recorded with earlier decisions stay the same.
+        unchanged = self.public_notice.categories == DEFAULT_NOTICE_CATEGORIES
+        dumped = self.model_dump_json(exclude={"public_notice": {"categories"}} if unchanged else None)
+        return hashlib.sha256(dumped.encode()).hexdigest()[:16]
 
 
 class HardshipPolicy(_PolicyModel):

@@ -65,12 +65,12 @@ from models.payouts import outcome as payouts_outcome
 from models.policy import HardshipPolicy
 from models.time import utcnow
 from models.working_days import first_working_day, notice_end
-from services import approvals, auth, ledger
+from services import approvals, auth, ledger, pii
 from services.audit import append_event
-from services.campaign_notices import campaign_of, notice_hold  # noqa: F401 - part of this module's surface
 from services.cases import load_case, resolve_actor, transition_case
 from services.db import transaction
 from services.moves import Audit, move
+from services.notices import campaign_of, notice_hold  # noqa: F401 - part of this module's surface
 from services.payment_provider import PaymentProvider
 from services.payouts import open_payouts_of, pay_case, resolve_payout
 from services.registry_client import MembershipRegistry
@@ -431,14 +431,15 @@ def record_objection(code: str, case_number: str, *, text: str, recorded_by: Act
         if link.notice_ended or today > link.notice_ends_on:
             raise RuleViolation(f"the notice listing {case.case_number} ended on {link.notice_ends_on.isoformat()}; "
                                 "the approver may still reject the case")
-        link.objection_text = (f"{link.objection_text}\n---\n{cleaned}" if link.objection_text else cleaned)[:4000]
+        earlier = pii.open_text(link.objection_text)
+        link.objection_text = pii.seal_text(f"{earlier}\n---\n{cleaned}" if earlier else cleaned)
         link.objection_recorded_by = acting.label
         link.objection_recorded_at = utcnow()
         link.objection_status = ObjectionStatus.open
         session.add(link)
         append_event(session, actor=acting.audit_actor, action="objection_recorded", case_id=case.id,
                      case_number=case.case_number, from_status=case.status.value, to_status=case.status.value,
-                     reason=cleaned, payload={"campaign": campaign.code})
+                     reason="an objection to the public notice", payload={"campaign": campaign.code})
 
 
 def close_notice(code: str, *, today: date | None = None, engine: Engine | None = None) -> bool:

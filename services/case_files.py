@@ -1,5 +1,5 @@
 """A case's free text as staff typed it (the application's reason, the oral record, each
-decision's reason), decrypted for the staff whose work needs it. Every read is in the trail:
+decision's reason, the objections to its public notice), decrypted for the staff whose work needs it. Every read is in the trail:
 who read which case's text, and how they proved who they are."""
 
 from __future__ import annotations
@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, select
 from sqlmodel import col
 
+from models.campaigns import CampaignCase
 from models.cases import Approval, HardshipDetail
 from models.enums import Role
 from models.identity import Actor
+from models.notices import CaseNotice
 from services import auth, pii
 from services.audit import append_event
 from services.cases import load_case
@@ -26,6 +28,7 @@ class CaseText:
     reason: str
     oral_record: str | None
     decisions: list[tuple[str, str]]  # (approve or reject, the reason given), in order
+    objections: str | None = None  # what was objected to during the case's public notice
 
 
 def case_text(case_number: str, *, actor: Actor, engine: Engine | None = None) -> CaseText:
@@ -34,10 +37,14 @@ def case_text(case_number: str, *, actor: Actor, engine: Engine | None = None) -
         _, who = auth.require_role(session, actor, READERS, "reading a case's application text")
         case = load_case(session, case_number)
         detail = session.get(HardshipDetail, case.id)
+        notice = session.get(CaseNotice, case.id)
+        link = session.execute(select(CampaignCase).where(col(CampaignCase.case_id) == case.id)).scalar_one_or_none()
+        objections = (notice.objection_text if notice else None) or (link.objection_text if link else None)
         decisions = session.execute(select(col(Approval.decision), col(Approval.reason))
                                     .where(col(Approval.case_id) == case.id).order_by(col(Approval.id))).all()
         append_event(session, actor=who, action="case_text_read", case_id=case.id, case_number=case.case_number,
                      reason="application text read")
         return CaseText(case.case_number, (pii.open_text(detail.reason) or "") if detail else "",
                         pii.open_text(detail.oral_record) if detail else None,
-                        [(getattr(d, "value", str(d)), pii.open_text(r) or "") for d, r in decisions])
+                        [(getattr(d, "value", str(d)), pii.open_text(r) or "") for d, r in decisions],
+                        pii.open_text(objections))

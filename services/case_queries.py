@@ -8,7 +8,7 @@ applicant and submitter by their numbers, the applicant's resident ID only maske
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select
@@ -22,9 +22,9 @@ from models.members import Member
 from models.org import Staff, Unit
 from services.approvals import count_refused_decisions
 from services.audit import case_history
-from services.campaign_notices import campaign_of
 from services.cases import load_case
 from services.db import transaction
+from services.notices import campaign_of, case_notice
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,8 @@ class DecisionContext:
     requested_fen: int
     key: str
     carried_by: str | None
+    notice_until: date | None = None  # the last day of the case's own public notice
+    objections: int = 0  # objections recorded against that notice
 
 
 def decision_context(case_number: str, *, engine: Engine | None = None) -> DecisionContext:
@@ -121,6 +123,8 @@ def decision_context(case_number: str, *, engine: Engine | None = None) -> Decis
         approvals_so_far = session.execute(select(func.count()).select_from(Approval)
                                            .where(col(Approval.case_id) == case.id)).scalar_one()
         refusals = count_refused_decisions(session, case)
+        notice = case_notice(session, case)
         return DecisionContext(case.case_number, case.category, case.status, case.requested_fen,
                                f"approval-v{case.version}-a{approvals_so_far}-r{refusals}",
-                               f"campaign {campaign}" if campaign is not None else None)
+                               f"campaign {campaign}" if campaign is not None else None,
+                               notice.ends_on if notice else None, notice.objections if notice else 0)

@@ -17,7 +17,7 @@ from models.errors import ConfigurationError, InputError
 # Kept as written: INSERT and SELECT only.
 APPEND_ONLY = ("audit_event", "ledger_line")
 # INSERT and SELECT, and UPDATE of these columns only (their triggers keep the rest).
-COLUMN_UPDATES = {"ledger_posting": ("sealed",), "audit_head": ("seq", "hash")}
+COLUMN_UPDATES = {"ledger_posting": ("sealed",), "audit_head": ("seq", "hash"), "case_notice": ("objections", "objection_text")}
 # The only rows our code deletes: a member's link to a household they left.
 DELETES = ("household_member",)
 

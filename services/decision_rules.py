@@ -58,8 +58,8 @@ def hardship_decision_refusal(session: Session, case: Case, amount_fen: int) -> 
                               requested_fen=amount_fen, applied_on=_applied_on(case, detail))
     results: list[RuleResult] = [check_no_double_aid(application, prior),
                                  check_household_yearly_cap(application, prior, version)]
-    try:  # the category cap needs the whole application (a campaign case has its fixed amount instead)
-        household, full = _inputs(case, detail, households.registered_on(session, detail.household_id))
+    try:  # the category cap (a fixed amount: exactly it) needs the whole application; a seasonal case has fewer facts
+        household, full = _inputs(case, detail, households.registered_on(session, detail.household_id), version)
         results.append(check_category_cap(household, replace(full, requested_fen=amount_fen), version))
     except RuleViolation:
         pass

@@ -8,7 +8,7 @@ the move and the guard. A case type registered later adds the guards its moves n
 ``register_guard`` (mediation's clock state, insurance's enrolment).
 
 - ``notice_held``: a case of a campaign with a public notice is approved only once the notice
-  has ended (``services.campaign_notices``).
+  has ended (``services.notices``).
 - ``no_payout_on_its_way``: a decided case is not withdrawn while one of its payouts is on its
   way (prepared, sent, or its outcome unknown): the money could still arrive for a case that
   says it was withdrawn, with its budget already given back.
@@ -24,7 +24,7 @@ from sqlmodel import Session, col
 from models.cases import Case
 from models.payouts import Payout, PayoutStatus
 from models.transitions import Transition
-from services.campaign_notices import notice_hold
+from services.notices import notice_hold
 
 Guard = Callable[[Session, Case], str | None]
 

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from models.errors import InputError
+from models.errors import InputError, field_path
 
 
 def read_text(path: Path, hint: str = "") -> str:
@@ -49,7 +49,7 @@ def csv_rows(text: str) -> list[tuple[int, dict[str, str]]]:
         names = [name.strip() for name in header]
         for name in names:
             if names.count(name) > 1:
-                raise InputError("file", f"column {name[:40] or '(blank)'} appears twice in the header")
+                raise InputError("file", f"column {field_path((name,)) if name else '(blank)'} appears twice in the header")
         rows = []
         for number, values in enumerate(reader, start=2):
             if not any(v.strip() for v in values):

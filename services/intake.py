@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
 from models.cases import Case, HardshipDetail
-from models.enums import CaseStatus, CaseType, Role
+from models.enums import CaseStatus, CaseType, MembershipStatus, Role
 from models.errors import InputError, NotFound, RuleViolation
 from models.hardship import PROGRAMME_BY_CATEGORY
 from models.identifiers import parse_resident_id
@@ -23,8 +23,9 @@ from models.identity import Actor, actor_label
 from models.intake import HardshipApplication
 from models.members import Member
 from models.money import parse_yuan
+from models.policy import FIXED_AMOUNT_CATEGORIES
 from models.time import utcnow
-from services import auth, ledger, pii
+from services import auth, households, ledger, pii
 from services.audit import append_event
 from services.cases import load_case, open_case, transition_case
 from services.db import transaction
@@ -55,11 +56,31 @@ def intake_facts(form: HardshipApplication, applied_on: date) -> dict[str, Any]:
         "documents": sorted(set(form.documents_provided)),
     }
     if form.private_school_fees_yuan_per_year is not None:
+        # Compared at verification with the policy's public-school fee for the student level.
         facts["school_fees"] = {
             "private_fen_per_year": _fen(form.private_school_fees_yuan_per_year, "private_school_fees_yuan_per_year"),
-            "public_rate_fen_per_year": _fen(form.public_school_rate_yuan_per_year, "public_school_rate_yuan_per_year"),
         }
     return facts
+
+
+def _requested_fen(session: Session, form: HardshipApplication, household_id: int | None, applied_on: date) -> int:
+    """What the application asks for: the amount typed, or for a fixed-amount category the amount
+    the policy in force on the day it was received sets (by level and register, or by tier).
+    Verification sets it again from the register as it is then."""
+    if form.category not in FIXED_AMOUNT_CATEGORIES:
+        return _fen(form.requested_amount_yuan, "requested_amount_yuan")
+    from services.verification import current_policy
+
+    try:
+        version = current_policy().version_on(applied_on)
+    except InputError:
+        raise InputError("applied_on", "falls before every version of the hardship policy") from None
+    registered = households.registered_on(session, household_id)
+    amount = version.categories.fixed_amount_fen(form.category, tier=form.tier_claimed, level=form.student_level,
+                                                 registered=registered is not None and registered <= applied_on)
+    if not amount:
+        raise InputError("category", f"policy version {version.version} sets no amount for {form.category.value}")
+    return amount
 
 
 def _refuse_duplicate(session: Session, member: Member, category: str, applied_on: date) -> None:
@@ -89,7 +110,6 @@ def intake_hardship(form: HardshipApplication, submitted_by: Actor, *, engine: E
     applied_on = form.applied_on or today
     if applied_on > today:
         raise InputError("applied_on", "is in the future: give the day the application was received")
-    requested_fen = _fen(form.requested_amount_yuan, "requested_amount_yuan")
     facts = intake_facts(form, applied_on)
     with transaction(engine) as session:
         member = session.execute(
@@ -97,10 +117,14 @@ def intake_hardship(form: HardshipApplication, submitted_by: Actor, *, engine: E
         ).scalar_one_or_none()
         if member is None:
             raise InputError("applicant_member_number", "is not a registered member")
+        if member.status != MembershipStatus.active:
+            raise InputError("applicant_member_number", f"is not an active member ({member.status.value}): "
+                                                        "check the member's record")
         if member.resident_id_hash != pii.hash_identifier(resident.number):
             raise InputError("resident_id", "does not match the ID registered for this member")
         household_id = member.household_id
         _refuse_duplicate(session, member, form.category.value, applied_on)
+        requested_fen = _requested_fen(session, form, household_id, applied_on)
         programme = PROGRAMME_BY_CATEGORY[form.category]
         try:
             ledger.find_programme(session, programme, applied_on.year)

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, select
 from sqlmodel import col
 
 from models.enums import MembershipStatus, Role, UnitLevel
-from models.errors import FieldProblem, InputError
+from models.errors import FieldProblem, InputError, field_path
 from models.identifiers import mask_bank_card, mask_mobile, normalize_bank_card, normalize_mobile, parse_resident_id
 from models.identity import Actor
 from models.members import Household, HouseholdMember, Member
@@ -105,7 +105,7 @@ def read_rows(path: Path, required: tuple[str, ...] = REQUIRED, optional: tuple[
     unknown = sorted(columns - set(required) - set(optional))
     if unknown:
         # A misspelt column would otherwise be dropped without a word, its values lost.
-        names = ", ".join(name[:40] for name in unknown[:5])
+        names = ", ".join(field_path((name,)) for name in unknown[:5])  # a header may hold a value: never repeated
         raise InputError("file", f"unknown column(s): {names}; the columns are {', '.join(required + optional)}")
     return rows, []
 

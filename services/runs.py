@@ -90,7 +90,7 @@ def _reaching_prefect(case_number: str, call: Callable[[], str]) -> str:
             return call()
     except Exception as exc:  # noqa: BLE001 - the case is stored; its run is a convenience
         log.warning("could not reach Prefect for %s: %s", case_number, type(exc).__name__)
-        return "Prefect could not be reached; the case carries on at its next run"
+        return "Prefect could not be reached; the case carries on at its next run (the sweep starts one within minutes)"
 
 
 def note_waiting_run(case_number: str, flow_run_id: UUID) -> None:

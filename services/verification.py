@@ -7,15 +7,18 @@ Rules kept:
   recorded. A re-verification (after missing documents arrive) uses the version recorded
   first, so a later policy change never changes a decision under way.
 - Missing documents alone → needs_information, naming what is missing. Any other failed rule
-  → rejected. All rules passed → awaiting_approval.
+  → rejected. All rules passed → awaiting_approval, and a case of a category the policy puts on
+  public notice, outside a campaign, goes on a notice of its own (``services.notices``) in the
+  same transaction: it is approved only after the notice has ended.
 The report, its markdown (headed by the case number, nothing of the applicant) and the status
 change commit together.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlmodel import Session, col
@@ -34,10 +37,11 @@ from models.hardship_rules import (
     SchoolFees,
     VerificationReport,
     evaluate,
+    fixed_amount_fen,
 )
 from models.members import Member
-from models.policy import HardshipPolicy, PolicyVersion, load_policy
-from services import households
+from models.policy import HardshipPolicy, PolicyVersion, StudentLevel, load_policy
+from services import households, notices
 from services.cases import apply_transition, load_case
 from services.db import transaction
 from services.registry_client import MembershipRegistry
@@ -94,16 +98,37 @@ INTAKE_FACTS = ("applied_on", "household_monthly_incomes_fen", "months_below_lin
                 "student_level", "documents")
 
 
-def _inputs(case: Case, detail: HardshipDetail, registered_on: date | None) -> tuple[Household, Application]:
-    """The rules' inputs from the intake facts; whether the household is registered comes from
-    the register (on the application date), not from the form."""
+def _applied_on(case: Case, detail: HardshipDetail) -> date:
     facts = detail.facts
     missing = [key for key in INTAKE_FACTS if key not in facts]
     if missing:
         raise RuleViolation(f"case {case.case_number} was stored without the intake facts {', '.join(missing)}; "
                             "enter its application again")
-    applied_on = date.fromisoformat(facts["applied_on"])
+    return date.fromisoformat(facts["applied_on"])
+
+
+def _school_fees(facts: dict[str, Any], version: PolicyVersion) -> SchoolFees | None:
+    """Private-school fees against the public-school fee of the student level: the policy's (a
+    case stored before that was policy data carries the figure typed with it)."""
     fees = facts.get("school_fees")
+    if not fees:
+        return None
+    public = fees.get("public_rate_fen_per_year")
+    if public is None:
+        level = facts.get("student_level")
+        if level is None:
+            raise RuleViolation("private-school fees were given without the student level they are compared at")
+        public = version.exclusions.public_school_fees.for_level(StudentLevel(level))
+    return SchoolFees(fees["private_fen_per_year"], public)
+
+
+def _inputs(case: Case, detail: HardshipDetail, registered_on: date | None,
+            version: PolicyVersion) -> tuple[Household, Application]:
+    """The rules' inputs from the intake facts; whether the household is registered comes from
+    the register (on the application date), not from the form. A fixed-amount category asks for
+    the amount the version sets for the household as the register has it now."""
+    facts = detail.facts
+    applied_on = _applied_on(case, detail)
     household = Household(
         members=[HouseholdIncome(income) for income in facts["household_monthly_incomes_fen"]],
         months_below_line=facts["months_below_line"],
@@ -111,7 +136,7 @@ def _inputs(case: Case, detail: HardshipDetail, registered_on: date | None) -> t
         homes_owned=facts["homes_owned"],
         registered_hardship_file=registered_on is not None and registered_on <= applied_on,
         declared_hardship_file=facts["registered_hardship_file"],
-        school_fees=SchoolFees(fees["private_fen_per_year"], fees["public_rate_fen_per_year"]) if fees else None,
+        school_fees=_school_fees(facts, version),
     )
     # Plain strings from the intake facts: Application.__post_init__ turns them into the enums.
     application = Application(
@@ -120,6 +145,9 @@ def _inputs(case: Case, detail: HardshipDetail, registered_on: date | None) -> t
         student_level=facts["student_level"], migrant_worker=facts["migrant_worker"],
         months_employed_in_district=facts["months_employed_in_district"],
     )
+    fixed = fixed_amount_fen(household, application, version)
+    if fixed:
+        application = replace(application, requested_fen=fixed)
     return household, application
 
 
@@ -154,8 +182,9 @@ def verify_hardship(case_number: str, registry: MembershipRegistry, *, policy: H
         member = session.get(Member, case.applicant_member_id)
         if detail is None or member is None:
             raise NotFound(f"case {case_number} has no hardship details")
-        household, application = _inputs(case, detail, households.registered_on(session, detail.household_id))
-        version = _version_for(session, case, policy, application.applied_on)
+        version = _version_for(session, case, policy, _applied_on(case, detail))
+        household, application = _inputs(case, detail, households.registered_on(session, detail.household_id),
+                                         version)
         prior = _prior_aid(session, case, detail)
     # The registry is asked outside any transaction: no database lock is held across HTTP.
     from_registry = registry_results(registry, member)
@@ -175,7 +204,13 @@ def verify_hardship(case_number: str, registry: MembershipRegistry, *, policy: H
                                        policy_fingerprint=report.policy_fingerprint, passed=report.passed,
                                        results=[r.__dict__ for r in report.results],
                                        missing_documents=list(report.missing_documents)))
+        payload: dict[str, Any] = {"policy_version": report.policy_version, "passed": report.passed,
+                                   "failed_rules": [r.rule for r in report.failed]}
+        if case.requested_fen != application.requested_fen:  # a fixed amount, set by the policy and the register
+            payload["requested_fen"] = {"from": case.requested_fen, "to": application.requested_fen}
+            case.requested_fen = application.requested_fen
         apply_transition(session, case, to, actor="system", reason=why, expected_version=case.version,
-                         payload={"policy_version": report.policy_version, "passed": report.passed,
-                                  "failed_rules": [r.rule for r in report.failed]})
+                         payload=payload)
+        if to == CaseStatus.awaiting_approval:
+            notices.open_case_notice(session, case, version)
     return VerificationOutcome(case_number, to, report.passed, report.missing_documents, report.to_markdown(case_number))

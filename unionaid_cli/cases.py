@@ -94,6 +94,24 @@ def cases_text(
         typer.echo(f"oral record: {text.oral_record}")
     for decision, reason in text.decisions:
         typer.echo(f"{decision}: {reason}")
+    if text.objections:
+        typer.echo(f"objections to the public notice: {text.objections}")
+
+
+@cases_app.command("object")
+@handled
+def cases_object(
+    case_number: str,
+    staff: Annotated[str, typer.Option("--as", help="staff number of who writes the objection down")],
+    text: Annotated[str, typer.Option(help="what the objection says (stored encrypted)")],
+    code: CodeOption = None,
+) -> None:
+    """Record an objection to a case's own public notice (公示) while it runs; the approver sees it."""
+    from services.notices import record_case_objection
+
+    notice = record_case_objection(case_number, text=text, recorded_by=claim(staff, code))
+    typer.echo(f"{case_number}: objection recorded ({notice.objections} so far); the notice runs until "
+               f"{notice.ends_on.isoformat()}")
 
 
 @cases_app.command("documents")

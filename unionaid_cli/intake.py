@@ -60,10 +60,13 @@ def intake(
     for number in numbers:
         typer.echo(f"{number} submitted")
         if process:
-            from services.runs import start_case_run
+            from services.runs import start_case_run  # never raises: a case it cannot start, the sweep carries on
 
             typer.echo(f"  {start_case_run(number)}")
     for problem in problems:
         typer.echo(f"  {problem}", err=True)
+    refused = len({p.row for p in problems})
     if problems:
-        fail(f"{len({p.row for p in problems})} application(s) not taken; {len(numbers)} taken")
+        fail(f"{refused} application(s) not taken; {len(numbers)} taken")
+    typer.echo(f"{len(numbers)} application(s) taken, 0 not taken")
+

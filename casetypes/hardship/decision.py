@@ -36,9 +36,14 @@ def claim_of(decision: ApprovalDecision) -> StaffClaim:
 
 
 def summary(case: DecisionContext) -> str:
+    notice = ""
+    if case.notice_until is not None:
+        notice = (f"- public notice 公示: until {case.notice_until.isoformat()} (approval is refused until it has "
+                  f"ended); {case.objections} objection(s) recorded"
+                  + (", read them with `unionaid cases text`" if case.objections else "") + "\n")
     return (f"## {case.case_number}: {case.category}\n\n"
             f"- requested: **{format_fen(case.requested_fen)}**\n"
-            f"- status: {case.status.value}; see the verification artifact of this case\n\n"
+            f"- status: {case.status.value}; see the verification artifact of this case\n{notice}\n"
             "Approve with an amount at most the requested one, or reject; give a reason. "
             "The submitter may not decide; amounts above the grassroots limit need a district approver, "
             "large ones two different approvers.")

@@ -33,7 +33,7 @@ def application(member: int) -> dict:
             "category": "student_aid", "tier_claimed": "deep", "student_level": "university",
             "household": [{"name": f"Parent {member}", "relation": "self", "monthly_income_yuan": "600"},
                           {"name": f"Student {member}", "relation": "child", "monthly_income_yuan": "0"}],
-            "requested_amount_yuan": "4000", "reason": "admitted to university", "documents_provided": STUDENT_DOCS,
+            "reason": "admitted to university", "documents_provided": STUDENT_DOCS,
             "months_below_line": 8, "applied_on": "2026-09-01"}
 
 

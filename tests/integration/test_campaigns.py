@@ -21,8 +21,9 @@ from models.errors import InputError, NotFound, RuleViolation
 from models.identity import StaffClaim
 from models.members import Household, Member
 from models.payouts import Payout
-from services import approvals, campaigns, households, ledger, member_import, seasonal
+from services import approvals, campaigns, households, ledger, member_import, pii, seasonal
 from services.audit import verify_chain
+from services.case_files import case_text
 from services.cases import load_case
 from services.db import transaction
 from services.payment_provider import Transfer
@@ -93,7 +94,7 @@ def application(member: int, **changes) -> dict:
             "category": "student_aid", "tier_claimed": "deep", "student_level": "university",
             "household": [{"name": "Parent", "relation": "self", "monthly_income_yuan": "600"},
                           {"name": "Student", "relation": "child", "monthly_income_yuan": "0"}],
-            "requested_amount_yuan": "4000", "reason": "admitted to university", "documents_provided": STUDENT_DOCS,
+            "reason": "admitted to university", "documents_provided": STUDENT_DOCS,
             "months_below_line": 8, "applied_on": "2026-09-01"}
     data.update(changes)
     return data
@@ -203,8 +204,8 @@ def test_an_application_left_unattached_by_an_interrupted_run_is_adopted_not_tak
 
 def test_bad_rows_are_listed_by_row_and_field_and_the_good_ones_are_taken(world, tmp_path):
     campaigns.create_campaign("student_aid", 2026, caseworker="CW1", approver="AP1", engine=world)
-    rows = [application(101), application(102, category="living_relief"), application(103, applied_on="2025-09-01"),
-            application(104, requested_amount_yuan="12.345")]
+    rows = [application(101), application(102, category="living_relief", requested_amount_yuan="1000"), application(103, applied_on="2025-09-01"),
+            application(104, requested_amount_yuan="4000")]
     report = campaigns.attach_applications("student-aid-2026", applications_file(tmp_path, rows), submitted_by=as_staff("CW1"), engine=world)
     assert len(report.attached) == 1
     assert {(p.row, p.field) for p in report.problems} == {(2, "category"), (3, "applied_on"),
@@ -302,7 +303,11 @@ def test_an_objection_holds_its_case_out_of_the_batch_until_a_person_decides(wor
                          .where(Case.case_number == first)).scalar_one()
         event = s.execute(select(AuditEvent).where(AuditEvent.action == "objection_recorded")).scalar_one()
     assert link.objection_status == ObjectionStatus.dismissed and link.objection_recorded_by == "CW1"
-    assert event.case_number == first and "第二套房产" in event.reason
+    # The words are kept encrypted with the case, for staff whose role reads them; the trail says only that
+    # an objection was recorded, by whom.
+    assert event.case_number == first and event.reason == "an objection to the public notice"
+    assert "第二套房产" not in link.objection_text and "第二套房产" in pii.open_text(link.objection_text)
+    assert "第二套房产" in case_text(first, actor=as_staff("AP1"), engine=world).objections
 
 
 def test_an_upheld_objection_ends_with_the_case_rejected(world, tmp_path):

@@ -61,7 +61,7 @@ def test_a_student_aid_campaign_is_created_given_applications_and_shown(cli, tmp
     again = cli("campaigns", "attach", "student-aid-2026", str(path), "--as", "CW1")
     assert again.exit_code == 0 and "0 attached, 2 attached before" in again.output
 
-    bad = student_application(3, requested_amount_yuan="40.001")
+    bad = student_application(3, requested_amount_yuan="4000")  # the policy sets it: a typed amount is refused
     path.write_text(json.dumps([bad], ensure_ascii=False), encoding="utf-8")
     refused = cli("campaigns", "attach", "student-aid-2026", str(path), "--as", "CW1")
     assert refused.exit_code == 1 and "requested_amount_yuan" in refused.output

@@ -76,6 +76,38 @@ def test_intake_from_csv_takes_good_rows_and_lists_bad_ones_without_values(cli, 
     assert "2 application(s) not taken; 1 taken" in result.output
 
 
+def test_a_batch_with_an_inactive_member_stores_and_carries_on_every_other_row(cli, tmp_path):
+    from datetime import timedelta
+
+    from models.enums import MembershipStatus
+    from models.members import Member
+    from services.db import transaction
+    from services.sweep import stalled_cases
+
+    with transaction(cli.engine) as s:
+        s.execute(select(Member).where(Member.member_number == "M0002")).scalar_one().status = MembershipStatus.suspended
+    header = "caseworker,applicant_member_number,resident_id,category,tier_claimed,household,requested_amount_yuan,reason,documents_provided,months_below_line,applied_on"
+    rows = [f"CW2,M000{i},{resident_id(seq=i)},living_relief,deep,self:A:600,1500,factory closed,{';'.join(DOCS)},8,"
+            "2026-03-02" for i in (1, 2, 3)]
+    path = tmp_path / "batch.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    result = cli("intake", "hardship", str(path), "--as", "CW2")
+    assert result.exit_code == 1
+    assert "HA-2026-000001 submitted" in result.output and "HA-2026-000002 submitted" in result.output
+    assert result.output.count("carries on at its next run") == 2  # each stored row is carried on
+    assert "row 3: applicant_member_number: is not an active member (suspended)" in result.output
+    assert "1 application(s) not taken; 2 taken" in result.output
+    # Prefect was not reached: the sweep finds both, since nothing carries them on.
+    assert stalled_cases(quiet_for=timedelta(0), engine=cli.engine) == ["HA-2026-000001", "HA-2026-000002"]
+
+
+def test_a_batch_with_every_row_good_says_how_many_were_taken(cli, tmp_path):
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps([application()]), encoding="utf-8")
+    result = cli("intake", "hardship", str(path), "--no-process", "--as", "CW2")
+    assert result.exit_code == 0 and "1 application(s) taken, 0 not taken" in result.output
+
+
 def test_approve_and_reject_use_the_same_rules_as_the_run_form(cli, tmp_path):
     from models.intake import parse_application
     from tests.factories import intake_hardship

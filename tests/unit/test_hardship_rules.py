@@ -40,6 +40,7 @@ from models.hardship_rules import (
     check_sudden_event,
     check_tier_eligibility,
     evaluate,
+    fixed_amount_fen,
     missing_documents,
     tier_rules,
 )
@@ -85,7 +86,8 @@ BASE = {
     },
     "household": {"yearly_cap_yuan": 20000},
     "migrant_workers": {"min_months_employed_in_district": 12},
-    "exclusions": {"homes_at_least": 2, "private_school_fees_above_public_multiple": 2},
+    "exclusions": {"homes_at_least": 2, "private_school_fees_above_public_multiple": 2,
+                   "public_school_fees_per_year": {"university_yuan": 5000, "senior_high_yuan": 1600}},
     "approval": {"grassroots_limit_yuan": 2000, "district_limit_yuan": 20000, "two_approvers_above_yuan": 5000},
     "documents": {
         "living_relief": ["application_form", "resident_id", "income_proof"],
@@ -349,6 +351,20 @@ def test_student_aid_depends_on_the_level_and_on_a_registered_hardship_file(leve
     assert check_category_cap(family, claim, POLICY).passed
     over = application(category=Category.student_aid, student_level=level, requested_fen=amount + 1)
     assert not check_category_cap(family, over, POLICY).passed
+    under = application(category=Category.student_aid, student_level=level, requested_fen=amount - 1)
+    assert not check_category_cap(family, under, POLICY).passed  # a fixed amount, not a cap
+    assert fixed_amount_fen(family, under, POLICY) == amount
+
+
+def test_a_500_yuan_university_request_is_not_the_fixed_amount_and_fails():
+    claim = application(category=Category.student_aid, student_level=StudentLevel.university, requested_fen=50_000)
+    result = check_category_cap(household(1), claim, POLICY)
+    assert (result.passed, result.reason) == (False, "the amount is not the student_aid amount the policy sets, "
+                                                     "¥4,000.00")
+
+
+def test_a_capped_category_has_no_fixed_amount():
+    assert fixed_amount_fen(household(1), application(requested_fen=100), POLICY) is None
 
 
 def test_student_aid_without_the_students_level_cannot_be_checked_and_fails():
@@ -362,6 +378,8 @@ def test_winter_relief_is_a_fixed_amount_per_tier(tier, amount):
     assert check_category_cap(household(1), claim, POLICY).passed
     over = application(category=Category.winter_relief, tier_claimed=tier, requested_fen=amount + 1)
     assert not check_category_cap(household(1), over, POLICY).passed
+    under = application(category=Category.winter_relief, tier_claimed=tier, requested_fen=amount - 1)
+    assert not check_category_cap(household(1), under, POLICY).passed
 
 
 def test_emergency_and_medical_relief_have_their_own_caps():
