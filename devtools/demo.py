@@ -91,6 +91,7 @@ def _demo_ids() -> dict[str, str]:
 
 
 LIVING_DOCS = ["application_form", "resident_id", "membership_proof", "household_register", "income_proof"]
+STUDENT_DOCS = ["application_form", "resident_id", "membership_proof", "income_proof", "admission_notice"]
 
 
 def run_demo(echo: Callable[[str], object] = print, engine: Engine | None = None) -> list[Case]:
@@ -102,6 +103,12 @@ def run_demo(echo: Callable[[str], object] = print, engine: Engine | None = None
     upgrade(engine)
     if seed_demo(engine):
         echo("seeded demo units, staff, programmes and members")
+    else:
+        with transaction(engine) as session:
+            earlier = list(session.execute(select(col(Case.case_number)).order_by(col(Case.id))).scalars())
+        if earlier:  # its applications would repeat theirs, which intake refuses: show what it left instead
+            echo(f"the demo has run on this database already ({len(earlier)} cases); `make clean` starts afresh")
+            return _final_states(echo, engine, earlier)
     ids = _demo_ids()
     today = utcnow().astimezone(get_settings().zone).date().isoformat()
 
@@ -189,7 +196,18 @@ def run_demo(echo: Callable[[str], object] = print, engine: Engine | None = None
         transition_case(d, CaseStatus.withdrawn, actor=as_demo("S007"), reason="insurer paid for the flood damage", engine=engine)
         step(f"{d} withdrawn")
 
-    echo("5. labour-dispute mediation ending in an agreement")
+        echo("5. student aid taken in outside a campaign: the policy's amount, held by its public notice (公示)")
+        f = apply("M0010", "S001", category="student_aid", student_level="university", requested_amount_yuan=None,
+                  documents_provided=STUDENT_DOCS, household=[
+                      {"name": "申请人", "relation": "self", "monthly_income_yuan": "900"},
+                      {"name": "学生", "relation": "child", "monthly_income_yuan": "0"}])
+        cases.append(f)
+        if verify(f):
+            step(f"{f} asks for {format_fen(_requested(engine, f))}, the amount the policy sets (not typed)")
+            refused(lambda: approvals.approve_case(f, approver=as_demo("S003"), amount_fen=_requested(engine, f),
+                                                   reason="admitted to university", engine=engine))
+
+    echo("6. labour-dispute mediation ending in an agreement")
     e = open_case(case_type=CaseType.mediation, category="unpaid_wages", applicant_member_number="M0005",
                   requested_fen=1260000, submitted_by=as_demo("S006"), engine=engine,
                   # case_id is set by open_case once the case row exists (see services/intake.py).
@@ -205,6 +223,10 @@ def run_demo(echo: Callable[[str], object] = print, engine: Engine | None = None
     cases.append(e.case_number)
     step(f"{e.case_number} closed with an agreement")
 
+    return _final_states(echo, engine, cases)
+
+
+def _final_states(echo: Callable[[str], object], engine: Engine, cases: list[str]) -> list[Case]:
     echo("final states:")
     final = []
     with transaction(engine) as session:
@@ -220,6 +242,11 @@ def run_demo(echo: Callable[[str], object] = print, engine: Engine | None = None
     with transaction(engine) as session:
         echo(f"audit: {verify_chain(session)}")
     return final
+
+
+def _requested(engine: Engine, case_number: str) -> int:
+    with transaction(engine) as session:
+        return session.execute(select(col(Case.requested_fen)).where(col(Case.case_number) == case_number)).scalar_one()
 
 
 def _status(engine: Engine, case_number: str) -> CaseStatus:

@@ -8,7 +8,7 @@ in our database and redacted from the run's parameters.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -40,6 +40,33 @@ class HouseholdPerson(BaseModel):
                                       description="all income of this person per month; 0 if none")
 
 
+class OralRecord(BaseModel):
+    """口头申请记录 The record of an oral application, made on the spot: who applies, for what, why,
+    when it was recorded and by whom, and that the applicant confirmed it when it was read back
+    (signed or thumb-printed). Complete, it stands in for the written application form (the
+    policy names the document kind it counts as)."""
+
+    model_config = ConfigDict(extra="forbid", title="Oral application record 口头申请记录", hide_input_in_errors=True)
+
+    applicant: Annotated[str, Sensitive] = Field(title="Applicant 申请人", min_length=2, max_length=100,
+                                                 description="the applicant's name, as they gave it")
+    matter: Annotated[str, Sensitive] = Field(title="What is applied for 申请事项", min_length=2, max_length=1000)
+    reasons: Annotated[str, Sensitive] = Field(title="Reasons 事实和理由", min_length=2, max_length=2000)
+    recorded_at: datetime = Field(title="Recorded at 记录时间", description="when the application was recorded")
+    recorded_by: str = Field(title="Recorded by (staff number) 记录人工号", min_length=1, max_length=32)
+    applicant_confirmed: bool = Field(title="Read back and confirmed by the applicant 经申请人确认",
+                                      description="the record was read back to the applicant, who signed it")
+
+    @model_validator(mode="after")
+    def _stands(self) -> OralRecord:
+        if not self.applicant_confirmed:
+            raise ValueError("applicant_confirmed: read the record back to the applicant and have them "
+                             "confirm it; an unconfirmed record does not stand")
+        if self.recorded_at.tzinfo is None:
+            raise ValueError("recorded_at: give the time with its offset, e.g. 2026-03-02T10:30:00+08:00")
+        return self
+
+
 class HardshipApplication(BaseModel):
     """困难职工帮扶申请 Hardship application."""
 
@@ -61,7 +88,8 @@ class HardshipApplication(BaseModel):
     documents_provided: list[str] = Field(default_factory=list, title="Documents provided 已提交材料",
                                           description="e.g. application_form, resident_id, income_proof")
     oral_application: bool = Field(False, title="Oral application 口头申请")
-    oral_record: Annotated[str, Sensitive] | None = Field(None, title="Record of the oral application 口头申请记录", max_length=4000)
+    oral_record: OralRecord | None = Field(None, title="Record of the oral application 口头申请记录",
+                                           description="for an oral application: what was recorded on the spot")
     applied_on: date | None = Field(None, title="Received on 受理日期", description="default: today (Asia/Shanghai)")
     months_below_line: int = Field(0, ge=0, le=600, title="Months below the 低保 line 低于低保月数")
     hardship_spending_yuan_per_year: Yuan = Field(Decimal(0), title="Hardship spending per year (yuan) 年刚性支出(元)")
@@ -87,8 +115,11 @@ class HardshipApplication(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> HardshipApplication:
-        if self.oral_application and not (self.oral_record or "").strip():
-            raise ValueError("oral_record: an oral application is recorded on the spot (applicant, matter, reasons, time)")
+        if self.oral_application and self.oral_record is None:
+            raise ValueError("oral_record: an oral application is recorded on the spot: applicant, what is applied "
+                             "for, reasons, time, who recorded it, and the applicant's confirmation")
+        if self.oral_record is not None and not self.oral_application:
+            raise ValueError("oral_application: tick it when the application was made orally and recorded")
         if self.category == Category.student_aid and self.student_level is None:
             raise ValueError("student_level: required for student aid")
         if self.category in FIXED_AMOUNT_CATEGORIES:
@@ -124,8 +155,9 @@ def parse_application(data: Any, row: int | None = None) -> HardshipApplication:
         for error in exc.errors(include_input=False, include_url=False):
             location = field_path(tuple(error["loc"])) or "application"
             message = str(error["msg"]).removeprefix("Value error, ")
-            if ":" in message and not error["loc"]:
-                location, message = (part.strip() for part in message.split(":", 1))
+            if error["type"] == "value_error" and ":" in message:  # our own rule, naming its field
+                field, message = (part.strip() for part in message.split(":", 1))
+                location = f"{location}.{field}" if error["loc"] else field
             problems.append(FieldProblem(location, message, row))
         raise ValidationFailed(problems) from None
 

@@ -318,6 +318,9 @@ class Documents(_PolicyModel):
     winter_relief: DocumentList
     summer_relief: DocumentList
     emergency_relief: DocumentList
+    # A complete record of an oral application (recorded on the spot, confirmed by the applicant)
+    # counts as this document; none: it never does, and the caseworker completes the form.
+    oral_record_counts_as: DocumentKind | None = "application_form"
 
     def required_for(self, category: Category) -> tuple[str, ...]:
         kinds: tuple[str, ...] = getattr(self, category.value)
@@ -365,11 +368,7 @@ class PolicyVersion(_PolicyModel):
     def fingerprint(self) -> str:
         """A short digest of the version's content: record it beside the id, so that a version
         edited in place after decisions were made under it can be told apart."""
-        # A version that leaves the notice's categories at their default reads as it did before they
-        # were a setting, so the fingerprints recorded with earlier decisions stay the same.
-        unchanged = self.public_notice.categories == DEFAULT_NOTICE_CATEGORIES
-        dumped = self.model_dump_json(exclude={"public_notice": {"categories"}} if unchanged else None)
-        return hashlib.sha256(dumped.encode()).hexdigest()[:16]
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
 
 
 class HardshipPolicy(_PolicyModel):

@@ -4,6 +4,7 @@ who read which case's text, and how they proved who they are."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
@@ -45,6 +46,23 @@ def case_text(case_number: str, *, actor: Actor, engine: Engine | None = None) -
         append_event(session, actor=who, action="case_text_read", case_id=case.id, case_number=case.case_number,
                      reason="application text read")
         return CaseText(case.case_number, (pii.open_text(detail.reason) or "") if detail else "",
-                        pii.open_text(detail.oral_record) if detail else None,
+                        _oral_record(pii.open_text(detail.oral_record)) if detail else None,
                         [(getattr(d, "value", str(d)), pii.open_text(r) or "") for d, r in decisions],
                         pii.open_text(objections))
+
+
+def _oral_record(text: str | None) -> str | None:
+    """The oral record as the application record it stands for: its parts, one per line (a record
+    from before the parts were asked for is its words as typed)."""
+    if not text:
+        return text
+    try:
+        record = json.loads(text)
+    except ValueError:
+        return text
+    if not isinstance(record, dict):
+        return text
+    confirmed = "confirmed by the applicant" if record.get("applicant_confirmed") else "not confirmed"
+    return (f"\n  applicant: {record.get('applicant', '')}\n  applies for: {record.get('matter', '')}"
+            f"\n  reasons: {record.get('reasons', '')}\n  recorded at {record.get('recorded_at', '')} by "
+            f"{record.get('recorded_by', '')}; {confirmed}")

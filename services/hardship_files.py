@@ -1,8 +1,11 @@
 """Reading hardship applications from a JSON file (one, or a list) or a CSV (one per row).
 
 CSV columns are the form's fields; list fields are joined with ';' (``causes``,
-``documents_provided``), and the household is ``household`` as
-``relation:name:monthly income;…`` (e.g. ``self:王建国:600;child:王小明:0``).
+``documents_provided``), the household is ``household`` as
+``relation:name:monthly income;…`` (e.g. ``self:王建国:600;child:王小明:0``), and the parts of an
+oral record are columns of their own (``oral_record.applicant``, ``oral_record.matter``,
+``oral_record.reasons``, ``oral_record.recorded_at``, ``oral_record.recorded_by``,
+``oral_record.applicant_confirmed``).
 """
 
 from __future__ import annotations
@@ -37,6 +40,11 @@ def _from_csv_row(raw: dict[str, str], row: int) -> dict[str, Any]:
     for flag in ("oral_application", "migrant_worker", "registered_hardship_file"):
         if flag in data:
             data[flag] = data[flag].lower() in ("1", "true", "yes", "y", "是")
+    record = {key.removeprefix("oral_record."): data.pop(key) for key in list(data) if key.startswith("oral_record.")}
+    if record:
+        if "applicant_confirmed" in record:
+            record["applicant_confirmed"] = record["applicant_confirmed"].lower() in ("1", "true", "yes", "y", "是")
+        data["oral_record"] = record
     return data
 
 

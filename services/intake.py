@@ -7,6 +7,7 @@ needs is kept as facts on the case (incomes, documents, tier facts), without nam
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from typing import Any
@@ -23,6 +24,7 @@ from models.identity import Actor, actor_label
 from models.intake import HardshipApplication
 from models.members import Member
 from models.money import parse_yuan
+from models.org import Staff
 from models.policy import FIXED_AMOUNT_CATEGORIES
 from models.time import utcnow
 from services import auth, households, ledger, pii
@@ -55,6 +57,10 @@ def intake_facts(form: HardshipApplication, applied_on: date) -> dict[str, Any]:
         "student_level": form.student_level.value if form.student_level else None,
         "documents": sorted(set(form.documents_provided)),
     }
+    if form.oral_record is not None:  # what the record is, without what it says
+        facts["oral_record"] = {"recorded_at": form.oral_record.recorded_at.isoformat(),
+                                "recorded_by": form.oral_record.recorded_by.strip(),
+                                "confirmed": form.oral_record.applicant_confirmed}
     if form.private_school_fees_yuan_per_year is not None:
         # Compared at verification with the policy's public-school fee for the student level.
         facts["school_fees"] = {
@@ -83,6 +89,19 @@ def _requested_fen(session: Session, form: HardshipApplication, household_id: in
     return amount
 
 
+def _refuse_unknown_recorder(session: Session, staff_number: str) -> None:
+    staff = session.execute(select(Staff).where(col(Staff.staff_number) == staff_number)).scalar_one_or_none()
+    if staff is None or not staff.active:
+        raise InputError("oral_record.recorded_by", "must be the staff number of an active staff member")
+
+
+def _sealed_record(form: HardshipApplication) -> str | None:
+    """The oral record as it was taken down, for the case file: encrypted (``cases text`` shows it)."""
+    if form.oral_record is None:
+        return None
+    return pii.seal_text(json.dumps(form.oral_record.model_dump(mode="json"), ensure_ascii=False))
+
+
 def _refuse_duplicate(session: Session, member: Member, category: str, applied_on: date) -> None:
     """One application per member, category and year: the same application twice (in one file,
     or in two) is refused by field, naming the case it repeats. A rejected or withdrawn one
@@ -106,8 +125,12 @@ def intake_hardship(form: HardshipApplication, submitted_by: Actor, *, engine: E
     if actor_label(submitted_by) != form.caseworker.strip():
         raise InputError("caseworker", "must be the staff member who submits the application (--as)")
     resident = parse_resident_id(form.resident_id)
-    today = utcnow().astimezone(get_settings().zone).date()
-    applied_on = form.applied_on or today
+    now = utcnow()
+    today = now.astimezone(get_settings().zone).date()
+    recorded = form.oral_record.recorded_at if form.oral_record is not None else None
+    if recorded is not None and recorded > now:
+        raise InputError("oral_record.recorded_at", "is in the future: give the time the application was recorded")
+    applied_on = form.applied_on or (recorded.astimezone(get_settings().zone).date() if recorded else today)
     if applied_on > today:
         raise InputError("applied_on", "is in the future: give the day the application was received")
     facts = intake_facts(form, applied_on)
@@ -122,6 +145,8 @@ def intake_hardship(form: HardshipApplication, submitted_by: Actor, *, engine: E
                                                         "check the member's record")
         if member.resident_id_hash != pii.hash_identifier(resident.number):
             raise InputError("resident_id", "does not match the ID registered for this member")
+        if form.oral_record is not None:
+            _refuse_unknown_recorder(session, form.oral_record.recorded_by.strip())
         household_id = member.household_id
         _refuse_duplicate(session, member, form.category.value, applied_on)
         requested_fen = _requested_fen(session, form, household_id, applied_on)
@@ -141,7 +166,7 @@ def intake_hardship(form: HardshipApplication, submitted_by: Actor, *, engine: E
         details=HardshipDetail(  # type: ignore[call-arg]
             household_id=household_id, tier_claimed=form.tier_claimed.value,
             causes=[c.value for c in form.causes], reason=pii.seal_text(form.reason),
-            oral_application=form.oral_application, oral_record=pii.seal_text(form.oral_record), facts=facts),
+            oral_application=form.oral_application, oral_record=_sealed_record(form), facts=facts),
     )
     return case.case_number
 

@@ -122,6 +122,16 @@ def _school_fees(facts: dict[str, Any], version: PolicyVersion) -> SchoolFees | 
     return SchoolFees(fees["private_fen_per_year"], public)
 
 
+def _documents_held(detail: HardshipDetail, version: PolicyVersion) -> list[str]:
+    """The documents received, and the one a confirmed record of an oral application counts as
+    under the policy (the written application form in the sample)."""
+    held = list(detail.facts["documents"])
+    counts_as = version.documents.oral_record_counts_as
+    if detail.oral_application and (detail.facts.get("oral_record") or {}).get("confirmed") and counts_as:
+        held.append(counts_as)
+    return held
+
+
 def _inputs(case: Case, detail: HardshipDetail, registered_on: date | None,
             version: PolicyVersion) -> tuple[Household, Application]:
     """The rules' inputs from the intake facts; whether the household is registered comes from
@@ -141,7 +151,7 @@ def _inputs(case: Case, detail: HardshipDetail, registered_on: date | None,
     # Plain strings from the intake facts: Application.__post_init__ turns them into the enums.
     application = Application(
         category=case.category, tier_claimed=detail.tier_claimed, causes=detail.causes,  # type: ignore[arg-type]
-        requested_fen=case.requested_fen, applied_on=applied_on, documents=facts["documents"],
+        requested_fen=case.requested_fen, applied_on=applied_on, documents=_documents_held(detail, version),
         student_level=facts["student_level"], migrant_worker=facts["migrant_worker"],
         months_employed_in_district=facts["months_employed_in_district"],
     )

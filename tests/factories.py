@@ -107,6 +107,12 @@ def world_once(engine: Engine, tmp_path: Path) -> None:
     enrol(engine, "CW1")
 
 
+def oral_record(**changes: Any) -> dict[str, Any]:
+    """A complete record of an oral application, as the caseworker CW1 takes it down at the counter."""
+    return {"applicant": "王建国", "matter": "living relief for the household", "reasons": "the factory closed in May",
+            "recorded_at": "2026-03-02T10:30:00+08:00", "recorded_by": "CW1", "applicant_confirmed": True, **changes}
+
+
 def as_staff(staff_number: str | Verified) -> Verified:
     """A staff member as the services see them once the boundary (CLI, form) checked their
     one-time code: what tests of the rules behind it act as. The boundary's own check is tested

@@ -66,7 +66,7 @@ def run_every_flow_that_publishes(engine, tmp_path) -> dict[str, str]:
     # Identifiers typed where they do not belong (a reason, an approval's reason) too.
     typed = f"call {'1380013' + '0001'}; the son's ID is {resident_id(seq=3)}, card {bank_card(3)}"
     paid = hardship_intake(*typed_in(form(household=HOUSEHOLD, reason=f"{typed}; {DIAGNOSIS}", oral_application=True,
-                                          oral_record=f"recorded on the spot: {DIAGNOSIS}")))
+                                          oral_record=factories.oral_record(reasons=f"recorded on the spot: {DIAGNOSIS}"))))
     approvals.approve_case(paid, approver=as_staff("AP1"), amount_fen=150000, reason=f"eligible; {typed}", engine=engine)
     assert case_flow(paid) == "closed"
 

@@ -98,7 +98,6 @@ def test_which_categories_go_on_notice_is_the_policys(world, tmp_path, monkeypat
                     encoding="utf-8")
     policy = load_policy(path)
     assert policy.versions[-1].public_notice.categories[-1] == "living_relief"
-    assert policy.versions[0].fingerprint() == load_policy(get_settings().policy_file).versions[0].fingerprint()
     with time_fixed_at(datetime(2026, 3, 2, 10, 0, tzinfo=ZONE)):
         number = intake_hardship(application(), engine=world)
         verify_hardship(number, registry_for(world), policy=policy, engine=world)

@@ -151,6 +151,10 @@ def test_the_installed_command_runs_the_demo_end_to_end(database_url, tmp_path):
         assert demo.returncode == 0, demo.stderr
         assert "chain intact" in demo.stdout and "four-eyes" in demo.stdout
         assert "household H001 registered as deep" in demo.stdout
+        assert "asks for ¥4,000.00, the amount the policy sets" in demo.stdout
+        assert "is on public notice until" in demo.stdout  # student aid held by its notice
+        again = unionaid("demo", timeout=180)
+        assert again.returncode == 0 and "the demo has run on this database already (6 cases)" in again.stdout
         paid = httpx.get(f"{payment_url}/sandbox/transfers").json()
         assert sorted(t["status"] for t in paid) == ["succeeded", "succeeded"], paid  # living and medical relief
         verify = unionaid("audit", "verify")

@@ -89,7 +89,8 @@ def world(engine, tmp_path):
 
 def test_free_text_is_stored_encrypted_and_read_back_only_by_staff_whose_work_needs_it(world):
     typed = f"son's ID {SECRET_ID}, mobile {MOBILE}, card {bank_card(9)}; {DIAGNOSIS}"
-    number = intake_hardship(application(reason=typed, oral_application=True, oral_record=typed), engine=world)
+    number = intake_hardship(application(reason=typed, oral_application=True,
+                                         oral_record=factories.oral_record(reasons=typed)), engine=world)
     for to in (CaseStatus.verifying, CaseStatus.awaiting_approval):
         transition_case(number, to, actor="system", reason="checked", engine=world)
     approvals.approve_case(number, approver=as_staff("AP1"), amount_fen=150000, reason=f"checked: {DIAGNOSIS}",
