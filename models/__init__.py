@@ -3,4 +3,17 @@
 Importing this package registers every table on ``SQLModel.metadata`` (Alembic reads it).
 """
 
-from models import audit, campaigns, cases, clocks, ledger, members, notices, obligations, org, payouts, reconciliation  # noqa: F401  (registers tables)
+from models import (  # noqa: F401  (registers tables)
+    assistance,
+    audit,
+    campaigns,
+    cases,
+    clocks,
+    ledger,
+    members,
+    notices,
+    obligations,
+    org,
+    payouts,
+    reconciliation,
+)

@@ -50,7 +50,7 @@ class RegisterEntry:
     people: int
 
 
-def _household(session: Session, household_number: str) -> Household:
+def find_household(session: Session, household_number: str) -> Household:
     household = session.execute(select(Household).where(col(Household.household_number) == household_number)
                                 ).scalar_one_or_none()
     if household is None:
@@ -58,16 +58,17 @@ def _household(session: Session, household_number: str) -> Household:
     return household
 
 
-def _check_actor(session: Session, actor: Actor, household: Household) -> Verified:
-    """The caseworker or supervisor, proved, who may change this household's entry (their own
-    unit's households; district staff any)."""
-    staff, who = auth.require_role(session, actor, REGISTER_ROLES, "changing the hardship register")
+def acting_for_household(session: Session, actor: Actor, household: Household,
+                         doing: str = "changing the hardship register") -> Verified:
+    """The caseworker or supervisor, proved, who may act for this household (their own unit's
+    households; district staff any)."""
+    staff, who = auth.require_role(session, actor, REGISTER_ROLES, doing)
     unit = session.get(Unit, staff.unit_id)
     if unit is None:
         raise NotFound(f"unit of staff member {staff.staff_number} does not exist")
     if unit.level != UnitLevel.district and unit.id != household.unit_id:
-        raise RuleViolation(f"staff member {staff.staff_number} belongs to {unit.code} and may change the register "
-                            f"only for households of that unit")
+        raise RuleViolation(f"staff member {staff.staff_number} belongs to {unit.code}: {doing} is for "
+                            "households of that unit only")
     return who
 
 
@@ -99,8 +100,8 @@ def register(household_number: str, tier: Tier | str, *, actor: Actor, reason: s
     if registered_on is not None and registered_on > local_today():
         raise InputError("registered_on", "must not be in the future")
     with transaction(engine) as session:
-        household = _household(session, household_number)
-        who = _check_actor(session, actor, household)
+        household = find_household(session, household_number)
+        who = acting_for_household(session, actor, household)
         if case_number:
             _check_evidence(session, household, tier, case_number)
         previous = household.hardship_tier
@@ -126,8 +127,8 @@ def deregister(household_number: str, *, actor: Actor, reason: str, engine: Engi
     if not reason.strip():
         raise InputError("reason", "is required: say why the household leaves the register")
     with transaction(engine) as session:
-        household = _household(session, household_number)
-        who = _check_actor(session, actor, household)
+        household = find_household(session, household_number)
+        who = acting_for_household(session, actor, household)
         previous = household.hardship_tier
         if previous is None:
             return f"household {household_number} is not in the register"

@@ -18,6 +18,7 @@ import typer
 from models.errors import InputError
 from services.masking import install_masking
 from unionaid_cli import (
+    assistance,
     audit,
     campaigns,
     cases,
@@ -51,7 +52,8 @@ for sub, name in ((system.db_app, "db"), (org.units_app, "units"), (org.staff_ap
                   (org.programmes_app, "programmes"), (money.payouts_app, "payouts"),
                   (reconcile.reconcile_app, "reconcile"),
                   (households.households_app, "households"), (campaigns.campaigns_app, "campaigns"),
-                  (obligations.obligations_app, "obligations")):
+                  (obligations.obligations_app, "obligations"), (assistance.pairings_app, "pairings"),
+                  (assistance.employment_app, "employment")):
     app.add_typer(sub, name=name)
 
 

@@ -71,6 +71,7 @@ def produce_monthly_report(month: str, *, engine: Engine | None = None, today: d
     return ProducedReport(report, files, keys)
 
 
+from services.reports import assistance as _assistance  # noqa: E402,F401  (pairings and employment help)
 from services.reports import hardship as _hardship  # noqa: E402,F401  (case-type sections after the shared ones)
 
 __all__ = [

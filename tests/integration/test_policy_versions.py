@@ -51,7 +51,7 @@ categories.winter_relief = {{ deep_yuan = 1500, relative_yuan = 1000, accident_y
 categories.summer_relief = {{ deep_yuan = 500, relative_yuan = 300, accident_yuan = 300 }}
 household = {{ yearly_cap_yuan = 20000 }}
 migrant_workers = {{ min_months_employed_in_district = 12 }}
-exclusions = {{ homes_at_least = 2, private_school_fees_above_public_multiple = 2 }}
+exclusions = {{ homes_at_least = 2, private_school_fees_above_public_multiple = 2, public_school_fees_per_year = {{ university_yuan = 5000, senior_high_yuan = 1600 }} }}
 approval = {{ grassroots_limit_yuan = {grassroots_limit_yuan}, district_limit_yuan = 20000, two_approvers_above_yuan = 5000 }}
 documents = {{ living_relief = [{listed}], medical_relief = ["application_form"], student_aid = ["application_form"], winter_relief = ["application_form"], summer_relief = ["application_form"], emergency_relief = ["application_form"] }}
 public_notice = {{ working_days = 5 }}

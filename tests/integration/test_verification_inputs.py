@@ -102,10 +102,10 @@ def test_the_yearly_cap_counts_what_was_approved_before_not_what_was_asked(world
     assert status == CaseStatus.awaiting_approval
 
 
-@pytest.mark.parametrize(("private_yuan", "passes"), [("8000", True), ("8001", False)])
+@pytest.mark.parametrize(("private_yuan", "passes"), [("3200", True), ("3200.01", False)])
 def test_private_school_fees_above_twice_the_public_rate_exclude_the_household(world, private_yuan, passes):
-    number, status = verified(world, of(1, private_school_fees_yuan_per_year=private_yuan,
-                                        public_school_rate_yuan_per_year="4000"))
+    # The policy's public-school fee for senior high is 1,600 yuan a year: twice it is 3,200.
+    number, status = verified(world, of(1, private_school_fees_yuan_per_year=private_yuan, student_level="senior_high"))
     assert status == (CaseStatus.awaiting_approval if passes else CaseStatus.rejected)
     if not passes:
         assert failed_rules(world, number)[0] == ["exclusion_private_school"]
