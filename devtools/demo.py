@@ -190,7 +190,8 @@ def run_demo(echo: Callable[[str], object] = print, engine: Engine | None = None
         verify(c)
 
         echo("4. emergency relief withdrawn by the applicant before a decision")
-        d = apply("M0004", "S007", category="emergency_relief", tier_claimed="accident", causes=["disaster"],
+        d = apply("M0004", "S007", category="emergency_relief", tier_claimed="accident",
+                  sudden_event={"kind": "disaster", "happened_on": today},
                   documents_provided=LIVING_DOCS[:3] + ["event_proof"], months_below_line=0)
         cases.append(d)
         transition_case(d, CaseStatus.withdrawn, actor=as_demo("S007"), reason="insurer paid for the flood damage", engine=engine)

@@ -108,8 +108,7 @@ class Household:
     months_below_line: int = 0
     hardship_spending_fen_per_year: int = 0
     homes_owned: int = 0
-    registered_hardship_file: bool = False  # 建档 (in our register): decides the higher student-aid amounts
-    declared_hardship_file: bool = False  # what the form says; the register decides
+    registered_hardship_file: bool = False  # 建档, in our register on the application date: the higher student-aid amounts
     school_fees: SchoolFees | None = None
 
     def __post_init__(self) -> None:
@@ -144,6 +143,7 @@ class Application:
     student_level: StudentLevel | None = None  # student aid only
     migrant_worker: bool = False
     months_employed_in_district: int = 0
+    sudden_event: Cause | None = None  # the kind of a sudden event, recorded apart from the causes, with its date
 
     def __post_init__(self) -> None:
         # Plain strings (from a form or a table) become the enums, or an InputError naming the field.
@@ -153,6 +153,8 @@ class Application:
         object.__setattr__(self, "documents", frozenset(self.documents))
         if self.student_level is not None:
             object.__setattr__(self, "student_level", _member(StudentLevel, self.student_level, "student_level"))
+        if self.sudden_event is not None:
+            object.__setattr__(self, "sudden_event", _member(Cause, self.sudden_event, "sudden_event.kind"))
         _count(self.requested_fen, "requested_fen")
         if self.requested_fen == 0:
             raise InputError("requested_fen", "must be more than zero")
@@ -264,9 +266,10 @@ def check_hardship_spending(household: Household, policy: PolicyVersion) -> Rule
 
 
 def check_sudden_event(application: Application, policy: PolicyVersion) -> RuleResult:
-    """Accident tier, second path: a sudden event the policy lists."""
+    """Accident tier, second path: a sudden event of a kind the policy lists (the causes do not
+    count: an event is recorded apart, with its date)."""
     accepted = policy.tiers.accident.sudden_events
-    passed = any(cause in accepted for cause in application.causes)
+    passed = application.sudden_event is not None and application.sudden_event in accepted
     found = "a sudden event is recorded" if passed else "no sudden event is recorded"
     return RuleResult(SUDDEN_EVENT, passed, f"{found}; the accident tier accepts: {_causes_text(accepted)}")
 
@@ -344,14 +347,13 @@ def check_private_school_fees(household: Household, policy: PolicyVersion) -> Ru
 
 
 def check_hardship_register(household: Household) -> RuleResult:
-    """A form that says the household is registered (建档) must agree with our register."""
+    """Whether the household is in the hardship register (建档) on the application date. The
+    register alone decides, never a tick on the form, so this rule never fails: it says which
+    amounts apply (student aid pays more to a registered household)."""
     if household.registered_hardship_file:
         return RuleResult(HARDSHIP_REGISTER, True, "the household is in the hardship register")
-    if household.declared_hardship_file:
-        return RuleResult(HARDSHIP_REGISTER, False,
-                          "the form says the household is registered, but it is not in the hardship register "
-                          "on the application date")
-    return RuleResult(HARDSHIP_REGISTER, True, "the household is not in the hardship register; none was claimed")
+    return RuleResult(HARDSHIP_REGISTER, True, "the household is not in the hardship register on the application "
+                                               "date; the amounts for other households apply")
 
 
 # --- amounts -----------------------------------------------------------------------------------

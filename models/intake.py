@@ -16,7 +16,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSche
 
 from models.errors import FieldProblem, ValidationFailed, field_path
 from models.money import MAX_FEN
-from models.policy import FIXED_AMOUNT_CATEGORIES, Category, Cause, StudentLevel, Tier
+from models.policy import (
+    CATEGORY_NAMES,
+    CAUSE_NAMES,
+    EVENT_ONLY,
+    FIXED_AMOUNT_CATEGORIES,
+    Category,
+    Cause,
+    StudentLevel,
+    Tier,
+)
 
 YUAN_PATTERN = r"^\d{1,10}(\.\d{1,2})?$"
 # Shown to the run form as text with a pattern (a plain input box, not a number/text toggle);
@@ -38,6 +47,19 @@ class HouseholdPerson(BaseModel):
         title="Relation 关系", description="self 本人, spouse 配偶, child 子女, parent 父母, other 其他")
     monthly_income_yuan: Yuan = Field(title="Monthly income (yuan) 月收入(元)",
                                       description="all income of this person per month; 0 if none")
+
+
+class SuddenEvent(BaseModel):
+    """突发事件 A sudden event (an accident, a disaster, a serious illness) and the day it happened."""
+
+    model_config = ConfigDict(extra="forbid", title="Sudden event 突发事件", hide_input_in_errors=True)
+
+    kind: Cause = Field(title="Kind 类型", description="accident 意外事故, disaster 灾害, serious_illness 重病")
+    happened_on: date = Field(title="Happened on 发生日期")
+
+
+def _names(pairs: dict[Any, str]) -> str:
+    return ", ".join(f"{getattr(key, 'value', key)} {name}" for key, name in pairs.items())
 
 
 class OralRecord(BaseModel):
@@ -77,9 +99,12 @@ class HardshipApplication(BaseModel):
     resident_id: Annotated[str, Sensitive] = Field(title="Applicant resident ID 身份证号",
                              description="checked against the member's registered ID; never shown again in clear",
                              min_length=15, max_length=18)
-    category: Category = Field(title="Category 救助类别")
+    category: Category = Field(title="Category 救助类别", description=_names(CATEGORY_NAMES))
     tier_claimed: Tier = Field(title="Hardship tier 困难类型", description="deep 深度困难, relative 相对困难, accident 意外致困")
-    causes: list[Cause] = Field(default_factory=list, title="Causes 致困原因")
+    causes: list[Cause] = Field(default_factory=list, title="Causes 致困原因",
+                                description=_names({c: n for c, n in CAUSE_NAMES.items() if c not in EVENT_ONLY}))
+    sudden_event: SuddenEvent | None = Field(None, title="Sudden event 突发事件",
+                                             description="for the accident tier: what happened and when")
     household: list[HouseholdPerson] = Field(title="Household 家庭成员及收入", min_length=1, max_length=20)
     requested_amount_yuan: Yuan | None = Field(None, title="Requested amount (yuan) 申请金额(元)",
                                                description="leave empty for student aid, winter and summer relief: "
@@ -94,11 +119,11 @@ class HardshipApplication(BaseModel):
     months_below_line: int = Field(0, ge=0, le=600, title="Months below the 低保 line 低于低保月数")
     hardship_spending_yuan_per_year: Yuan = Field(Decimal(0), title="Hardship spending per year (yuan) 年刚性支出(元)")
     homes_owned: int = Field(0, ge=0, le=50, title="Homes owned 房产套数")
-    registered_hardship_file: bool = Field(False, title="Registered hardship household 已建档")
     migrant_worker: bool = Field(False, title="Migrant worker 农民工")
     months_employed_in_district: int = Field(0, ge=0, le=600, title="Months employed in the district 本区就业月数")
     student_level: StudentLevel | None = Field(None, title="Student level 学段",
-                                               description="student aid; and the level of a private school")
+                                               description="university 大学, senior_high 高中; for student aid, "
+                                                           "and the level of a private school")
     private_school_fees_yuan_per_year: Yuan | None = Field(
         None, title="Private-school fees per year 民办学费(元/年)",
         description="compared with the policy's public-school fee for the student level")
@@ -106,8 +131,12 @@ class HardshipApplication(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _no_nul(cls, data: Any) -> Any:
-        """A NUL character is no text (PostgreSQL refuses to store one): refused, by field."""
+        """A NUL character is no text (PostgreSQL refuses to store one): refused, by field. A form
+        from before the register decided may still say whether the household is registered."""
         if isinstance(data, dict):
+            if "registered_hardship_file" in data:
+                raise ValueError("registered_hardship_file: leave it out: the hardship register decides "
+                                 "(`unionaid households list`)")
             for name, value in data.items():
                 if _holds_nul(value):
                     raise ValueError(f"{name}: contains a NUL character")
@@ -120,6 +149,10 @@ class HardshipApplication(BaseModel):
                              "for, reasons, time, who recorded it, and the applicant's confirmation")
         if self.oral_record is not None and not self.oral_application:
             raise ValueError("oral_application: tick it when the application was made orally and recorded")
+        events = sorted(c.value for c in self.causes if c in EVENT_ONLY)
+        if events:
+            raise ValueError(f"causes: {', '.join(events)} is a sudden event, not a cause: give it as sudden_event, "
+                             "with the day it happened")
         if self.category == Category.student_aid and self.student_level is None:
             raise ValueError("student_level: required for student aid")
         if self.category in FIXED_AMOUNT_CATEGORIES:

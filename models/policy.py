@@ -77,14 +77,27 @@ class Category(StrEnum):
 
 
 class Cause(StrEnum):
-    """Causes of hardship: the rigid causes of the relative tier and the sudden events of the accident tier."""
+    """Causes of hardship (the relative tier's rigid causes are some of them) and the kinds of a
+    sudden event (the accident tier's). An application gives its causes and, apart, a sudden event
+    with its date; serious illness may be either."""
 
-    serious_illness = "serious_illness"
-    schooling_costs = "schooling_costs"
-    disability = "disability"
-    single_parent = "single_parent"
-    accident = "accident"
-    disaster = "disaster"
+    serious_illness = "serious_illness"  # 因病
+    schooling_costs = "schooling_costs"  # 因学
+    disability = "disability"  # 因残
+    single_parent = "single_parent"  # 单亲
+    unemployment = "unemployment"  # 失业/下岗
+    work_injury = "work_injury"  # 工伤
+    accident = "accident"  # 意外事故 (a sudden event)
+    disaster = "disaster"  # 灾害 (a sudden event)
+
+
+#: Kinds that are only ever a sudden event, never a cause of their own: given with a date.
+EVENT_ONLY = frozenset({Cause.accident, Cause.disaster})
+CAUSE_NAMES = {Cause.serious_illness: "因病", Cause.schooling_costs: "因学", Cause.disability: "因残",
+               Cause.single_parent: "单亲", Cause.unemployment: "失业/下岗", Cause.work_injury: "工伤",
+               Cause.accident: "意外事故", Cause.disaster: "灾害"}
+CATEGORY_NAMES = {"living_relief": "生活救助", "medical_relief": "医疗救助", "student_aid": "金秋助学",
+                  "winter_relief": "冬送温暖", "summer_relief": "夏送清凉", "emergency_relief": "临时救助"}
 
 
 class StudentLevel(StrEnum):

@@ -37,7 +37,7 @@ def _from_csv_row(raw: dict[str, str], row: int) -> dict[str, Any]:
             data[name] = [p.strip() for p in data[name].split(";") if p.strip()]
     if "household" in data:
         data["household"] = _household(data["household"], row)
-    for flag in ("oral_application", "migrant_worker", "registered_hardship_file"):
+    for flag in ("oral_application", "migrant_worker"):
         if flag in data:
             data[flag] = data[flag].lower() in ("1", "true", "yes", "y", "是")
     record = {key.removeprefix("oral_record."): data.pop(key) for key in list(data) if key.startswith("oral_record.")}

@@ -51,12 +51,14 @@ def intake_facts(form: HardshipApplication, applied_on: date) -> dict[str, Any]:
         "months_below_line": form.months_below_line,
         "hardship_spending_fen_per_year": _fen(form.hardship_spending_yuan_per_year, "hardship_spending_yuan_per_year"),
         "homes_owned": form.homes_owned,
-        "registered_hardship_file": form.registered_hardship_file,
         "migrant_worker": form.migrant_worker,
         "months_employed_in_district": form.months_employed_in_district,
         "student_level": form.student_level.value if form.student_level else None,
         "documents": sorted(set(form.documents_provided)),
     }
+    # Recorded for every new case, None without one: a case stored before events had a date has no key.
+    facts["sudden_event"] = ({"kind": form.sudden_event.kind.value, "on": form.sudden_event.happened_on.isoformat()}
+                             if form.sudden_event else None)
     if form.oral_record is not None:  # what the record is, without what it says
         facts["oral_record"] = {"recorded_at": form.oral_record.recorded_at.isoformat(),
                                 "recorded_by": form.oral_record.recorded_by.strip(),
@@ -133,6 +135,8 @@ def intake_hardship(form: HardshipApplication, submitted_by: Actor, *, engine: E
     applied_on = form.applied_on or (recorded.astimezone(get_settings().zone).date() if recorded else today)
     if applied_on > today:
         raise InputError("applied_on", "is in the future: give the day the application was received")
+    if form.sudden_event is not None and form.sudden_event.happened_on > applied_on:
+        raise InputError("sudden_event.happened_on", "is after the application was received")
     facts = intake_facts(form, applied_on)
     with transaction(engine) as session:
         member = session.execute(

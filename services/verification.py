@@ -40,7 +40,7 @@ from models.hardship_rules import (
     fixed_amount_fen,
 )
 from models.members import Member
-from models.policy import HardshipPolicy, PolicyVersion, StudentLevel, load_policy
+from models.policy import Cause, HardshipPolicy, PolicyVersion, StudentLevel, load_policy
 from services import households, notices
 from services.cases import apply_transition, load_case
 from services.db import transaction
@@ -94,7 +94,7 @@ def _prior_aid(session: Session, case: Case, detail: HardshipDetail) -> list[Pri
 #: The intake facts verification reads. ``services.intake.intake_facts`` writes every one of them
 #: (``school_fees`` only when private-school fees were given); a case stored without one is refused.
 INTAKE_FACTS = ("applied_on", "household_monthly_incomes_fen", "months_below_line", "hardship_spending_fen_per_year",
-                "homes_owned", "registered_hardship_file", "migrant_worker", "months_employed_in_district",
+                "homes_owned", "migrant_worker", "months_employed_in_district",
                 "student_level", "documents")
 
 
@@ -122,6 +122,15 @@ def _school_fees(facts: dict[str, Any], version: PolicyVersion) -> SchoolFees | 
     return SchoolFees(fees["private_fen_per_year"], public)
 
 
+def _sudden_event(detail: HardshipDetail, version: PolicyVersion) -> Cause | None:
+    """The kind of the case's sudden event. A case stored before events were recorded apart gave
+    them among its causes: the first of those the version accepts stands for it."""
+    if "sudden_event" in detail.facts:
+        event = detail.facts["sudden_event"]
+        return Cause(event["kind"]) if event else None
+    return next((Cause(c) for c in detail.causes if c in version.tiers.accident.sudden_events), None)
+
+
 def _documents_held(detail: HardshipDetail, version: PolicyVersion) -> list[str]:
     """The documents received, and the one a confirmed record of an oral application counts as
     under the policy (the written application form in the sample)."""
@@ -145,7 +154,6 @@ def _inputs(case: Case, detail: HardshipDetail, registered_on: date | None,
         hardship_spending_fen_per_year=facts["hardship_spending_fen_per_year"],
         homes_owned=facts["homes_owned"],
         registered_hardship_file=registered_on is not None and registered_on <= applied_on,
-        declared_hardship_file=facts["registered_hardship_file"],
         school_fees=_school_fees(facts, version),
     )
     # Plain strings from the intake facts: Application.__post_init__ turns them into the enums.
@@ -154,6 +162,7 @@ def _inputs(case: Case, detail: HardshipDetail, registered_on: date | None,
         requested_fen=case.requested_fen, applied_on=applied_on, documents=_documents_held(detail, version),
         student_level=facts["student_level"], migrant_worker=facts["migrant_worker"],
         months_employed_in_district=facts["months_employed_in_district"],
+        sudden_event=_sudden_event(detail, version),
     )
     fixed = fixed_amount_fen(household, application, version)
     if fixed:

@@ -6,17 +6,17 @@ import pytest
 from sqlalchemy import select
 
 from models.audit import AuditEvent
-from models.cases import HardshipDetail
-from models.enums import CaseStatus, Role
-from models.errors import InputError, NotFound, RuleViolation
+from models.enums import CaseStatus, CaseType, Role
+from models.errors import InputError, NotFound, RuleViolation, ValidationFailed
 from models.policy import Tier
-from services import households, org
-from services.cases import load_case
+from services import households, ledger, org
+from services.cases import load_case, transition_case
 from services.db import transaction
 from services.settings import local_today
 from services.verification import verify_hardship
 from tests import factories
 from tests.factories import as_staff, intake_hardship
+from tests.integration.test_campaigns import STUDENT_DOCS
 from tests.integration.test_hardship_intake_verification import application, registry_for
 
 
@@ -107,24 +107,31 @@ def test_a_household_leaves_the_register_with_a_reason_and_the_trail_keeps_its_h
 
 def test_verification_takes_a_registered_file_from_the_register_on_the_application_date(world):
     applied_on = date(2026, 3, 2)
-    declared = application(registered_hardship_file=True, applied_on=applied_on.isoformat())
-    not_registered = intake_hardship(declared, engine=world)
-    outcome = verify_hardship(not_registered, registry_for(world), engine=world)
-    assert outcome.status == CaseStatus.rejected and "hardship_register" in outcome.markdown
+    ledger.add_programme("HA-STUDENT", "Student aid", CaseType.hardship, 2026, 5_000_000, engine=world)
+    student = application(category="student_aid", student_level="university", requested_amount_yuan=None,
+                          documents_provided=STUDENT_DOCS, applied_on=applied_on.isoformat())
 
+    def verified_amount() -> int:
+        number = intake_hardship(student, engine=world)
+        assert verify_hardship(number, registry_for(world), engine=world).status == CaseStatus.awaiting_approval
+        with transaction(world) as s:
+            case = load_case(s, number)
+            amount = case.requested_fen
+        transition_case(number, CaseStatus.withdrawn, actor=as_staff("CW1"), reason="next try", engine=world)
+        return amount
+
+    assert verified_amount() == 400_000  # not registered: the amount for other households
     households.register("H001", "deep", actor=as_staff("CW1"), reason="file", registered_on=applied_on + timedelta(days=1),
                         engine=world)
-    too_late = intake_hardship(declared, engine=world)
-    assert verify_hardship(too_late, registry_for(world), engine=world).status == CaseStatus.rejected
-
-    households.register("H001", "relative", actor=as_staff("CW1"), reason="file", engine=world)
-    assert households.list_register(engine=world)[0].registered_on == applied_on + timedelta(days=1)
+    assert verified_amount() == 400_000  # registered only after the application was received
     households.deregister("H001", actor=as_staff("CW1"), reason="reset", engine=world)
     households.register("H001", "deep", actor=as_staff("CW1"), reason="file", registered_on=applied_on, engine=world)
-    on_the_day = intake_hardship(declared, engine=world)
-    assert verify_hardship(on_the_day, registry_for(world), engine=world).status == CaseStatus.awaiting_approval
-    with transaction(world) as s:
-        assert s.get(HardshipDetail, load_case(s, on_the_day).id).household_id is not None
+    assert verified_amount() == 500_000  # registered on the day: the higher amount
+
+
+def test_a_form_that_still_ticks_a_registered_file_is_refused_naming_who_decides():
+    with pytest.raises(ValidationFailed, match="registered_hardship_file: leave it out: the hardship register decides"):
+        application(registered_hardship_file=True)
 
 
 def test_a_paper_register_is_carried_over_from_a_file_row_by_row(world, tmp_path):

@@ -1,0 +1,92 @@
+"""The hardship form as a caseworker reads it: Chinese names beside the choices, the new causes, a
+sudden event kept apart from the causes with its date, and no "registered family" tick."""
+
+import pytest
+from sqlalchemy import select
+
+from models.cases import HardshipDetail, VerificationRecord
+from models.enums import CaseStatus
+from models.errors import InputError, ValidationFailed
+from models.intake import HardshipApplication
+from services.db import transaction
+from services.verification import verify_hardship
+from tests import factories
+from tests.factories import intake_hardship
+from tests.integration.test_hardship_intake_verification import application, registry_for
+
+EMERGENCY_DOCS = ["application_form", "resident_id", "membership_proof", "event_proof"]
+
+
+@pytest.fixture
+def world(engine, tmp_path):
+    factories.world(engine, tmp_path)
+    from models.enums import CaseType
+    from services import ledger
+
+    ledger.add_programme("HA-EMERGENCY", "Emergency relief", CaseType.hardship, 2026, 5_000_000, engine=engine)
+    return engine
+
+
+def emergency(**changes):
+    fields = {"category": "emergency_relief", "tier_claimed": "accident", "requested_amount_yuan": "3000",
+              "documents_provided": EMERGENCY_DOCS, "months_below_line": 0,
+              "household": [{"name": "A", "relation": "self", "monthly_income_yuan": "3000"}], **changes}
+    return application(**fields)
+
+
+def _rule(engine, name):
+    with transaction(engine) as s:
+        record = s.execute(select(VerificationRecord)).scalar_one()
+    return next(r for r in record.results if r["rule"] == name)
+
+
+def test_the_choices_carry_their_chinese_names():
+    fields = HardshipApplication.model_json_schema()["properties"]
+    assert "living_relief 生活救助" in fields["category"]["description"]
+    assert "unemployment 失业/下岗" in fields["causes"]["description"]
+    assert "work_injury 工伤" in fields["causes"]["description"]
+    assert "accident" not in fields["causes"]["description"]  # a sudden event, asked apart
+    assert "university 大学" in fields["student_level"]["description"]
+    assert "registered_hardship_file" not in fields
+
+
+@pytest.mark.parametrize("cause", ["unemployment", "work_injury"])
+def test_the_new_causes_are_taken(world, cause):
+    number = intake_hardship(application(causes=[cause]), engine=world)
+    with transaction(world) as s:
+        assert s.execute(select(HardshipDetail.causes)).scalar_one() == [cause]
+    assert number
+
+
+def test_a_sudden_event_given_among_the_causes_is_refused_naming_where_it_belongs():
+    with pytest.raises(ValidationFailed, match="causes: disaster is a sudden event, not a cause: give it as "
+                                               "sudden_event, with the day it happened"):
+        emergency(causes=["disaster"])
+
+
+def test_a_sudden_event_with_its_date_meets_the_accident_tier(world):
+    number = intake_hardship(emergency(sudden_event={"kind": "disaster", "happened_on": "2026-02-20"}), engine=world)
+    assert verify_hardship(number, registry_for(world), engine=world).status == CaseStatus.awaiting_approval
+    assert _rule(world, "accident_hardship")["passed"]
+    with transaction(world) as s:
+        facts = s.execute(select(HardshipDetail.facts)).scalar_one()
+    assert facts["sudden_event"] == {"kind": "disaster", "on": "2026-02-20"}
+
+
+def test_without_a_sudden_event_the_accident_tier_needs_its_spending(world):
+    number = intake_hardship(emergency(), engine=world)
+    assert verify_hardship(number, registry_for(world), engine=world).status == CaseStatus.rejected
+    assert not _rule(world, "accident_hardship")["passed"]
+
+
+def test_a_sudden_event_after_the_application_was_received_is_refused(world):
+    with pytest.raises(InputError, match="^sudden_event.happened_on: is after the application was received"):
+        intake_hardship(emergency(sudden_event={"kind": "accident", "happened_on": "2026-03-03"}), engine=world)
+
+
+def test_a_case_stored_with_its_event_among_the_causes_is_verified_as_it_was(world):
+    number = intake_hardship(emergency(causes=["serious_illness"]), engine=world)
+    with transaction(world) as s:  # as a case stored before events were asked apart: no sudden_event fact
+        detail = s.execute(select(HardshipDetail)).scalar_one()
+        detail.facts = {k: v for k, v in detail.facts.items() if k != "sudden_event"}
+    assert verify_hardship(number, registry_for(world), engine=world).status == CaseStatus.awaiting_approval
