@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, DateTime
+from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Text
 from sqlmodel import Field, SQLModel
 
 from models.columns import enum_field
@@ -54,6 +54,22 @@ class Household(SQLModel, table=True):
     hardship_tier: str | None = Field(default=None, max_length=20, description="registered tier: deep, relative, accident")
     registered_on: date | None = None
     notes: str | None = Field(default=None, max_length=1000)
+
+
+class HouseholdFile(SQLModel, table=True):
+    """What the household's file (建档) says beyond its tier: the family's situation, the causes of
+    its hardship, its skills and its needs, as the plan asks the information system to know. The
+    words are stored encrypted (they speak of health and money); the causes are the policy's names."""
+
+    __tablename__ = "household_file"
+
+    household_id: int = Field(primary_key=True, foreign_key="household.id")
+    situation: str = Field(sa_type=Text)  # encrypted
+    causes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    skills: str = Field(sa_type=Text)  # encrypted
+    needs: str = Field(sa_type=Text)  # encrypted
+    updated_by: str = Field(max_length=32)
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 class HouseholdMember(SQLModel, table=True):

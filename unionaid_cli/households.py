@@ -100,3 +100,52 @@ def households_list(
         table.add_row(e.household_number, e.unit, e.tier.value if e.tier else "-",
                       e.registered_on.isoformat() if e.registered_on else "-", e.self_member or "-", str(e.people))
     console.print(table)
+
+
+@households_app.command("file")
+@handled
+def households_file(
+    household_number: str,
+    situation: Annotated[str, typer.Option(help="the family's situation (stored encrypted)")],
+    causes: Annotated[str, typer.Option(help="causes of hardship, comma-separated, e.g. unemployment,serious_illness")],
+    skills: Annotated[str, typer.Option(help="what the family's members can do (stored encrypted)")],
+    needs: Annotated[str, typer.Option(help="what the family needs (stored encrypted)")],
+    staff: Annotated[str, typer.Option("--as", help="caseworker's or supervisor's staff number")],
+    code: CodeOption = None,
+) -> None:
+    """Write the household's file (建档): situation, causes, skills, needs (audited)."""
+    from services.household_files import write_file
+
+    typer.echo(write_file(household_number, situation=situation, causes=causes.split(","), skills=skills, needs=needs,
+                          actor=claim(staff, code)))
+
+
+@households_app.command("show")
+@handled
+def households_show(
+    household_number: str,
+    staff: Annotated[str, typer.Option("--as", help="caseworker's, approver's or supervisor's staff number")],
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    code: CodeOption = None,
+) -> None:
+    """The household's file and its aid history: every case and pairing (the read is audited)."""
+    from dataclasses import asdict
+
+    from models.money import format_fen
+    from services.household_files import read_file
+
+    record = read_file(household_number, actor=claim(staff, code))
+    if as_json:
+        typer.echo(json.dumps(asdict(record), ensure_ascii=False, default=str))
+        return
+    typer.echo(f"household {record.household_number}: "
+               + (f"{record.tier} since {record.registered_on}" if record.tier else "not in the register"))
+    for name, value in (("situation", record.situation), ("causes", ", ".join(record.causes) or None),
+                        ("skills", record.skills), ("needs", record.needs)):
+        typer.echo(f"{name}: {value if value else '(not written yet: `unionaid households file`)'}")
+    typer.echo("aid:" if record.aid else "aid: none yet")
+    for line in record.aid:
+        typer.echo(f"  {line.case_number} {line.category} received {line.applied_on}: {line.status}, "
+                   f"paid {format_fen(line.paid_fen)}")
+    for pairing in record.pairings:
+        typer.echo(f"pairing {pairing}")
