@@ -61,6 +61,16 @@ def field_path(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(p) if isinstance(p, int) or _NAMEABLE.fullmatch(p) else "?" for p in loc)
 
 
+_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,31}")
+
+
+def shown_code(value: str) -> str:
+    """A code a person typed (a household or case number), for a message: as typed when it looks
+    like one (a letter, then letters, digits, - and _), else not repeated, since an ID number or a
+    name typed in the wrong field would be."""
+    return value if _CODE.fullmatch(value) else "(the number typed)"
+
+
 class InputError(UnionaidError):
     """Bad input: the message names the field and the rule it breaks, never the value."""
 

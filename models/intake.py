@@ -19,10 +19,12 @@ from models.money import MAX_FEN
 from models.policy import (
     CATEGORY_NAMES,
     CAUSE_NAMES,
+    DOCUMENT_NAMES,
     EVENT_ONLY,
     FIXED_AMOUNT_CATEGORIES,
     Category,
     Cause,
+    Document,
     StudentLevel,
     Tier,
 )
@@ -110,8 +112,8 @@ class HardshipApplication(BaseModel):
                                                description="leave empty for student aid, winter and summer relief: "
                                                            "the policy sets their amount")
     reason: Annotated[str, Sensitive] = Field(title="Reason 申请理由", min_length=2, max_length=2000)
-    documents_provided: list[str] = Field(default_factory=list, title="Documents provided 已提交材料",
-                                          description="e.g. application_form, resident_id, income_proof")
+    documents_provided: list[Document] = Field(default_factory=list, title="Documents provided 已提交材料",
+                                               description="tick each received: " + _names(DOCUMENT_NAMES))
     oral_application: bool = Field(False, title="Oral application 口头申请")
     oral_record: OralRecord | None = Field(None, title="Record of the oral application 口头申请记录",
                                            description="for an oral application: what was recorded on the spot")

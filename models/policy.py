@@ -172,7 +172,32 @@ UpperBound = Annotated[Comparison, AfterValidator(_upper_bound)]
 LowerBound = Annotated[Comparison, AfterValidator(_lower_bound)]
 Count = Annotated[StrictInt, Field(ge=0)]
 Day = Annotated[date, Strict()]
-DocumentKind = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+class Document(StrEnum):
+    """The document kinds a policy may require and a caseworker ticks as received (材料清单)."""
+
+    application_form = "application_form"  # 申请表
+    resident_id = "resident_id"  # 身份证
+    membership_proof = "membership_proof"  # 会员证明
+    household_register = "household_register"  # 户口簿
+    income_proof = "income_proof"  # 收入证明
+    diagnosis = "diagnosis"  # 诊断证明
+    medical_invoices = "medical_invoices"  # 医疗费用票据
+    admission_notice = "admission_notice"  # 录取通知书
+    tuition_invoice = "tuition_invoice"  # 学费票据
+    event_proof = "event_proof"  # 事件证明
+    disability_certificate = "disability_certificate"  # 残疾证
+    unemployment_proof = "unemployment_proof"  # 失业证明
+    work_injury_certificate = "work_injury_certificate"  # 工伤认定书
+
+
+DOCUMENT_NAMES = {Document.application_form: "申请表", Document.resident_id: "身份证",
+                  Document.membership_proof: "会员证明", Document.household_register: "户口簿",
+                  Document.income_proof: "收入证明", Document.diagnosis: "诊断证明",
+                  Document.medical_invoices: "医疗费用票据", Document.admission_notice: "录取通知书",
+                  Document.tuition_invoice: "学费票据", Document.event_proof: "事件证明",
+                  Document.disability_certificate: "残疾证", Document.unemployment_proof: "失业证明",
+                  Document.work_injury_certificate: "工伤认定书"}
+DocumentKind = Document
 DocumentList = Annotated[tuple[DocumentKind, ...], AfterValidator(_unique)]
 CauseList = Annotated[tuple[Cause, ...], Field(min_length=1), AfterValidator(_unique)]
 
@@ -333,7 +358,7 @@ class Documents(_PolicyModel):
     emergency_relief: DocumentList
     # A complete record of an oral application (recorded on the spot, confirmed by the applicant)
     # counts as this document; none: it never does, and the caseworker completes the form.
-    oral_record_counts_as: DocumentKind | None = "application_form"
+    oral_record_counts_as: DocumentKind | None = Document.application_form
 
     def required_for(self, category: Category) -> tuple[str, ...]:
         kinds: tuple[str, ...] = getattr(self, category.value)

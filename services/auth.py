@@ -29,13 +29,12 @@ from sqlalchemy import Engine, select, update
 from sqlmodel import Session, col
 
 from models.enums import Role
-from models.errors import ConfigurationError, NotAuthenticated, NotFound, RuleViolation
+from models.errors import ConfigurationError, NotAuthenticated, NotFound, RuleViolation, shown_code
 from models.identity import SYSTEM_ACTOR, TOTP, Actor, StaffClaim, Verified
 from models.org import Staff, StaffCredential
 from models.time import utcnow
 from services.audit import append_event
 from services.db import transaction
-from services.masking import mask_text
 from services.pii import decrypt_with, encrypt_with
 from services.settings import get_settings
 
@@ -70,7 +69,7 @@ def _totp(secret: str) -> pyotp.TOTP:
 def _staff(session: Session, staff_number: str) -> Staff:
     staff = session.execute(select(Staff).where(col(Staff.staff_number) == staff_number)).scalar_one_or_none()
     if staff is None:
-        raise NotFound(f"staff member {mask_text(staff_number)[:40]} does not exist")
+        raise NotFound(f"staff member {shown_code(staff_number)} does not exist")
     return staff
 
 
@@ -159,7 +158,7 @@ def identify(session: Session, actor: Actor) -> Verified | None:
         return verify(session, actor)
     if actor == SYSTEM_ACTOR:
         return None
-    raise NotAuthenticated(f"staff member {mask_text(actor)[:40]} must prove who they are: give the one-time code "
+    raise NotAuthenticated(f"staff member {shown_code(actor)} must prove who they are: give the one-time code "
                            "from their authenticator app")
 
 

@@ -17,7 +17,7 @@ from sqlmodel import col
 from models.audit import AuditEvent
 from models.cases import Approval, Case
 from models.enums import CaseStatus, CaseType
-from models.errors import NotFound
+from models.errors import NotFound, shown_code
 from models.members import Member
 from models.org import Staff, Unit
 from services.approvals import count_refused_decisions
@@ -87,7 +87,7 @@ def case_detail(case_number: str, *, engine: Engine | None = None) -> CaseDetail
     with transaction(engine) as session:
         row = session.execute(_with_people().where(col(Case.case_number) == case_number)).first()
         if row is None:
-            raise NotFound(f"case {case_number} does not exist")
+            raise NotFound(f"case {shown_code(case_number)} does not exist")
         applicant = row[2]
         return CaseDetail(_line(*row), applicant.name, applicant.resident_id_masked, case_history(session, case_number))
 

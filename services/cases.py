@@ -18,7 +18,7 @@ from sqlmodel import Session, SQLModel, col
 
 from models.cases import Case, CaseNumberCounter
 from models.enums import CaseStatus, CaseType, MembershipStatus, Role
-from models.errors import GuardRefused, InputError, NoSuchMove, NotFound, RuleViolation, StaleCase
+from models.errors import GuardRefused, InputError, NoSuchMove, NotFound, RuleViolation, StaleCase, shown_code
 from models.identity import Actor, Verified
 from models.members import Member
 from models.org import Staff, Unit
@@ -105,7 +105,7 @@ def open_case(
             select(Member).where(col(Member.member_number) == applicant_member_number)
         ).scalar_one_or_none()
         if member is None:
-            raise NotFound(f"member {applicant_member_number} does not exist")
+            raise NotFound(f"member {shown_code(applicant_member_number)} does not exist")
         if member.status != MembershipStatus.active:
             raise RuleViolation(f"member {applicant_member_number} is not an active member ({member.status.value})")
         now = utcnow()
@@ -225,7 +225,7 @@ def authorize(session: Session, case: Case, to_status: CaseStatus, actor: Actor)
 def load_case(session: Session, case_number: str) -> Case:
     case = session.execute(select(Case).where(col(Case.case_number) == case_number)).scalar_one_or_none()
     if case is None:
-        raise NotFound(f"case {case_number} does not exist")
+        raise NotFound(f"case {shown_code(case_number)} does not exist")
     return case
 
 

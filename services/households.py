@@ -27,7 +27,7 @@ from sqlmodel import Session, col
 
 from models.cases import Case, HardshipDetail, VerificationRecord
 from models.enums import CaseType, Role, UnitLevel
-from models.errors import FieldProblem, InputError, NotFound, RuleViolation
+from models.errors import FieldProblem, InputError, NotFound, RuleViolation, shown_code
 from models.identity import Actor, Verified
 from models.members import Household, HouseholdMember, Member
 from models.org import Unit
@@ -54,7 +54,7 @@ def find_household(session: Session, household_number: str) -> Household:
     household = session.execute(select(Household).where(col(Household.household_number) == household_number)
                                 ).scalar_one_or_none()
     if household is None:
-        raise NotFound(f"household {household_number} does not exist")
+        raise NotFound(f"household {shown_code(household_number)} does not exist")
     return household
 
 

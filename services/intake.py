@@ -8,7 +8,6 @@ needs is kept as facts on the case (incomes, documents, tier facts), without nam
 from __future__ import annotations
 
 import json
-import re
 from datetime import date
 from typing import Any
 
@@ -17,7 +16,7 @@ from sqlmodel import Session, col
 
 from models.cases import Case, HardshipDetail
 from models.enums import CaseStatus, CaseType, MembershipStatus, Role
-from models.errors import InputError, NotFound, RuleViolation
+from models.errors import InputError, NotFound, RuleViolation, field_path
 from models.hardship import PROGRAMME_BY_CATEGORY
 from models.identifiers import parse_resident_id
 from models.identity import Actor, actor_label
@@ -25,7 +24,7 @@ from models.intake import HardshipApplication
 from models.members import Member
 from models.money import parse_yuan
 from models.org import Staff
-from models.policy import FIXED_AMOUNT_CATEGORIES
+from models.policy import FIXED_AMOUNT_CATEGORIES, Document
 from models.time import utcnow
 from services import auth, households, ledger, pii
 from services.audit import append_event
@@ -33,7 +32,6 @@ from services.cases import load_case, open_case, transition_case
 from services.db import transaction
 from services.settings import get_settings
 
-DOCUMENT_KIND = re.compile(r"[a-z][a-z0-9_]{0,39}")  # the policy file's document kinds (models/policy.py)
 DOCUMENT_ROLES = frozenset({Role.caseworker, Role.supervisor})  # who records documents received
 
 
@@ -54,7 +52,7 @@ def intake_facts(form: HardshipApplication, applied_on: date) -> dict[str, Any]:
         "migrant_worker": form.migrant_worker,
         "months_employed_in_district": form.months_employed_in_district,
         "student_level": form.student_level.value if form.student_level else None,
-        "documents": sorted(set(form.documents_provided)),
+        "documents": sorted({kind.value for kind in form.documents_provided}),
     }
     # Recorded for every new case, None without one: a case stored before events had a date has no key.
     facts["sudden_event"] = ({"kind": form.sudden_event.kind.value, "on": form.sudden_event.happened_on.isoformat()}
@@ -178,15 +176,17 @@ def intake_hardship(form: HardshipApplication, submitted_by: Actor, *, engine: E
 def add_documents(case_number: str, kinds: list[str], *, actor: Actor, engine: Engine | None = None) -> CaseStatus:
     """Staff record documents received. A case waiting for information goes back to verification.
 
-    Rules kept: kinds are the policy's lower_snake_case names (what verification compares with the
-    required ones), and only an active caseworker or supervisor who proves who they are records them.
+    Rules kept: kinds are the document kinds the policy names (``models.policy.Document``: what
+    verification compares with the required ones), and only an active caseworker or supervisor who proves who they are records them.
     """
     cleaned = sorted({k.strip() for k in kinds if k.strip()})
     if not cleaned:
         raise InputError("documents", "name at least one document kind, e.g. income_proof")
-    if any(not DOCUMENT_KIND.fullmatch(kind) for kind in cleaned):
-        raise InputError("documents", "each kind must be a lower_snake_case name of at most 40 characters, "
-                                      "e.g. income_proof")
+    unknown = [kind for kind in cleaned if kind not in Document.__members__]
+    if unknown:
+        shown = ", ".join(field_path((kind,)) for kind in unknown[:3])  # typed by a person: a value is never repeated
+        raise InputError("documents", f"{shown} is not a document kind; the kinds are "
+                                      + ", ".join(d.value for d in Document))
     with transaction(engine) as session:
         _, who = auth.require_role(session, actor, DOCUMENT_ROLES, "recording documents")
         case = load_case(session, case_number)

@@ -18,7 +18,7 @@ from sqlmodel import Session, col
 from models.campaigns import KIND_RULES, Campaign, CampaignCase
 from models.cases import Case
 from models.enums import CaseStatus, Role
-from models.errors import InputError, NotFound, RuleViolation
+from models.errors import InputError, NotFound, RuleViolation, shown_code
 from models.identity import Actor
 from models.notices import CaseNotice, notice_refusal, objection_refusal
 from models.policy import PolicyVersion
@@ -103,7 +103,7 @@ def record_case_objection(case_number: str, *, text: str, recorded_by: Actor, en
         _, who = auth.require_role(session, recorded_by, OBJECTION_ROLES, "recording an objection")
         case = session.execute(select(Case).where(col(Case.case_number) == case_number)).scalar_one_or_none()
         if case is None:
-            raise NotFound(f"case {case_number} does not exist")
+            raise NotFound(f"case {shown_code(case_number)} does not exist")
         if campaign_of(session, case) is not None:
             raise RuleViolation(f"case {case_number} is in a campaign: record the objection with "
                                 "`unionaid campaigns object`")

@@ -90,3 +90,31 @@ def test_a_case_stored_with_its_event_among_the_causes_is_verified_as_it_was(wor
         detail = s.execute(select(HardshipDetail)).scalar_one()
         detail.facts = {k: v for k, v in detail.facts.items() if k != "sudden_event"}
     assert verify_hardship(number, registry_for(world), engine=world).status == CaseStatus.awaiting_approval
+
+
+def test_documents_are_a_checklist_of_the_policys_kinds_with_their_chinese_names():
+    field = HardshipApplication.model_json_schema()["properties"]["documents_provided"]
+    assert "income_proof 收入证明" in field["description"] and "admission_notice 录取通知书" in field["description"]
+    with pytest.raises(ValidationFailed, match="documents_provided.0: Input should be"):
+        application(documents_provided=["income_prof"])  # a typo used to count silently as missing
+
+
+def test_documents_recorded_later_are_the_same_kinds_and_a_typo_is_refused_by_name(world):
+    from services.intake import add_documents
+    from tests.factories import as_staff
+
+    number = intake_hardship(application(documents_provided=[]), engine=world)
+    with pytest.raises(InputError, match="^documents: income_prof is not a document kind; the kinds are application_form"):
+        add_documents(number, ["income_prof"], actor=as_staff("CW1"), engine=world)
+    add_documents(number, ["income_proof"], actor=as_staff("CW1"), engine=world)
+
+
+def test_a_policy_requiring_a_kind_nobody_can_tick_is_refused_when_it_is_read(tmp_path):
+    from models.policy import load_policy
+    from services.settings import get_settings
+
+    path = tmp_path / "policy.toml"
+    path.write_text(get_settings().policy_file.read_text(encoding="utf-8").replace('"event_proof"]', '"event_prof"]', 1),
+                    encoding="utf-8")
+    with pytest.raises(ValidationFailed, match="documents.emergency_relief"):
+        load_policy(path)

@@ -9,7 +9,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
@@ -302,6 +302,8 @@ CAMPAIGN_FIELDS = ["applicant_member_number", "resident_id", "student_level", "r
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(st.fixed_dictionaries({c: st.one_of(BAD_TEXT, st.text(max_size=20), st.sampled_from(
     ["H001", "deep", "relative", "2026-01-05", "HA-2026-000001"])) for c in REGISTER_COLUMNS}), min_size=1, max_size=3))
+@example(rows=[{"household_number": SECRET_ID, "tier": "deep", "reason": "file", "since": "", "case": ""},
+               {"household_number": NAME, "tier": "deep", "reason": "file", "since": "", "case": SECRET_ID}])
 def test_fuzzed_register_files_are_imported_or_refused_by_field_never_echoed(cli, tmp_path, request, rows):
     tally = _tally(request, "households import")
     factories.world_once(cli.engine, tmp_path)

@@ -80,3 +80,11 @@ def test_accepts_a_luhn_valid_card_and_refuses_a_mistyped_one():
     with pytest.raises(InputError, match="Luhn"):
         normalize_bank_card("4111111111111112")
     assert mask_bank_card("4111111111111111") == "4111********1111"
+
+
+def test_a_code_typed_in_the_wrong_field_is_repeated_only_when_it_looks_like_a_code():
+    from models.errors import shown_code
+
+    assert shown_code("H001") == "H001" and shown_code("HA-2026-000001") == "HA-2026-000001"
+    for typed in ("110105198001010075", "王建国", "13912345678", "H" * 40, "a b"):
+        assert shown_code(typed) == "(the number typed)"
