@@ -109,6 +109,7 @@ class Household:
     hardship_spending_fen_per_year: int = 0
     homes_owned: int = 0
     registered_hardship_file: bool = False  # 建档, in our register on the application date: the higher student-aid amounts
+    declared_yearly_income_fen: int | None = None  # last year's household income, when the form gives it
     school_fees: SchoolFees | None = None
 
     def __post_init__(self) -> None:
@@ -117,6 +118,8 @@ class Household:
         _count(self.months_below_line, "household.months_below_line")
         _count(self.hardship_spending_fen_per_year, "household.hardship_spending_fen_per_year")
         _count(self.homes_owned, "household.homes_owned")
+        if self.declared_yearly_income_fen is not None:
+            _count(self.declared_yearly_income_fen, "household.declared_yearly_income_fen")
 
     @property
     def monthly_income_fen(self) -> int:
@@ -124,6 +127,9 @@ class Household:
 
     @property
     def yearly_income_fen(self) -> int:
+        """Last year's household income as declared, else the monthly incomes × 12."""
+        if self.declared_yearly_income_fen is not None:
+            return self.declared_yearly_income_fen
         return self.monthly_income_fen * MONTHS_PER_YEAR
 
     @property

@@ -14,7 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
 
-from models.errors import FieldProblem, ValidationFailed, field_path
+from models.errors import FieldProblem, InputError, ValidationFailed, field_path
+from models.identifiers import parse_resident_id
 from models.money import MAX_FEN
 from models.policy import (
     CATEGORY_NAMES,
@@ -49,6 +50,26 @@ class HouseholdPerson(BaseModel):
         title="Relation 关系", description="self 本人, spouse 配偶, child 子女, parent 父母, other 其他")
     monthly_income_yuan: Yuan = Field(title="Monthly income (yuan) 月收入(元)",
                                       description="all income of this person per month; 0 if none")
+    resident_id: Annotated[str, Sensitive] | None = Field(None, title="Resident ID 身份证号",
+                                                          description="validated; stored only as a keyed hash")
+    birth_date: date | None = Field(None, title="Birth date 出生日期", description="if no ID number is given")
+    disability: bool = Field(False, title="Disability 残疾")
+    employment: Literal["employed", "unemployed", "laid_off", "retired", "student", "unable_to_work", "other"] | None = (
+        Field(None, title="Employment 就业状况", description="employed 在职, unemployed 失业, laid_off 下岗, "
+                                                            "retired 退休, student 在校学生, unable_to_work 无劳动能力, "
+                                                            "other 其他"))
+
+    @model_validator(mode="after")
+    def _id_agrees(self) -> HouseholdPerson:
+        if self.resident_id is not None:
+            try:
+                parsed = parse_resident_id(self.resident_id)
+            except InputError as exc:
+                raise ValueError(f"resident_id: {exc.problem_detail.problem}") from None
+            if self.birth_date is not None and self.birth_date != parsed.birth_date:
+                raise ValueError("birth_date: does not agree with the resident ID")
+            self.resident_id = parsed.number
+        return self
 
 
 class SuddenEvent(BaseModel):
@@ -108,6 +129,11 @@ class HardshipApplication(BaseModel):
     sudden_event: SuddenEvent | None = Field(None, title="Sudden event 突发事件",
                                              description="for the accident tier: what happened and when")
     household: list[HouseholdPerson] = Field(title="Household 家庭成员及收入", min_length=1, max_length=20)
+    household_number: str | None = Field(None, title="Household / file number 户号/档案号", max_length=32,
+                                         description="the household's number in our records, if it has one")
+    annual_household_income_yuan: Yuan | None = Field(
+        None, title="Household income last year (yuan) 上年家庭总收入(元)",
+        description="for the accident tier's spending test; default: the monthly incomes × 12")
     requested_amount_yuan: Yuan | None = Field(None, title="Requested amount (yuan) 申请金额(元)",
                                                description="leave empty for student aid, winter and summer relief: "
                                                            "the policy sets their amount")
@@ -151,6 +177,9 @@ class HardshipApplication(BaseModel):
                              "for, reasons, time, who recorded it, and the applicant's confirmation")
         if self.oral_record is not None and not self.oral_application:
             raise ValueError("oral_application: tick it when the application was made orally and recorded")
+        ids = [person.resident_id for person in self.household if person.resident_id]
+        if len(ids) != len(set(ids)):
+            raise ValueError("household: the same resident ID is given for two people")
         events = sorted(c.value for c in self.causes if c in EVENT_ONLY)
         if events:
             raise ValueError(f"causes: {', '.join(events)} is a sudden event, not a cause: give it as sudden_event, "

@@ -20,8 +20,8 @@ from models.errors import InputError, NotFound, RuleViolation, field_path
 from models.hardship import PROGRAMME_BY_CATEGORY
 from models.identifiers import parse_resident_id
 from models.identity import Actor, actor_label
-from models.intake import HardshipApplication
-from models.members import Member
+from models.intake import HardshipApplication, HouseholdPerson
+from models.members import Household, Member
 from models.money import parse_yuan
 from models.org import Staff
 from models.policy import FIXED_AMOUNT_CATEGORIES, Document
@@ -54,6 +54,12 @@ def intake_facts(form: HardshipApplication, applied_on: date) -> dict[str, Any]:
         "student_level": form.student_level.value if form.student_level else None,
         "documents": sorted({kind.value for kind in form.documents_provided}),
     }
+    # What verification and the household file may read of each person: no names, IDs only as keyed hashes.
+    facts["household_people"] = [{"relation": p.relation, "disability": p.disability, "employment": p.employment,
+                                  "birth_year": _birth_year(p)} for p in form.household]
+    facts["household_id_hashes"] = [pii.hash_identifier(p.resident_id) for p in form.household if p.resident_id]
+    if form.annual_household_income_yuan is not None:
+        facts["annual_household_income_fen"] = _fen(form.annual_household_income_yuan, "annual_household_income_yuan")
     # Recorded for every new case, None without one: a case stored before events had a date has no key.
     facts["sudden_event"] = ({"kind": form.sudden_event.kind.value, "on": form.sudden_event.happened_on.isoformat()}
                              if form.sudden_event else None)
@@ -67,6 +73,24 @@ def intake_facts(form: HardshipApplication, applied_on: date) -> dict[str, Any]:
             "private_fen_per_year": _fen(form.private_school_fees_yuan_per_year, "private_school_fees_yuan_per_year"),
         }
     return facts
+
+
+def _birth_year(person: HouseholdPerson) -> int | None:
+    if person.resident_id:
+        return parse_resident_id(person.resident_id).birth_date.year
+    return person.birth_date.year if person.birth_date else None
+
+
+def _check_household_number(session: Session, form: HardshipApplication, member: Member) -> None:
+    """A household number on the form must be the applicant's household in our records."""
+    if not form.household_number:
+        return
+    ours = session.get(Household, member.household_id) if member.household_id else None
+    if ours is None:
+        raise InputError("household_number", "the applicant has no household in our records; leave it empty")
+    if ours.household_number != form.household_number.strip():
+        raise InputError("household_number", f"is not the applicant's household ({ours.household_number} in our "
+                                             "records)")
 
 
 def _requested_fen(session: Session, form: HardshipApplication, household_id: int | None, applied_on: date) -> int:
@@ -150,6 +174,7 @@ def intake_hardship(form: HardshipApplication, submitted_by: Actor, *, engine: E
         if form.oral_record is not None:
             _refuse_unknown_recorder(session, form.oral_record.recorded_by.strip())
         household_id = member.household_id
+        _check_household_number(session, form, member)
         _refuse_duplicate(session, member, form.category.value, applied_on)
         requested_fen = _requested_fen(session, form, household_id, applied_on)
         programme = PROGRAMME_BY_CATEGORY[form.category]

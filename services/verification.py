@@ -155,6 +155,7 @@ def _inputs(case: Case, detail: HardshipDetail, registered_on: date | None,
         homes_owned=facts["homes_owned"],
         registered_hardship_file=registered_on is not None and registered_on <= applied_on,
         school_fees=_school_fees(facts, version),
+        declared_yearly_income_fen=facts.get("annual_household_income_fen"),
     )
     # Plain strings from the intake facts: Application.__post_init__ turns them into the enums.
     application = Application(
