@@ -147,6 +147,7 @@ class Application:
     causes: Collection[Cause] = frozenset()
     documents: Collection[str] = frozenset()  # document kinds held, e.g. "income_proof"
     student_level: StudentLevel | None = None  # student aid only
+    student_levels: tuple[StudentLevel, ...] = ()  # student aid for several students: each one's level
     migrant_worker: bool = False
     months_employed_in_district: int = 0
     sudden_event: Cause | None = None  # the kind of a sudden event, recorded apart from the causes, with its date
@@ -159,6 +160,8 @@ class Application:
         object.__setattr__(self, "documents", frozenset(self.documents))
         if self.student_level is not None:
             object.__setattr__(self, "student_level", _member(StudentLevel, self.student_level, "student_level"))
+        object.__setattr__(self, "student_levels",
+                           tuple(_member(StudentLevel, level, "students.level") for level in self.student_levels))
         if self.sudden_event is not None:
             object.__setattr__(self, "sudden_event", _member(Cause, self.sudden_event, "sudden_event.kind"))
         _count(self.requested_fen, "requested_fen")
@@ -374,7 +377,8 @@ def category_cap_fen(household: Household, application: Application, policy: Pol
     category = application.category
     if category in FIXED_AMOUNT_CATEGORIES:
         return categories.fixed_amount_fen(category, tier=application.tier_claimed, level=application.student_level,
-                                           registered=household.registered_hardship_file)
+                                           registered=household.registered_hardship_file,
+                                           levels=application.student_levels)
     capped = {
         Category.living_relief: categories.living_relief,
         Category.medical_relief: categories.medical_relief,
@@ -398,7 +402,8 @@ def check_category_cap(household: Household, application: Application, policy: P
     category = application.category.value
     if cap is None:
         levels = " or ".join(level.value for level in StudentLevel)
-        return RuleResult(CATEGORY_CAP, False, f"student aid needs the student's level ({levels})")
+        return RuleResult(CATEGORY_CAP, False, f"student aid needs each student's level ({levels}), one the policy "
+                                               "version sets an amount for")
     if application.category in FIXED_AMOUNT_CATEGORIES:
         exact = application.requested_fen == cap
         return RuleResult(CATEGORY_CAP, exact, f"the amount is {'' if exact else 'not '}the {category} amount the "

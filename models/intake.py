@@ -72,6 +72,17 @@ class HouseholdPerson(BaseModel):
         return self
 
 
+class Student(BaseModel):
+    """学生 One student of the household the student aid is for."""
+
+    model_config = ConfigDict(extra="forbid", title="Student 学生", hide_input_in_errors=True)
+
+    name: Annotated[str, Sensitive] = Field(title="Name 姓名", min_length=1, max_length=100)
+    school: Annotated[str, Sensitive] = Field(title="School 学校", min_length=2, max_length=100)
+    grade: str = Field(title="Grade 年级", min_length=1, max_length=20, description="e.g. 大一, 高二")
+    level: StudentLevel = Field(title="Level 学段", description="university 大学, senior_high 高中, vocational 中职")
+
+
 class SuddenEvent(BaseModel):
     """突发事件 A sudden event (an accident, a disaster, a serious illness) and the day it happened."""
 
@@ -152,6 +163,8 @@ class HardshipApplication(BaseModel):
     student_level: StudentLevel | None = Field(None, title="Student level 学段",
                                                description="university 大学, senior_high 高中; for student aid, "
                                                            "and the level of a private school")
+    students: list[Student] = Field(default_factory=list, title="Students 学生", max_length=10,
+                                    description="student aid: each student of the household, with school and grade")
     private_school_fees_yuan_per_year: Yuan | None = Field(
         None, title="Private-school fees per year 民办学费(元/年)",
         description="compared with the policy's public-school fee for the student level")
@@ -184,8 +197,12 @@ class HardshipApplication(BaseModel):
         if events:
             raise ValueError(f"causes: {', '.join(events)} is a sudden event, not a cause: give it as sudden_event, "
                              "with the day it happened")
-        if self.category == Category.student_aid and self.student_level is None:
-            raise ValueError("student_level: required for student aid")
+        if self.students and self.category != Category.student_aid:
+            raise ValueError("students: only for student aid")
+        if self.students and self.student_level is not None:
+            raise ValueError("student_level: give each student's level in students instead")
+        if self.category == Category.student_aid and self.student_level is None and not self.students:
+            raise ValueError("students: list the students the aid is for (name, school, grade, level)")
         if self.category in FIXED_AMOUNT_CATEGORIES:
             if self.requested_amount_yuan is not None:
                 raise ValueError(f"requested_amount_yuan: leave it empty: {self.category.value} is paid the amount "

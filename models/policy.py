@@ -101,8 +101,9 @@ CATEGORY_NAMES = {"living_relief": "生活救助", "medical_relief": "医疗救�
 
 
 class StudentLevel(StrEnum):
-    university = "university"
-    senior_high = "senior_high"
+    university = "university"  # 大学
+    senior_high = "senior_high"  # 高中
+    vocational = "vocational"  # 中职 (secondary vocational school)
 
 
 class Comparison(StrEnum):
@@ -255,9 +256,11 @@ class CappedCategory(_PolicyModel):
 class StudentAidAmounts(_PolicyModel):
     university_fen: Fen = Field(alias="university_yuan")
     senior_high_fen: Fen = Field(alias="senior_high_yuan")
+    vocational_fen: Fen | None = Field(None, alias="vocational_yuan")  # none: the version pays no vocational student
 
-    def for_level(self, level: StudentLevel) -> int:
-        return self.university_fen if level is StudentLevel.university else self.senior_high_fen
+    def for_level(self, level: StudentLevel) -> int | None:
+        return {StudentLevel.university: self.university_fen, StudentLevel.senior_high: self.senior_high_fen,
+                StudentLevel.vocational: self.vocational_fen}[level]
 
 
 class StudentAid(_PolicyModel):
@@ -266,7 +269,7 @@ class StudentAid(_PolicyModel):
     registered: StudentAidAmounts
     other: StudentAidAmounts
 
-    def amount_fen(self, level: StudentLevel, registered: bool) -> int:
+    def amount_fen(self, level: StudentLevel, registered: bool) -> int | None:
         return (self.registered if registered else self.other).for_level(level)
 
 
@@ -295,12 +298,13 @@ class Categories(_PolicyModel):
     emergency_relief: CappedCategory
 
     def fixed_amount_fen(self, category: Category, *, tier: Tier, level: StudentLevel | None,
-                         registered: bool) -> int | None:
-        """What a fixed-amount category pays: student aid by the student's level and whether the
-        household is in the register, seasonal relief by tier. None for a capped category, or for
-        student aid without a level."""
+                         registered: bool, levels: tuple[StudentLevel, ...] = ()) -> int | None:
+        """What a fixed-amount category pays: student aid per student by level (``levels``, or the one
+        ``level``) and whether the household is in the register, seasonal relief by tier. None for a
+        capped category, for student aid without a level, or for a level the version pays nothing for."""
         if category is Category.student_aid:
-            return self.student_aid.amount_fen(level, registered) if level is not None else None
+            amounts = [self.student_aid.amount_fen(one, registered) for one in (levels or ((level,) if level else ()))]
+            return sum(a for a in amounts if a is not None) if amounts and None not in amounts else None
         if category is Category.winter_relief:
             return self.winter_relief.for_tier(tier)
         if category is Category.summer_relief:
@@ -326,6 +330,7 @@ class PublicSchoolFees(_PolicyModel):
     senior_high_fen: Annotated[Fen, Field(gt=0)] = Field(alias="senior_high_yuan")
 
     def for_level(self, level: StudentLevel) -> int:
+        """A vocational school is compared with the senior-high fee (the same stage of schooling)."""
         return self.university_fen if level is StudentLevel.university else self.senior_high_fen
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlmodel import col
@@ -30,6 +31,7 @@ class CaseText:
     oral_record: str | None
     decisions: list[tuple[str, str]]  # (approve or reject, the reason given), in order
     objections: str | None = None  # what was objected to during the case's public notice
+    students: list[str] | None = None  # student aid: "name, school, grade (level)" per student
 
 
 def case_text(case_number: str, *, actor: Actor, engine: Engine | None = None) -> CaseText:
@@ -48,7 +50,7 @@ def case_text(case_number: str, *, actor: Actor, engine: Engine | None = None) -
         return CaseText(case.case_number, (pii.open_text(detail.reason) or "") if detail else "",
                         _oral_record(pii.open_text(detail.oral_record)) if detail else None,
                         [(getattr(d, "value", str(d)), pii.open_text(r) or "") for d, r in decisions],
-                        pii.open_text(objections))
+                        pii.open_text(objections), _students(detail.facts) if detail else None)
 
 
 def _oral_record(text: str | None) -> str | None:
@@ -66,3 +68,13 @@ def _oral_record(text: str | None) -> str | None:
     return (f"\n  applicant: {record.get('applicant', '')}\n  applies for: {record.get('matter', '')}"
             f"\n  reasons: {record.get('reasons', '')}\n  recorded at {record.get('recorded_at', '')} by "
             f"{record.get('recorded_by', '')}; {confirmed}")
+
+
+def _students(facts: dict[str, Any]) -> list[str] | None:
+    sealed = facts.get("students_sealed")
+    if not isinstance(sealed, str):
+        return None
+    named: list[dict[str, str]] = json.loads(pii.open_text(sealed) or "[]")
+    about: list[dict[str, str]] = facts.get("students") or []
+    return [f"{n.get('name', '')}, {n.get('school', '')}, {a.get('grade', '')} ({a.get('level', '')})"
+            for n, a in zip(named, about, strict=False)]

@@ -51,9 +51,13 @@ def intake_facts(form: HardshipApplication, applied_on: date) -> dict[str, Any]:
         "homes_owned": form.homes_owned,
         "migrant_worker": form.migrant_worker,
         "months_employed_in_district": form.months_employed_in_district,
-        "student_level": form.student_level.value if form.student_level else None,
+        "student_level": _first_level(form),
         "documents": sorted({kind.value for kind in form.documents_provided}),
     }
+    if form.students:  # each student's level and grade; names and schools only encrypted
+        facts["students"] = [{"level": st.level.value, "grade": st.grade} for st in form.students]
+        facts["students_sealed"] = pii.seal_text(json.dumps([{"name": st.name, "school": st.school}
+                                                             for st in form.students], ensure_ascii=False))
     # What verification and the household file may read of each person: no names, IDs only as keyed hashes.
     facts["household_people"] = [{"relation": p.relation, "disability": p.disability, "employment": p.employment,
                                   "birth_year": _birth_year(p)} for p in form.household]
@@ -73,6 +77,13 @@ def intake_facts(form: HardshipApplication, applied_on: date) -> dict[str, Any]:
             "private_fen_per_year": _fen(form.private_school_fees_yuan_per_year, "private_school_fees_yuan_per_year"),
         }
     return facts
+
+
+def _first_level(form: HardshipApplication) -> str | None:
+    """The student level the rules read one of: the form's, or its first student's."""
+    if form.student_level:
+        return form.student_level.value
+    return form.students[0].level.value if form.students else None
 
 
 def _birth_year(person: HouseholdPerson) -> int | None:
@@ -107,9 +118,13 @@ def _requested_fen(session: Session, form: HardshipApplication, household_id: in
         raise InputError("applied_on", "falls before every version of the hardship policy") from None
     registered = households.registered_on(session, household_id)
     amount = version.categories.fixed_amount_fen(form.category, tier=form.tier_claimed, level=form.student_level,
-                                                 registered=registered is not None and registered <= applied_on)
+                                                 registered=registered is not None and registered <= applied_on,
+                                                 levels=tuple(st.level for st in form.students))
     if not amount:
-        raise InputError("category", f"policy version {version.version} sets no amount for {form.category.value}")
+        field = "students" if form.students else "category"
+        raise InputError(field, f"policy version {version.version} sets no {form.category.value} amount for this "
+                                "level of schooling" if form.students else
+                                f"policy version {version.version} sets no amount for {form.category.value}")
     return amount
 
 

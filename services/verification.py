@@ -161,7 +161,9 @@ def _inputs(case: Case, detail: HardshipDetail, registered_on: date | None,
     application = Application(
         category=case.category, tier_claimed=detail.tier_claimed, causes=detail.causes,  # type: ignore[arg-type]
         requested_fen=case.requested_fen, applied_on=applied_on, documents=_documents_held(detail, version),
-        student_level=facts["student_level"], migrant_worker=facts["migrant_worker"],
+        student_level=facts["student_level"] if not facts.get("students") else None,
+        student_levels=tuple(student["level"] for student in facts.get("students") or ()),
+        migrant_worker=facts["migrant_worker"],
         months_employed_in_district=facts["months_employed_in_district"],
         sudden_event=_sudden_event(detail, version),
     )

@@ -96,6 +96,8 @@ def cases_text(
         typer.echo(f"{decision}: {reason}")
     if text.objections:
         typer.echo(f"objections to the public notice: {text.objections}")
+    for student in text.students or []:
+        typer.echo(f"student: {student}")
 
 
 @cases_app.command("object")

@@ -2,8 +2,9 @@
 
 - section ``hardship-aid``: per aid category, the cases paid and the money paid in the month and
   in the year to date (the 金秋助学 row gives the student-aid numbers);
-- measure ``students_funded``: hardship cases of the student-aid category paid in the plan year
-  (a case is one student; "paid" is money settled to a programme's paid account, net).
+- measure ``students_funded``: the students of the student-aid cases paid in the plan year (a
+  case for several students of one household counts each; "paid" is money settled to a
+  programme's paid account, net).
 
 Mediation and mutual insurance add their sections and measures in modules like this one once
 their data exists; until then the report shows nothing for them and their targets say "no data".
@@ -13,6 +14,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+from sqlalchemy import select
+from sqlmodel import col
+
+from models.cases import HardshipDetail
 from models.enums import CaseType
 from models.policy import Category
 from services.reports.context import ReportContext
@@ -43,8 +48,14 @@ def _paid_per_case(ctx: ReportContext, *, month_only: bool) -> dict[int, int]:
 
 @register_measure("students_funded")
 def students_funded(ctx: ReportContext, argument: str | None) -> int:
-    return sum(1 for case_id in _paid_per_case(ctx, month_only=False)
-               if ctx.cases[case_id].category == Category.student_aid.value)
+    """Students, not cases: a case for a household's several students counts each of them."""
+    paid = [case_id for case_id in _paid_per_case(ctx, month_only=False)
+            if ctx.cases[case_id].category == Category.student_aid.value]
+    if not paid:
+        return 0
+    facts = dict(ctx.session.execute(select(col(HardshipDetail.case_id), col(HardshipDetail.facts))
+                                     .where(col(HardshipDetail.case_id).in_(paid))).all())
+    return sum(len((facts.get(case_id) or {}).get("students") or [None]) for case_id in paid)
 
 
 @register_section("hardship-aid", case_type=CaseType.hardship)

@@ -110,3 +110,44 @@ def test_the_form_no_longer_asks_for_the_public_school_fee():
     fields = HardshipApplication.model_json_schema()["properties"]
     assert "public_school_rate_yuan_per_year" not in fields
     assert "policy sets" in fields["requested_amount_yuan"]["description"]
+
+
+TWO_STUDENTS = [{"name": "王小明", "school": "示例大学 Sample University", "grade": "大一", "level": "university"},
+                {"name": "王小红", "school": "示例职校 Sample Vocational School", "grade": "中二", "level": "vocational"}]
+
+
+def test_one_application_for_a_households_students_pays_each_its_amount_and_counts_each(world):
+    from services.case_files import case_text
+
+    with time_fixed_at(SEPTEMBER):
+        number = intake_hardship(student(student_level=None, students=TWO_STUDENTS), engine=world)
+        assert verify_hardship(number, registry_for(world), engine=world).status == CaseStatus.awaiting_approval
+    assert _requested(world, number) == 400_000 + 200_000  # university and vocational, not registered
+    with transaction(world) as s:
+        from models.cases import HardshipDetail
+
+        facts = s.execute(select(HardshipDetail.facts)).scalar_one()
+    assert facts["students"] == [{"level": "university", "grade": "大一"}, {"level": "vocational", "grade": "中二"}]
+    assert "王小明" not in str(facts) and "示例大学" not in str(facts)
+    shown = case_text(number, actor=as_staff("AP1"), engine=world).students
+    assert shown == ["王小明, 示例大学 Sample University, 大一 (university)",
+                     "王小红, 示例职校 Sample Vocational School, 中二 (vocational)"]
+
+
+@pytest.mark.parametrize("changes,expected", [
+    ({"student_level": None}, "students: list the students the aid is for"),
+    ({"students": TWO_STUDENTS}, "student_level: give each student's level in students instead"),
+    ({"student_level": None, "students": [{**TWO_STUDENTS[0], "school": ""}]}, "students.0.school:"),
+])
+def test_student_aid_needs_its_students_once(changes, expected):
+    with pytest.raises(ValidationFailed) as refused:
+        student(**changes)
+    assert any(str(p).startswith(expected) for p in refused.value.problems), refused.value.problems
+
+
+def test_a_level_the_policy_version_pays_nothing_for_is_refused_by_field(world):
+    with time_fixed_at(datetime(2025, 9, 1, 10, 0, tzinfo=get_settings().zone)):  # 2025.1 has no vocational amount
+        ledger.add_programme("HA-STUDENT", "Student aid", CaseType.hardship, 2025, 5_000_000, engine=world)
+        with pytest.raises(Exception, match="^students: policy version 2025.1 sets no student_aid amount"):  # noqa: PT011
+            intake_hardship(student(student_level=None, students=TWO_STUDENTS[1:], applied_on="2025-09-01"),
+                            engine=world)

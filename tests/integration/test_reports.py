@@ -34,7 +34,7 @@ from models.time import utcnow
 from sandbox import payment
 from sandbox.testing import running_server
 from services import approvals, ledger, member_import, org, payouts
-from services.cases import open_case, transition_case
+from services.cases import load_case, open_case, transition_case
 from services.db import transaction
 from services.payment_provider import STATEMENT_COLUMNS, HttpPaymentProvider, yuan_text
 from services.reconciliation import reconcile_month, sign_off
@@ -303,6 +303,17 @@ def test_targets_without_a_data_source_say_no_data_and_the_unknown_target_stays_
         assert target_row(report, key)["actual"] == 0, key
     women = target_row(report, "insurance_women_major_illness")
     assert (women["target"], women["actual"], women["achieved"]) == (UNKNOWN, NO_DATA, None)
+
+
+def test_a_case_for_two_students_of_one_household_counts_two_students_funded(paid_this_month):
+    from models.cases import HardshipDetail
+
+    with transaction(paid_this_month.engine) as s:
+        case = load_case(s, paid_this_month.paid_a)
+        s.add(HardshipDetail(case_id=case.id, tier_claimed="deep", causes=[], reason="",
+                             facts={"students": [{"level": "university", "grade": "大一"},
+                                                 {"level": "vocational", "grade": "中二"}]}))
+    assert target_row(paid_this_month.report(), "students_funded")["actual"] == 3  # A's two students and B
 
 
 def test_the_share_of_the_year_elapsed_counts_days_to_the_end_of_the_month(dated_ledger):
