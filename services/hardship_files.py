@@ -5,7 +5,9 @@ CSV columns are the form's fields; list fields are joined with ';' (``causes``,
 ``relation:name:monthly income;…`` (e.g. ``self:王建国:600;child:王小明:0``), and the parts of an
 oral record are columns of their own (``oral_record.applicant``, ``oral_record.matter``,
 ``oral_record.reasons``, ``oral_record.recorded_at``, ``oral_record.recorded_by``,
-``oral_record.applicant_confirmed``).
+``oral_record.applicant_confirmed``), as are a sudden event's (``sudden_event.kind``,
+``sudden_event.happened_on``); the students of student aid are ``students`` as
+``name:school:grade:level;…``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from models.intake import HardshipApplication, parse_application
 from services.import_files import csv_rows, load_json, read_text
 
 LIST_FIELDS = ("causes", "documents_provided")
+NESTED = ("oral_record", "sudden_event")
 
 
 def _household(text: str, row: int) -> list[dict[str, str]]:
@@ -40,12 +43,25 @@ def _from_csv_row(raw: dict[str, str], row: int) -> dict[str, Any]:
     for flag in ("oral_application", "migrant_worker"):
         if flag in data:
             data[flag] = data[flag].lower() in ("1", "true", "yes", "y", "是")
-    record = {key.removeprefix("oral_record."): data.pop(key) for key in list(data) if key.startswith("oral_record.")}
-    if record:
-        if "applicant_confirmed" in record:
-            record["applicant_confirmed"] = record["applicant_confirmed"].lower() in ("1", "true", "yes", "y", "是")
-        data["oral_record"] = record
+    for part in NESTED:  # columns "oral_record.applicant", "sudden_event.kind", ...
+        nested = {key.removeprefix(f"{part}."): data.pop(key) for key in list(data) if key.startswith(f"{part}.")}
+        if nested:
+            if "applicant_confirmed" in nested:
+                nested["applicant_confirmed"] = nested["applicant_confirmed"].lower() in ("1", "true", "yes", "y", "是")
+            data[part] = nested
+    if "students" in data:
+        data["students"] = _students(data["students"], row)
     return data
+
+
+def _students(text: str, row: int) -> list[dict[str, str]]:
+    students = []
+    for part in (p.strip() for p in text.split(";") if p.strip()):
+        pieces = part.split(":")
+        if len(pieces) != 4:
+            raise ValidationFailed([FieldProblem("students", "write each student as name:school:grade:level", row)])
+        students.append(dict(zip(("name", "school", "grade", "level"), (x.strip() for x in pieces), strict=True)))
+    return students
 
 
 def read_applications(path: Path) -> tuple[list[tuple[int, HardshipApplication]], list[FieldProblem]]:

@@ -89,3 +89,21 @@ def test_a_csv_row_gives_the_records_parts_as_columns_of_their_own(tmp_path):
     assert problems == []
     [(_, parsed)] = applications
     assert parsed.oral_record.applicant_confirmed and parsed.oral_record.recorded_by == "CW1"
+
+
+def test_a_csv_row_gives_students_and_a_sudden_event_in_columns_too(tmp_path):
+    header = ("caseworker,applicant_member_number,resident_id,category,tier_claimed,household,reason,"
+              "documents_provided,applied_on,students,sudden_event.kind,sudden_event.happened_on")
+    row = (f"CW1,M0001,{factories.resident_id(seq=1)},student_aid,accident,self:A:600;child:B:0,flood,"
+           "application_form;income_proof,2026-09-01,王小明:示例大学:大一:university;王小红:示例职校:中二:vocational,"
+           "disaster,2026-08-20")
+    path = tmp_path / "students.csv"
+    path.write_text(header + "\n" + row + "\n", encoding="utf-8")
+    applications, problems = read_applications(path)
+    assert problems == []
+    [(_, parsed)] = applications
+    assert [s.level.value for s in parsed.students] == ["university", "vocational"]
+    assert parsed.sudden_event.kind.value == "disaster"
+    path.write_text(header + "\n" + row.replace(":大一:university", ":university") + "\n", encoding="utf-8")
+    _, problems = read_applications(path)
+    assert [str(p) for p in problems] == ["row 2: students: write each student as name:school:grade:level"]
