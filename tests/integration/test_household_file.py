@@ -7,24 +7,16 @@ import pytest
 from sqlalchemy import text
 
 from models.errors import InputError, RuleViolation
-from services import assistance, households
+from services import assistance
 from services.db import transaction
 from services.household_files import read_file, write_file
 from tests import factories
 from tests.factories import as_staff, intake_hardship
 from tests.integration.test_cli import cli  # noqa: F401 - the fixture
 from tests.integration.test_hardship_intake_verification import application
+from tests.integration.test_pairings_and_employment import world  # noqa: F401 - the fixture: H001 registered
 
 SITUATION = "father has leukaemia 白血病; mother out of work since the depot closed"
-
-
-@pytest.fixture
-def world(engine, tmp_path):
-    factories.organisation(engine)
-    factories.household_members(engine, tmp_path)
-    households.register("H001", "deep", actor=as_staff("CW1"), reason="paper file 3", registered_on=date(2026, 1, 5),
-                        engine=engine)
-    return engine
 
 
 def write(engine, staff="CW1", **changes):
