@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -208,7 +209,22 @@ def run_demo(echo: Callable[[str], object] = print, engine: Engine | None = None
             refused(lambda: approvals.approve_case(f, approver=as_demo("S003"), amount_fen=_requested(engine, f),
                                                    reason="admitted to university", engine=engine))
 
-    echo("6. labour-dispute mediation ending in an agreement")
+    echo("6. an assistance pairing (帮扶结对) and a training, counted against the annual plan")
+    from services import assistance
+
+    started = date.fromisoformat(today).replace(day=1)
+    pairing = assistance.start_pairing("H004", helper_kind="model_worker", helper_name="区劳模 张师傅",
+                                       started_on=started, commitments="monthly visits; a job for the son",
+                                       actor=as_demo("S007"), engine=engine)
+    assistance.record_visit(pairing, visited_on=started, notes="rent paid; son starts at the depot next month",
+                            actor=as_demo("S007"), engine=engine)
+    assistance.record_employment("M0005", "training", happened_on=started, detail="电工培训 electrician course",
+                                 actor=as_demo("S007"), engine=engine)
+    step(f"pairing {pairing}: household H004 paired with a model worker, one visit; M0005 trained")
+    for line in _plan_lines(engine, ("assistance_pairings", "trained")):
+        step(line)
+
+    echo("7. labour-dispute mediation ending in an agreement")
     e = open_case(case_type=CaseType.mediation, category="unpaid_wages", applicant_member_number="M0005",
                   requested_fen=1260000, submitted_by=as_demo("S006"), engine=engine,
                   # case_id is set by open_case once the case row exists (see services/intake.py).
@@ -243,6 +259,18 @@ def _final_states(echo: Callable[[str], object], engine: Engine, cases: list[str
     with transaction(engine) as session:
         echo(f"audit: {verify_chain(session)}")
     return final
+
+
+def _plan_lines(engine: Engine, keys: tuple[str, ...]) -> list[str]:
+    """The plan table's rows for ``keys`` in this month's report, as the report shows them."""
+    from services.reports import build_monthly_report
+
+    month = utcnow().astimezone(get_settings().zone).strftime("%Y-%m")
+    targets = build_monthly_report(month, engine=engine).section("targets")
+    rows = [r for r in targets.row_dicts() if r["key"] in keys]
+    if not rows:
+        return [f"plan: {targets.notes[0] if targets.notes else 'no targets for this year'}"]
+    return [f"plan {r['key']}: {r['actual']} of {r['target']} this year" for r in rows]
 
 
 def _requested(engine: Engine, case_number: str) -> int:

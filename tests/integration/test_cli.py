@@ -153,6 +153,8 @@ def test_the_installed_command_runs_the_demo_end_to_end(database_url, tmp_path):
         assert "household H001 registered as deep" in demo.stdout
         assert "asks for ¥4,000.00, the amount the policy sets" in demo.stdout
         assert "is on public notice until" in demo.stdout  # student aid held by its notice
+        assert "pairing 1: household H004 paired with a model worker" in demo.stdout
+        assert "  - plan " in demo.stdout  # the plan table's pairings row (or why this year has none)
         again = unionaid("demo", timeout=180)
         assert again.returncode == 0 and "the demo has run on this database already (6 cases)" in again.stdout
         paid = httpx.get(f"{payment_url}/sandbox/transfers").json()
