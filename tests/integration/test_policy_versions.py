@@ -63,7 +63,7 @@ FIRST = version_toml("2026.1", date(2026, 1, 1), line_yuan=1000, living_cap_yuan
 # Version N+1, added later but in force from 1 March, before the application date: a higher
 # 低保 line, a lower cap for living relief, a lower grassroots approval limit, one more document.
 LATER = version_toml("2026.2", date(2026, 3, 1), line_yuan=1200, living_cap_yuan=1200, grassroots_limit_yuan=1000,
-                     documents=(*LIVING_DOCS, "employment_certificate"))
+                     documents=(*LIVING_DOCS, "unemployment_proof"))
 
 
 @pytest.fixture
@@ -141,7 +141,7 @@ def test_a_case_verified_after_the_new_version_is_decided_under_it(world, policy
     refused = intake_hardship(application(applied_on=APPLIED), engine=world)
     within = intake_hardship(application(applied_on=APPLIED, requested_amount_yuan="1100",
                                          applicant_member_number="M0002", resident_id=resident_id(seq=2),
-                                         documents_provided=[*LIVING_DOCS, "employment_certificate"]), engine=world)
+                                         documents_provided=[*LIVING_DOCS, "unemployment_proof"]), engine=world)
 
     outcome = verify_hardship(refused, registry_for(world), engine=world)
     assert outcome.status == CaseStatus.rejected

@@ -60,7 +60,8 @@ def test_the_category_cap_says_whether_the_request_is_within_it():
     assert (above.passed, above.reason) == (False, "the amount requested is above the living_relief cap of ¥3,000.00")
     no_level = check_category_cap(household(0), application(category="student_aid"), POLICY)
     assert (no_level.rule, no_level.passed, no_level.reason) == (
-        "category_cap", False, "student aid needs the student's level (university or senior_high)")
+        "category_cap", False, "student aid needs each student's level (university or senior_high or vocational), "
+                               "one the policy version sets an amount for")
 
 
 def test_the_yearly_cap_says_how_much_more_may_be_granted_and_never_less_than_nothing():
