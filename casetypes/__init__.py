@@ -7,6 +7,7 @@ Adding a type is one package beside ``hardship/`` (its spec: see ``casetypes.spe
 from __future__ import annotations
 
 from casetypes.hardship import HARDSHIP
+from casetypes.mediation import MEDIATION
 from casetypes.spec import CaseTypeSpec
 from models.clocks import clocks_refusal, register_clocks
 from models.enums import CaseType
@@ -50,6 +51,7 @@ def register(spec: CaseTypeSpec) -> CaseTypeSpec:
 
 
 register(HARDSHIP)
+register(MEDIATION)
 
 
 def spec_for(case_type: CaseType) -> CaseTypeSpec:

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlmodel import col
 
-from models.cases import Case, MediationDetail
+from models.cases import Case
 from models.enums import CaseStatus, CaseType, Role, UnitLevel
 from models.errors import ConfigurationError, UnionaidError
 from models.identity import DEMO, Verified
@@ -21,7 +21,7 @@ from models.org import Staff, Unit
 from models.time import utcnow
 from services import approvals, ledger, member_import, org
 from services.audit import verify_chain
-from services.cases import open_case, transition_case
+from services.cases import transition_case
 from services.db import get_engine, transaction
 from services.migrate import upgrade
 from services.settings import REPO_ROOT, get_settings
@@ -49,6 +49,11 @@ def seed_demo(engine: Engine | None = None) -> bool:
         ledger.add_programme(prog["code"], prog["name"], CaseType(prog["case_type"]), year,
                              parse_yuan(prog["budget"], "budget"), engine=engine)
     member_import.import_members(DEMO_DIR / "members.csv", actor="system", engine=engine)
+    from casetypes.mediation.service import add_employer
+
+    for employer in data.get("employers", []):
+        add_employer(employer["uscc"], employer["name"], employer["district"], employer["union"], by="system",
+                     engine=engine)
     from services import households
 
     for entry in data.get("hardship_register", []):
@@ -224,23 +229,59 @@ def run_demo(echo: Callable[[str], object] = print, engine: Engine | None = None
     for line in _plan_lines(engine, ("assistance_pairings", "trained")):
         step(line)
 
-    echo("7. labour-dispute mediation ending in an agreement")
-    e = open_case(case_type=CaseType.mediation, category="unpaid_wages", applicant_member_number="M0005",
-                  requested_fen=1260000, submitted_by=as_demo("S006"), engine=engine,
-                  # case_id is set by open_case once the case row exists (see services/intake.py).
-                  details=MediationDetail(employer_name="城东物流公司",  # type: ignore[call-arg]
-                                          disputed_matter="three months of unpaid wages"))
-    for status, actor, why in ((CaseStatus.verifying, "system", "scope and limitation check"),
-                               (CaseStatus.accepted, "S006", "in scope, within one year, both parties consent"),
-                               (CaseStatus.in_mediation, "S006", "first session held"),
-                               (CaseStatus.agreement_reached, "S006", "employer pays in two instalments"),
-                               (CaseStatus.closed, "S006", "agreement signed and sealed")):
-        transition_case(e.case_number, status, actor=actor if actor == "system" else as_demo(actor), reason=why,
-                        engine=engine)
-    cases.append(e.case_number)
-    step(f"{e.case_number} closed with an agreement")
+    echo("7. labour-dispute mediation: an agreement at a station, a failure referred to arbitration")
+    cases += _mediation(step, engine, today)
 
     return _final_states(echo, engine, cases)
+
+
+# Two workers who are not members: the one of 城东物流公司 goes to the G002 station, the one of a
+# snack bar with no union to the district committee.
+DEMO_DISPUTES = (
+    {"worker": {"name": "赵六", "resident_id": "110105198803152016"},
+     "employer": {"name": "城东物流公司", "uscc": "91110105MA01D4E5F6", "address": "示范区东环路8号", "district": "110105"},
+     "dispute_type": "unpaid_wages", "still_employed": True, "knew_on": "{month_ago}", "employed_from": "2021-04-01",
+     "claims": [{"kind": "wages", "amount_yuan": "12600", "description": "三个月工资"}], "matter": "三个月工资未发"},
+    {"worker": {"name": "钱七", "resident_id": "11010619920708402X"},
+     "employer": {"name": "新区快餐店", "uscc": "91110106MA01G7H8JY", "address": "示范新区站前街3号", "district": "110106"},
+     "dispute_type": "termination", "employed_from": "2023-02-01", "employed_until": "{month_ago}",
+     "knew_on": "{month_ago}", "claims": [{"kind": "compensation", "amount_yuan": "16000", "description": "违法解除"}],
+     "matter": "未提前通知即解除劳动合同"},
+)
+
+
+def _mediation(step: Callable[[str], None], engine: Engine, today: str) -> list[str]:
+    from datetime import timedelta
+
+    from casetypes.mediation import service
+    from casetypes.mediation.form import parse_mediation, parse_terms
+
+    day = date.fromisoformat(today)
+    month_ago = (day - timedelta(days=30)).isoformat()
+    numbers = []
+    for dispute in DEMO_DISPUTES:
+        filled = json.loads(json.dumps(dispute).replace("{month_ago}", month_ago))
+        form = parse_mediation({"caseworker": "S006", "worker_consents": True, "received_on": today, **filled})
+        number = service.intake_mediation(form, as_demo("S006"), engine=engine)
+        service.verify_mediation(number, engine=engine)
+        numbers.append(number)
+    agreed, failed = numbers
+    service.accept_case(agreed, by=as_demo("S008"), mediator="S008", employer_consents=True, engine=engine)
+    service.record_session(agreed, by=as_demo("S008"), held_on=day, attendees="赵六；物流公司人事经理",
+                           summary="公司承认欠薪，同意分两期支付", next_step="签署调解协议", engine=engine)
+    terms = {"payments": [{"kind": "wages", "amount_yuan": "6300", "due_on": (day + timedelta(days=15)).isoformat()},
+                          {"kind": "wages", "amount_yuan": "6300", "due_on": (day + timedelta(days=45)).isoformat()}],
+             "waived": ["加班费请求"]}
+    service.draft_agreement(agreed, parse_terms(terms), by=as_demo("S008"), engine=engine)
+    for mark in ("worker", "employer", "mediator", "seal"):
+        service.sign_agreement(agreed, mark, on=day, by=as_demo("S008"), engine=engine)
+    step(f"{agreed}: at station G002, accepted, one session, agreement signed and sealed: agreement_reached")
+    service.accept_case(failed, by=as_demo("S006"), mediator="S006", employer_consents=True, engine=engine)
+    last_day = service.record_failure(failed, by=as_demo("S006"), reason="用人单位不同意调解方案", legal_aid=True,
+                                      engine=engine)
+    step(f"{failed}: at the district committee, mediation failed; referred to arbitration and legal aid; "
+         f"the worker may apply until {last_day.isoformat() if last_day else '—'}")
+    return numbers
 
 
 def _final_states(echo: Callable[[str], object], engine: Engine, cases: list[str]) -> list[Case]:

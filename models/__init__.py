@@ -10,6 +10,7 @@ from models import (  # noqa: F401  (registers tables)
     cases,
     clocks,
     ledger,
+    mediation,
     members,
     notices,
     obligations,

@@ -28,7 +28,8 @@ class Case(SQLModel, table=True):
     case_type: CaseType = case_type_field(index=True)
     category: str = Field(max_length=40)
     status: CaseStatus = enum_field(CaseStatus, index=True)
-    applicant_member_id: int = Field(foreign_key="member.id", index=True)
+    # The member who applies; none for a mediation case of a worker who is not a member.
+    applicant_member_id: int | None = Field(default=None, foreign_key="member.id", index=True)
     unit_id: int = Field(foreign_key="unit.id", index=True)
     programme_id: int | None = Field(default=None, foreign_key="programme.id")
     requested_fen: int = 0
@@ -91,18 +92,6 @@ class VerificationRecord(SQLModel, table=True):
     results: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     missing_documents: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _ts()
-
-
-class MediationDetail(SQLModel, table=True):
-    __tablename__ = "mediation_detail"
-
-    case_id: int = Field(primary_key=True, foreign_key="case.id")
-    employer_name: str = Field(max_length=200)
-    disputed_matter: str = Field(max_length=2000)
-    application_received_at: datetime = _ts()
-    knew_of_dispute_on: date | None = None
-    oral_application: bool = False
-    mediation_deadline: date | None = None
 
 
 class InsuranceClaimDetail(SQLModel, table=True):

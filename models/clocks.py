@@ -59,19 +59,9 @@ class Clock:
         return f"{self.length} {unit} from the day after it started"
 
 
-_ENDED = frozenset({S.rejected, S.withdrawn, S.closed})
-
-CLOCKS: tuple[Clock, ...] = (
-    # Enterprise mediation rules: accept, or refuse in writing, within 3 working days of receiving
-    # the application. Only reported when it runs out: the applicant may then go to arbitration.
-    Clock(CaseType.mediation, "acceptance", "accept or refuse the application", 3, CountedIn.working_days,
-          frozenset({S.submitted}), frozenset({S.accepted}) | _ENDED),
-    # Art. 14: no agreement within 15 days of receiving the application: either party may go to
-    # arbitration. The engine refers the case.
-    Clock(CaseType.mediation, "mediation", "reach an agreement", 15, CountedIn.days,
-          frozenset({S.submitted}), frozenset({S.agreement_reached, S.mediation_failed, S.referred_to_arbitration})
-          | _ENDED, breach_to=S.referred_to_arbitration),
-)
+# The clocks of the types built into the engine; a type's package registers its own (mediation's
+# are in ``casetypes/mediation/moves.py``).
+CLOCKS: tuple[Clock, ...] = ()
 
 
 _REGISTERED: dict[CaseType, tuple[Clock, ...]] = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
 
@@ -29,6 +29,8 @@ from models.policy import (
     StudentLevel,
     Tier,
 )
+
+F = TypeVar("F", bound=BaseModel)
 
 YUAN_PATTERN = r"^\d{1,10}(\.\d{1,2})?$"
 # Shown to the run form as text with a pattern (a plain input box, not a number/text toggle);
@@ -92,7 +94,7 @@ class SuddenEvent(BaseModel):
     happened_on: date = Field(title="Happened on 发生日期")
 
 
-def _names(pairs: dict[Any, str]) -> str:
+def named_choices(pairs: dict[Any, str]) -> str:
     return ", ".join(f"{getattr(key, 'value', key)} {name}" for key, name in pairs.items())
 
 
@@ -133,10 +135,10 @@ class HardshipApplication(BaseModel):
     resident_id: Annotated[str, Sensitive] = Field(title="Applicant resident ID 身份证号",
                              description="checked against the member's registered ID; never shown again in clear",
                              min_length=15, max_length=18)
-    category: Category = Field(title="Category 救助类别", description=_names(CATEGORY_NAMES))
+    category: Category = Field(title="Category 救助类别", description=named_choices(CATEGORY_NAMES))
     tier_claimed: Tier = Field(title="Hardship tier 困难类型", description="deep 深度困难, relative 相对困难, accident 意外致困")
     causes: list[Cause] = Field(default_factory=list, title="Causes 致困原因",
-                                description=_names({c: n for c, n in CAUSE_NAMES.items() if c not in EVENT_ONLY}))
+                                description=named_choices({c: n for c, n in CAUSE_NAMES.items() if c not in EVENT_ONLY}))
     sudden_event: SuddenEvent | None = Field(None, title="Sudden event 突发事件",
                                              description="for the accident tier: what happened and when")
     household: list[HouseholdPerson] = Field(title="Household 家庭成员及收入", min_length=1, max_length=20)
@@ -150,7 +152,7 @@ class HardshipApplication(BaseModel):
                                                            "the policy sets their amount")
     reason: Annotated[str, Sensitive] = Field(title="Reason 申请理由", min_length=2, max_length=2000)
     documents_provided: list[Document] = Field(default_factory=list, title="Documents provided 已提交材料",
-                                               description="tick each received: " + _names(DOCUMENT_NAMES))
+                                               description="tick each received: " + named_choices(DOCUMENT_NAMES))
     oral_application: bool = Field(False, title="Oral application 口头申请")
     oral_record: OralRecord | None = Field(None, title="Record of the oral application 口头申请记录",
                                            description="for an oral application: what was recorded on the spot")
@@ -179,7 +181,7 @@ class HardshipApplication(BaseModel):
                 raise ValueError("registered_hardship_file: leave it out: the hardship register decides "
                                  "(`unionaid households list`)")
             for name, value in data.items():
-                if _holds_nul(value):
+                if holds_nul(value):
                     raise ValueError(f"{name}: contains a NUL character")
         return data
 
@@ -217,20 +219,26 @@ class HardshipApplication(BaseModel):
         return self
 
 
-def _holds_nul(value: Any) -> bool:
+def holds_nul(value: Any) -> bool:
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
-        return any(_holds_nul(v) for v in value.values())
+        return any(holds_nul(v) for v in value.values())
     if isinstance(value, list):
-        return any(_holds_nul(v) for v in value)
+        return any(holds_nul(v) for v in value)
     return False
 
 
 def parse_application(data: Any, row: int | None = None) -> HardshipApplication:
     """Validate raw input; every problem named by field, none with the value that was given."""
+    return parse_form(HardshipApplication, data, row)
+
+
+def parse_form(model: type[F], data: Any, row: int | None = None) -> F:
+    """Any form of any case type from raw input: every problem named by field (our own rules'
+    messages start with the field they name), none with the value that was given."""
     try:
-        return HardshipApplication.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         problems = []
         for error in exc.errors(include_input=False, include_url=False):

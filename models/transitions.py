@@ -1,7 +1,8 @@
 """The case lifecycle as data: every allowed move, who may make it, and the rules it carries.
 
-A move not in the table is refused. Case types add their own moves as rows (here for the three
-built-in types, or with ``register_moves`` from a type's package), never as
+A move not in the table is refused. Case types add their own moves as rows (here the shared
+table hardship and insurance use, or a table of its own from a type's package with
+``register_moves``: mediation's is ``casetypes/mediation/moves.py``), never as
 ``if case_type == ...`` branches elsewhere. Pure: no database, no I/O.
 """
 
@@ -58,22 +59,6 @@ SHARED: tuple[Transition, ...] = (
     move_rule(S.approved, S.withdrawn, "withdraw", _CW, _SU, guards=("no_payout_on_its_way",)),
 )
 
-# Labour-dispute mediation: accept within 3 working days, agreement or failure, and the
-# 15-day clock after which either party may go to arbitration (arts. 12-16).
-MEDIATION: tuple[Transition, ...] = (
-    move_rule(S.verifying, S.accepted, "accept_mediation", _MD, _CW),
-    move_rule(S.accepted, S.in_mediation, "open_session", _MD),
-    move_rule(S.in_mediation, S.agreement_reached, "record_agreement", _MD),
-    move_rule(S.in_mediation, S.mediation_failed, "record_failure", _MD),
-    move_rule(S.accepted, S.referred_to_arbitration, "mediation_deadline_passed", system=True),  # the clock
-    move_rule(S.in_mediation, S.referred_to_arbitration, "mediation_deadline_passed", system=True),
-    move_rule(S.mediation_failed, S.referred_to_arbitration, "refer_to_arbitration", _MD, system=True),
-    move_rule(S.agreement_reached, S.closed, "close", _MD, _SU, system=True),
-    move_rule(S.referred_to_arbitration, S.closed, "close", _MD, _SU, system=True),
-)
-
-
-
 def unique_moves(rows: tuple[Transition, ...]) -> tuple[Transition, ...]:
     """The rows as given, refused when a move (from, to) is listed twice: the second row would
     otherwise be shadowed by the first without anyone noticing. Checked when the module loads."""
@@ -89,7 +74,6 @@ def unique_moves(rows: tuple[Transition, ...]) -> tuple[Transition, ...]:
 BY_TYPE: dict[CaseType, tuple[Transition, ...]] = {
     CaseType.hardship: unique_moves(SHARED),
     CaseType.insurance: unique_moves(SHARED),
-    CaseType.mediation: unique_moves(SHARED + MEDIATION),
 }
 
 

@@ -58,12 +58,16 @@ class CaseDetail:
 
 def _with_people() -> Any:
     return (select(Case, Unit, Member, Staff).join(Unit, col(Unit.id) == Case.unit_id)
-            .join(Member, col(Member.id) == Case.applicant_member_id)
+            .outerjoin(Member, col(Member.id) == Case.applicant_member_id)
             .join(Staff, col(Staff.id) == Case.submitted_by_staff_id))
 
 
-def _line(case: Case, unit: Unit, applicant: Member, submitter: Staff) -> CaseLine:
-    return CaseLine(case.case_number, case.case_type, case.category, case.status, unit.code, applicant.member_number,
+NOT_A_MEMBER = "(not a member)"  # a worker in mediation need not be one
+
+
+def _line(case: Case, unit: Unit, applicant: Member | None, submitter: Staff) -> CaseLine:
+    return CaseLine(case.case_number, case.case_type, case.category, case.status, unit.code,
+                    applicant.member_number if applicant is not None else NOT_A_MEMBER,
                     case.requested_fen, case.approved_fen, case.paid_fen, submitter.staff_number, case.submitted_at,
                     case.updated_at, case.version)
 
@@ -89,6 +93,8 @@ def case_detail(case_number: str, *, engine: Engine | None = None) -> CaseDetail
         if row is None:
             raise NotFound(f"case {shown_code(case_number)} does not exist")
         applicant = row[2]
+        if applicant is None:  # a worker who is not a member: `unionaid mediation show` shows them
+            return CaseDetail(_line(*row), NOT_A_MEMBER, "—", case_history(session, case_number))
         return CaseDetail(_line(*row), applicant.name, applicant.resident_id_masked, case_history(session, case_number))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Engine, select, update
@@ -83,7 +84,7 @@ def open_case(
     *,
     case_type: CaseType,
     category: str,
-    applicant_member_number: str,
+    applicant_member_number: str | None,
     requested_fen: int,
     submitted_by: Actor,
     details: SQLModel | None = None,
@@ -91,16 +92,45 @@ def open_case(
     reason: str = "",
     engine: Engine | None = None,
     local_year: int | None = None,
+    unit: str | None = None,
+    received_on: date | None = None,
 ) -> Case:
     """Intake: the case, its per-type details and the 'submitted' audit event, in one transaction."""
+    with transaction(engine) as session:
+        return create_case(session, case_type=case_type, category=category,
+                           applicant_member_number=applicant_member_number, requested_fen=requested_fen,
+                           submitted_by=submitted_by, details=details, programme_code=programme_code, reason=reason,
+                           local_year=local_year, unit=unit, received_on=received_on)
+
+
+def create_case(
+    session: Session,
+    *,
+    case_type: CaseType,
+    category: str,
+    applicant_member_number: str | None,
+    requested_fen: int,
+    submitted_by: Actor,
+    details: SQLModel | None = None,
+    programme_code: str | None = None,
+    reason: str = "",
+    local_year: int | None = None,
+    unit: str | None = None,
+    received_on: date | None = None,
+) -> Case:
+    """``open_case`` in the caller's transaction. The case belongs to the applicant's unit, or to
+    ``unit`` (a unit code: the body that handles it, e.g. a mediation station); an applicant who is
+    not a member (a worker in mediation) is ``None``, and then ``unit`` is required. Its clocks
+    start on ``received_on`` (default: today)."""
     if requested_fen < 0:
         raise InputError("requested_amount", "must not be negative")
-    with transaction(engine) as session:
-        acting = resolve_actor(session, submitted_by)
-        if acting.roles is None or acting.staff_id is None:
-            raise RuleViolation("cases are submitted by a staff member, not by the system")
-        if Role.caseworker not in acting.roles:
-            raise RuleViolation(f"staff member {acting.label} needs the caseworker role to submit cases")
+    acting = resolve_actor(session, submitted_by)
+    if acting.roles is None or acting.staff_id is None:
+        raise RuleViolation("cases are submitted by a staff member, not by the system")
+    if Role.caseworker not in acting.roles:
+        raise RuleViolation(f"staff member {acting.label} needs the caseworker role to submit cases")
+    member = None
+    if applicant_member_number is not None:
         member = session.execute(
             select(Member).where(col(Member.member_number) == applicant_member_number)
         ).scalar_one_or_none()
@@ -108,45 +138,53 @@ def open_case(
             raise NotFound(f"member {shown_code(applicant_member_number)} does not exist")
         if member.status != MembershipStatus.active:
             raise RuleViolation(f"member {applicant_member_number} is not an active member ({member.status.value})")
-        now = utcnow()
-        year = local_year or now.astimezone(get_settings().zone).year
-        programme_id = None
-        if programme_code:
-            programme = ledger.find_programme(session, programme_code, year)
-            if programme.case_type != case_type:
-                raise InputError("programme", f"{programme_code} is for {programme.case_type.value} cases")
-            programme_id = programme.id
-        case = Case(
-            case_number=next_case_number(session, case_type, year),
-            case_type=case_type,
-            category=category,
-            status=CaseStatus.submitted,
-            applicant_member_id=member.id,
-            unit_id=member.unit_id,
-            programme_id=programme_id,
-            requested_fen=requested_fen,
-            submitted_by_staff_id=acting.staff_id,
-            submitted_at=now,
-            updated_at=now,
-        )
-        session.add(case)
-        session.flush()
-        if details is not None:
-            details.case_id = case.id
-            session.add(details)
-        append_event(
-            session,
-            actor=acting.audit_actor,
-            action="submit",
-            case_id=case.id,
-            case_number=case.case_number,
-            to_status=CaseStatus.submitted.value,
-            reason=reason,
-            payload={"case_type": case_type.value, "category": category, "requested_fen": requested_fen},
-        )
-        deadlines.on_case_entering(session, case, CaseStatus.submitted, now)
-        session.flush()
-        return case
+    if unit is not None:
+        unit_id = session.execute(select(col(Unit.id)).where(col(Unit.code) == unit)).scalar_one_or_none()
+        if unit_id is None:
+            raise NotFound(f"unit {shown_code(unit)} does not exist")
+    elif member is not None:
+        unit_id = member.unit_id
+    else:
+        raise InputError("unit", "is required for an applicant who is not a member")
+    now = utcnow()
+    year = local_year or now.astimezone(get_settings().zone).year
+    programme_id = None
+    if programme_code:
+        programme = ledger.find_programme(session, programme_code, year)
+        if programme.case_type != case_type:
+            raise InputError("programme", f"{programme_code} is for {programme.case_type.value} cases")
+        programme_id = programme.id
+    case = Case(
+        case_number=next_case_number(session, case_type, year),
+        case_type=case_type,
+        category=category,
+        status=CaseStatus.submitted,
+        applicant_member_id=member.id if member is not None else None,
+        unit_id=unit_id,
+        programme_id=programme_id,
+        requested_fen=requested_fen,
+        submitted_by_staff_id=acting.staff_id,
+        submitted_at=now,
+        updated_at=now,
+    )
+    session.add(case)
+    session.flush()
+    if details is not None:
+        details.case_id = case.id
+        session.add(details)
+    append_event(
+        session,
+        actor=acting.audit_actor,
+        action="submit",
+        case_id=case.id,
+        case_number=case.case_number,
+        to_status=CaseStatus.submitted.value,
+        reason=reason,
+        payload={"case_type": case_type.value, "category": category, "requested_fen": requested_fen},
+    )
+    deadlines.on_case_entering(session, case, CaseStatus.submitted, now, started_on=received_on)
+    session.flush()
+    return case
 
 
 def transition_case(

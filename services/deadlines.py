@@ -7,7 +7,7 @@ at all. ``breach_overdue`` (``services.deadline_runs``) does the rest once a day
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select, update
 from sqlmodel import Session, col
@@ -18,12 +18,14 @@ from models.enums import CaseStatus
 from services.settings import get_settings
 
 
-def on_case_entering(session: Session, case: Case, status: CaseStatus, at: datetime) -> None:
-    """Open the clocks ``status`` starts, meet the open ones it meets; in the caller's transaction."""
+def on_case_entering(session: Session, case: Case, status: CaseStatus, at: datetime,
+                     started_on: date | None = None) -> None:
+    """Open the clocks ``status`` starts, meet the open ones it meets; in the caller's transaction.
+    A clock starts on ``started_on`` when given (the day an application was received), else today."""
     clocks = clocks_for(case.case_type)
     if not clocks:
         return
-    started_on = at.astimezone(get_settings().zone).date()
+    started_on = started_on or at.astimezone(get_settings().zone).date()
     known = set(session.execute(select(col(Deadline.kind)).where(col(Deadline.case_id) == case.id)).scalars())
     for clock in clocks:
         if status in clock.starts_on and clock.kind not in known:

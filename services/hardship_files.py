@@ -15,9 +15,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from models.errors import FieldProblem, InputError, ValidationFailed
+from models.errors import FieldProblem, ValidationFailed
 from models.intake import HardshipApplication, parse_application
-from services.import_files import csv_rows, load_json, read_text
+from services.import_files import csv_flag, nest_columns, read_forms
 
 LIST_FIELDS = ("causes", "documents_provided")
 NESTED = ("oral_record", "sudden_event")
@@ -42,13 +42,10 @@ def _from_csv_row(raw: dict[str, str], row: int) -> dict[str, Any]:
         data["household"] = _household(data["household"], row)
     for flag in ("oral_application", "migrant_worker"):
         if flag in data:
-            data[flag] = data[flag].lower() in ("1", "true", "yes", "y", "是")
-    for part in NESTED:  # columns "oral_record.applicant", "sudden_event.kind", ...
-        nested = {key.removeprefix(f"{part}."): data.pop(key) for key in list(data) if key.startswith(f"{part}.")}
-        if nested:
-            if "applicant_confirmed" in nested:
-                nested["applicant_confirmed"] = nested["applicant_confirmed"].lower() in ("1", "true", "yes", "y", "是")
-            data[part] = nested
+            data[flag] = csv_flag(data[flag])
+    nest_columns(data, NESTED)  # columns "oral_record.applicant", "sudden_event.kind", ...
+    if "applicant_confirmed" in data.get("oral_record", {}):
+        data["oral_record"]["applicant_confirmed"] = csv_flag(data["oral_record"]["applicant_confirmed"])
     if "students" in data:
         data["students"] = _students(data["students"], row)
     return data
@@ -67,28 +64,4 @@ def _students(text: str, row: int) -> list[dict[str, str]]:
 def read_applications(path: Path) -> tuple[list[tuple[int, HardshipApplication]], list[FieldProblem]]:
     """Every application of the file, each with its row, and every problem by row and field.
     The file rules of every import apply (``services.import_files``)."""
-    text = read_text(path)
-    if path.suffix.lower() == ".json":
-        data = load_json(text)
-        raw_rows: list[tuple[int, Any]] = list(enumerate(data if isinstance(data, list) else [data], start=1))
-        if not raw_rows:
-            raise InputError("file", "has no rows: nothing to take in")
-    elif path.suffix.lower() == ".csv":
-        raw_rows = []
-        for row, raw in csv_rows(text):
-            try:
-                raw_rows.append((row, _from_csv_row(raw, row)))
-            except ValidationFailed as exc:
-                raw_rows.append((row, exc))
-    else:
-        raise InputError("file", "must end in .json or .csv")
-    applications, problems = [], []
-    for row, raw in raw_rows:
-        if isinstance(raw, ValidationFailed):
-            problems.extend(raw.problems)
-            continue
-        try:
-            applications.append((row, parse_application(raw, row=row)))
-        except ValidationFailed as exc:
-            problems.extend(exc.problems)
-    return applications, problems
+    return read_forms(path, _from_csv_row, parse_application)

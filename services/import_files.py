@@ -11,10 +11,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from models.errors import InputError, field_path
+from models.errors import FieldProblem, InputError, ValidationFailed, field_path
+
+F = TypeVar("F")
 
 
 def read_text(path: Path, hint: str = "") -> str:
@@ -62,3 +65,46 @@ def csv_rows(text: str) -> list[tuple[int, dict[str, str]]]:
     if not rows:
         raise InputError("file", "has no rows: nothing to import")
     return rows
+
+
+def read_forms(path: Path, from_csv_row: Callable[[dict[str, str], int], dict[str, Any]],
+               parse: Callable[[Any, int], F]) -> tuple[list[tuple[int, F]], list[FieldProblem]]:
+    """Every form of a JSON file (one, or a list) or a CSV file (one per row, each turned into the
+    form's shape by ``from_csv_row``), each with its row, and every problem by row and field."""
+    text = read_text(path)
+    if path.suffix.lower() == ".json":
+        data = load_json(text)
+        raw_rows: list[tuple[int, Any]] = list(enumerate(data if isinstance(data, list) else [data], start=1))
+        if not raw_rows:
+            raise InputError("file", "has no rows: nothing to take in")
+    elif path.suffix.lower() == ".csv":
+        raw_rows = []
+        for row, raw in csv_rows(text):
+            try:
+                raw_rows.append((row, from_csv_row(raw, row)))
+            except ValidationFailed as exc:
+                raw_rows.append((row, exc))
+    else:
+        raise InputError("file", "must end in .json or .csv")
+    forms, problems = [], []
+    for row, raw in raw_rows:
+        if isinstance(raw, ValidationFailed):
+            problems.extend(raw.problems)
+            continue
+        try:
+            forms.append((row, parse(raw, row)))
+        except ValidationFailed as exc:
+            problems.extend(exc.problems)
+    return forms, problems
+
+
+def csv_flag(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "y", "是")
+
+
+def nest_columns(data: dict[str, Any], parts: tuple[str, ...]) -> None:
+    """Columns ``part.key`` become ``data[part] = {key: ...}`` (an oral record's, an employer's)."""
+    for part in parts:
+        nested = {key.removeprefix(f"{part}."): data.pop(key) for key in list(data) if key.startswith(f"{part}.")}
+        if nested:
+            data[part] = nested

@@ -128,7 +128,7 @@ def _requested_fen(session: Session, form: HardshipApplication, household_id: in
     return amount
 
 
-def _refuse_unknown_recorder(session: Session, staff_number: str) -> None:
+def refuse_unknown_recorder(session: Session, staff_number: str) -> None:
     staff = session.execute(select(Staff).where(col(Staff.staff_number) == staff_number)).scalar_one_or_none()
     if staff is None or not staff.active:
         raise InputError("oral_record.recorded_by", "must be the staff number of an active staff member")
@@ -187,7 +187,7 @@ def intake_hardship(form: HardshipApplication, submitted_by: Actor, *, engine: E
         if member.resident_id_hash != pii.hash_identifier(resident.number):
             raise InputError("resident_id", "does not match the ID registered for this member")
         if form.oral_record is not None:
-            _refuse_unknown_recorder(session, form.oral_record.recorded_by.strip())
+            refuse_unknown_recorder(session, form.oral_record.recorded_by.strip())
         household_id = member.household_id
         _check_household_number(session, form, member)
         _refuse_duplicate(session, member, form.category.value, applied_on)

@@ -49,6 +49,14 @@ def resident_id(area: str = "110105", birth: str = "19800101", seq: int = 1) -> 
     return body + ric.calc_check_digit(body + "0")
 
 
+def uscc(seq: int = 1, area: str = "110105") -> str:
+    """A valid unified social credit code of an enterprise (91) registered in ``area``."""
+    from stdnum.cn import uscc as codes
+
+    body = f"91{area}MA{seq:06d}X"[:17]
+    return body + codes.calc_check_digit(body)
+
+
 def bank_card(i: int) -> str:
     body = f"62220202001{i:07d}"
     return body + luhn.calc_check_digit(body)

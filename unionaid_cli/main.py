@@ -9,6 +9,7 @@ reads and writes through ``services``:
     cases       cases                     intake      intake, schema
     audit       audit                     reconcile   reconcile
     households  households                campaigns   campaigns
+    mediation   mediation, employers      assistance  pairings, employment
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from unionaid_cli import (
     decisions,
     households,
     intake,
+    mediation,
     money,
     obligations,
     org,
@@ -53,7 +55,8 @@ for sub, name in ((system.db_app, "db"), (org.units_app, "units"), (org.staff_ap
                   (reconcile.reconcile_app, "reconcile"),
                   (households.households_app, "households"), (campaigns.campaigns_app, "campaigns"),
                   (obligations.obligations_app, "obligations"), (assistance.pairings_app, "pairings"),
-                  (assistance.employment_app, "employment")):
+                  (assistance.employment_app, "employment"), (mediation.mediation_app, "mediation"),
+                  (mediation.employers_app, "employers")):
     app.add_typer(sub, name=name)
 
 

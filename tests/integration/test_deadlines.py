@@ -8,15 +8,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from casetypes.mediation import service
+from casetypes.mediation.form import parse_mediation, parse_terms
 from models.audit import AuditEvent
 from models.clocks import Deadline, DeadlineState
 from models.enums import CaseStatus, CaseType
 from models.time import time_fixed_at
 from services import deadline_runs
 from services.audit import verify_chain
-from services.cases import open_case, transition_case
+from services.cases import transition_case
 from services.db import transaction
-from tests import factories
+from tests import factories, mediation
 from tests.factories import acting, as_staff
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -26,17 +28,33 @@ def at(day: date, hour: int = 10) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=SHANGHAI)
 
 
-def received(engine, day: date, member: str = "M0001") -> str:
-    """A mediation application received on ``day``."""
+def received(engine, day: date, worker: int = 41) -> str:
+    """A mediation application received on ``day`` (by the G001 station), not yet checked."""
+    application = parse_mediation(mediation.form(received_on=day.isoformat(),
+                                                 worker={"name": "李四", "resident_id": factories.resident_id(seq=worker)}))
     with time_fixed_at(at(day)):
-        case = open_case(case_type=CaseType.mediation, category="wage_arrears", applicant_member_number=member,
-                         requested_fen=0, submitted_by=as_staff("CW1"), engine=engine)
-    return case.case_number
+        return service.intake_mediation(application, as_staff("CW1"), engine=engine)
 
 
-def move(engine, number: str, to: CaseStatus, day: date, actor: str = "MD1") -> None:
+def move(engine, number: str, to: CaseStatus, day: date) -> None:
+    """The case's next step on ``day``, as the station's staff (MD2) take it."""
     with time_fixed_at(at(day)):
-        transition_case(number, to, actor=acting(actor), reason="as recorded", engine=engine)
+        if to == CaseStatus.awaiting_approval:
+            service.verify_mediation(number, engine=engine)
+        elif to == CaseStatus.accepted:
+            service.accept_case(number, by=as_staff("MD2"), mediator="MD2", employer_consents=True, engine=engine)
+        elif to == CaseStatus.in_mediation:
+            service.record_session(number, by=as_staff("MD2"), held_on=day, attendees="双方", summary="陈述",
+                                   next_step="再议", engine=engine)
+        else:
+            transition_case(number, to, actor=acting("system"), reason="as recorded", engine=engine)
+
+
+def agree(engine, number: str, day: date) -> None:
+    with time_fixed_at(at(day)):
+        service.draft_agreement(number, parse_terms({"waived": ["其余请求"]}), by=as_staff("MD2"), engine=engine)
+        for mark in ("worker", "employer", "mediator", "seal"):
+            service.sign_agreement(number, mark, on=day, by=as_staff("MD2"), engine=engine)
 
 
 def clocks_of(engine, number: str) -> dict[str, tuple[DeadlineState, date]]:
@@ -63,7 +81,7 @@ def status_of(engine, number: str) -> CaseStatus:
 
 @pytest.fixture
 def world(engine, tmp_path):
-    factories.world(engine, tmp_path)
+    mediation.mediation_world(engine, tmp_path)
     return engine
 
 
@@ -89,7 +107,7 @@ def test_the_three_working_day_clock_over_national_day_is_breached_on_the_day_af
 
 def test_a_clock_met_in_time_is_never_breached(world):
     number = received(world, date(2026, 9, 30))
-    move(world, number, CaseStatus.verifying, date(2026, 10, 8), actor=as_staff("CW1"))
+    move(world, number, CaseStatus.awaiting_approval, date(2026, 10, 8))
     move(world, number, CaseStatus.accepted, date(2026, 10, 9))
     assert clocks_of(world, number)["acceptance"] == (DeadlineState.met, date(2026, 10, 10))
     for day in (date(2026, 10, 11), date(2026, 10, 12), date(2027, 1, 4)):
@@ -100,7 +118,7 @@ def test_a_clock_met_in_time_is_never_breached(world):
 
 def test_no_agreement_within_fifteen_days_refers_the_case_to_arbitration_once(world):
     number = received(world, date(2026, 9, 30))
-    move(world, number, CaseStatus.verifying, date(2026, 10, 8), actor=as_staff("CW1"))
+    move(world, number, CaseStatus.awaiting_approval, date(2026, 10, 8))
     move(world, number, CaseStatus.accepted, date(2026, 10, 8))
     move(world, number, CaseStatus.in_mediation, date(2026, 10, 9))
     assert deadline_runs.breach_overdue(date(2026, 10, 15), engine=world) == []
@@ -121,10 +139,10 @@ def test_no_agreement_within_fifteen_days_refers_the_case_to_arbitration_once(wo
 
 def test_an_agreement_reached_in_time_stops_the_fifteen_day_clock(world):
     number = received(world, date(2026, 9, 30))
-    move(world, number, CaseStatus.verifying, date(2026, 10, 8), actor=as_staff("CW1"))
+    move(world, number, CaseStatus.awaiting_approval, date(2026, 10, 8))
     move(world, number, CaseStatus.accepted, date(2026, 10, 8))
     move(world, number, CaseStatus.in_mediation, date(2026, 10, 9))
-    move(world, number, CaseStatus.agreement_reached, date(2026, 10, 15))
+    agree(world, number, date(2026, 10, 15))
     assert deadline_runs.breach_overdue(date(2026, 10, 20), engine=world) == []
     assert clocks_of(world, number)["mediation"][0] == DeadlineState.met
     assert status_of(world, number) == CaseStatus.agreement_reached
@@ -141,7 +159,7 @@ def test_a_case_that_cannot_be_referred_keeps_its_status_and_the_breach_says_why
 
 def test_the_overview_lists_open_clocks_due_within_three_days_in_due_order(world):
     first = received(world, date(2026, 9, 30))
-    second = received(world, date(2026, 10, 12), member="M0002")
+    second = received(world, date(2026, 10, 12), worker=42)
     lines = deadline_runs.deadline_overview(date(2026, 10, 9), engine=world)
     assert [(line.case_number, line.kind, line.due_on) for line in lines] == [(first, "acceptance", date(2026, 10, 10))]
     lines = deadline_runs.deadline_overview(date(2026, 10, 13), engine=world)
@@ -163,13 +181,13 @@ def test_a_breach_whose_move_only_a_person_may_make_is_recorded_and_the_case_sta
     from models.clocks import clock_named
 
     acceptance = clock_named(CaseType.mediation, "acceptance")
-    person_only = replace(acceptance, breach_to=CaseStatus.accepted)  # verifying → accepted is a mediator's move
+    person_only = replace(acceptance, breach_to=CaseStatus.accepted)  # awaiting → accepted is a mediator's move
     monkeypatch.setattr(deadline_runs, "clock_named",
                         lambda case_type, kind: person_only if kind == "acceptance" else clock_named(case_type, kind))
     number = received(world, date(2026, 9, 30))
-    move(world, number, CaseStatus.verifying, date(2026, 10, 8), actor=as_staff("CW1"))
+    move(world, number, CaseStatus.awaiting_approval, date(2026, 10, 8))
     [line] = deadline_runs.breach_overdue(date(2026, 10, 11), engine=world)
     assert (line.kind, line.moved_to) == ("acceptance", None)
-    assert status_of(world, number) == CaseStatus.verifying
+    assert status_of(world, number) == CaseStatus.awaiting_approval
     assert breach_events(world, number)[0].reason.endswith(
-        "only a person may move a case that is verifying to accepted, so it stays as it is")
+        "only a person may move a case that is awaiting_approval to accepted, so it stays as it is")

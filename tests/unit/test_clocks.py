@@ -6,13 +6,14 @@ from datetime import date
 
 import pytest
 
-from models.clocks import CLOCKS, clock_named, clocks_for
+from casetypes.mediation.moves import CLOCKS
+from models.clocks import clock_named, clocks_for
 from models.enums import CaseStatus, CaseType
 from models.errors import InputError
 from models.working_days import days_after, working_days_after
 
-ACCEPTANCE = clock_named(CaseType.mediation, "acceptance")
-MEDIATION = clock_named(CaseType.mediation, "mediation")
+ACCEPTANCE = clock_named(CaseType.mediation, "acceptance", CLOCKS)
+MEDIATION = clock_named(CaseType.mediation, "mediation", CLOCKS)
 
 
 def test_three_working_days_from_the_eve_of_national_day_end_on_the_make_up_saturday():

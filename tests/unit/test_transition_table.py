@@ -4,8 +4,10 @@ import itertools
 
 import pytest
 
+import casetypes  # noqa: F401  (registers the case types' own tables: mediation's)
+from casetypes.mediation.moves import MOVES as MEDIATION
 from models.enums import CaseStatus, CaseType, Role
-from models.transitions import BY_TYPE, MEDIATION, SHARED, Transition, find_transition, refusal_reason, unique_moves
+from models.transitions import BY_TYPE, SHARED, Transition, find_transition, refusal_reason, unique_moves
 
 ALL_ROLES = frozenset(Role)
 
@@ -55,9 +57,10 @@ def test_final_states_allow_no_further_moves():
         assert "none, it is final" in why
 
 
-def test_mediation_adds_its_own_moves_without_changing_hardship():
-    assert find_transition(CaseType.mediation, CaseStatus.verifying, CaseStatus.accepted) is not None
-    assert find_transition(CaseType.hardship, CaseStatus.verifying, CaseStatus.accepted) is None
+def test_mediation_brings_its_own_moves_without_changing_hardship():
+    assert find_transition(CaseType.mediation, CaseStatus.awaiting_approval, CaseStatus.accepted) is not None
+    assert find_transition(CaseType.hardship, CaseStatus.awaiting_approval, CaseStatus.accepted) is None
+    assert find_transition(CaseType.mediation, CaseStatus.awaiting_approval, CaseStatus.approved) is None
 
 
 # The whole table, written out again by hand: a changed role, action, flag or a lost row shows
@@ -81,8 +84,14 @@ SHARED_ROWS = {
 }
 GUARDED = {("awaiting_approval", "approved"): ("notice_held",), ("approved", "withdrawn"): ("no_payout_on_its_way",)}
 MEDIATION_ROWS = {
-    ("verifying", "accepted"): ("accept_mediation", {MD, CW}, False, False, False),
+    ("submitted", "verifying"): ("start_verification", {CW}, True, False, False),
+    ("verifying", "needs_information"): ("request_information", {CW}, True, False, False),
+    ("needs_information", "verifying"): ("information_received", {CW, MD}, True, False, False),
+    ("verifying", "awaiting_approval"): ("checks_done", set(), True, False, False),
+    ("awaiting_approval", "accepted"): ("accept_mediation", {MD, AP}, False, False, False),
+    ("awaiting_approval", "rejected"): ("decline_mediation", {MD, AP}, False, False, False),
     ("accepted", "in_mediation"): ("open_session", {MD}, False, False, False),
+    ("accepted", "mediation_failed"): ("record_failure", {MD}, False, False, False),
     ("in_mediation", "agreement_reached"): ("record_agreement", {MD}, False, False, False),
     ("in_mediation", "mediation_failed"): ("record_failure", {MD}, False, False, False),
     ("accepted", "referred_to_arbitration"): ("mediation_deadline_passed", set(), True, False, False),
@@ -90,7 +99,12 @@ MEDIATION_ROWS = {
     ("mediation_failed", "referred_to_arbitration"): ("refer_to_arbitration", {MD}, True, False, False),
     ("agreement_reached", "closed"): ("close", {MD, SU}, True, False, True),
     ("referred_to_arbitration", "closed"): ("close", {MD, SU}, True, False, True),
+    ("rejected", "closed"): ("close", {CW, MD, SU}, True, False, True),
+    **{(frm, "withdrawn"): ("withdraw", {CW, MD, SU}, False, False, True)
+       for frm in ("submitted", "verifying", "needs_information", "awaiting_approval", "accepted", "in_mediation")},
 }
+MEDIATION_GUARDED = {("awaiting_approval", "accepted"): ("mediation_checks_passed",),
+                     ("in_mediation", "agreement_reached"): ("agreement_effective",)}
 
 
 def _rows(case_type):
@@ -99,15 +113,15 @@ def _rows(case_type):
             for r in BY_TYPE[case_type]}
 
 
-@pytest.mark.parametrize("case_type,expected", [
-    (CaseType.hardship, SHARED_ROWS),
-    (CaseType.insurance, SHARED_ROWS),
-    (CaseType.mediation, {**SHARED_ROWS, **MEDIATION_ROWS}),
+@pytest.mark.parametrize("case_type,expected,guarded", [
+    (CaseType.hardship, SHARED_ROWS, GUARDED),
+    (CaseType.insurance, SHARED_ROWS, GUARDED),
+    (CaseType.mediation, MEDIATION_ROWS, MEDIATION_GUARDED),
 ])
-def test_the_table_holds_exactly_the_moves_the_lifecycle_describes(case_type, expected):
+def test_the_table_holds_exactly_the_moves_the_lifecycle_describes(case_type, expected, guarded):
     assert _rows(case_type) == expected
     assert len(BY_TYPE[case_type]) == len(expected), "a move is listed twice"
-    assert {(r.from_status.value, r.to_status.value): r.guards for r in BY_TYPE[case_type] if r.guards} == GUARDED
+    assert {(r.from_status.value, r.to_status.value): r.guards for r in BY_TYPE[case_type] if r.guards} == guarded
 
 
 def test_a_row_built_for_the_table_carries_every_flag_it_was_given():
@@ -136,7 +150,7 @@ def test_a_refused_move_lists_exactly_the_moves_possible_from_there():
                    "rejected, withdrawn)")
     why = refusal_reason(None, CaseType.mediation, CaseStatus.in_mediation, ALL_ROLES, False)
     assert why == ("no such move for a mediation case (from in_mediation: agreement_reached, mediation_failed, "
-                   "referred_to_arbitration)")
+                   "referred_to_arbitration, withdrawn)")
     assert refusal_reason(None, CaseType.hardship, CaseStatus.closed, ALL_ROLES, False) == (
         "no such move for a hardship case (from closed: none, it is final)")
 
@@ -159,7 +173,7 @@ def test_moves_from_a_status_are_those_of_the_case_type_only():
 
     assert {m.to_status for m in moves_from(CaseType.hardship, CaseStatus.in_mediation)} == set()
     assert {m.to_status for m in moves_from(CaseType.mediation, CaseStatus.accepted)} == {
-        CaseStatus.in_mediation, CaseStatus.referred_to_arbitration}
+        CaseStatus.in_mediation, CaseStatus.mediation_failed, CaseStatus.referred_to_arbitration, CaseStatus.withdrawn}
 
 
 def test_a_move_listed_twice_is_refused_when_the_table_is_built():
@@ -167,7 +181,7 @@ def test_a_move_listed_twice_is_refused_when_the_table_is_built():
     with pytest.raises(ValueError) as caught:
         unique_moves((*SHARED, again))
     assert str(caught.value) == "the move paid → closed is listed twice"
-    assert unique_moves(SHARED + MEDIATION) == SHARED + MEDIATION
+    assert unique_moves(MEDIATION) == MEDIATION
 
 
 def test_each_refusal_comes_as_its_own_error_class_naming_the_rule():
