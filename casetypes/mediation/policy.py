@@ -28,9 +28,7 @@ class _Model(BaseModel):
 
 
 class Periods(_Model):
-    acceptance_working_days: Annotated[StrictInt, Field(ge=1, le=10)]
     extension_max_days: Annotated[StrictInt, Field(ge=0, le=NATIONAL_EXTENSION_MAX_DAYS)]
-    reminder_days_before: Annotated[StrictInt, Field(ge=0, le=14)]
 
 
 class MediationVersion(_Model):
@@ -67,10 +65,12 @@ class MediationVersion(_Model):
 
 class MediationPolicy(_Model):
     locality: str
-    versions: tuple[MediationVersion, ...] = Field(min_length=1)
+    versions: tuple[MediationVersion, ...]
 
     @model_validator(mode="after")
     def _ordered(self) -> MediationPolicy:
+        if not self.versions:
+            raise KeyProblem(("versions",), "list at least one version")
         ids = [v.version for v in self.versions]
         if len(set(ids)) != len(ids):
             raise KeyProblem(("versions",), "two versions have the same id")

@@ -5,6 +5,9 @@ Revision ID: 0018
 Revises: 0017
 """
 
+import importlib.util
+from pathlib import Path
+
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
@@ -19,9 +22,28 @@ def _text(length: int) -> sqlmodel.sql.sqltypes.AutoString:
     return sqlmodel.sql.sqltypes.AutoString(length=length)
 
 
-def upgrade() -> None:
+def _case_rules() -> dict[str, str]:
+    """The SQLite triggers migration 0013 puts on the case table. SQLite alters a column by copying
+    the table, which drops its triggers: they are made again from 0013's own text."""
+    spec = importlib.util.spec_from_file_location("defends_itself", Path(__file__).with_name(
+        "0013_database_defends_itself.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return {name: rule for name, rule in module.SQLITE_RULES.items() if 'ON "case"' in rule}
+
+
+def _applicant_nullable(nullable: bool) -> None:
     with op.batch_alter_table("case") as batch:
-        batch.alter_column("applicant_member_id", existing_type=sa.Integer(), nullable=True)
+        batch.alter_column("applicant_member_id", existing_type=sa.Integer(), nullable=nullable)
+    if op.get_bind().dialect.name == "sqlite":
+        for name, rule in _case_rules().items():
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
+            op.execute(f"CREATE TRIGGER {name} {rule}")
+
+
+def upgrade() -> None:
+    _applicant_nullable(True)
     op.create_table(
         "employer",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -113,5 +135,4 @@ def downgrade() -> None:
     )
     op.drop_index("ix_employer_uscc", "employer")
     op.drop_table("employer")
-    with op.batch_alter_table("case") as batch:
-        batch.alter_column("applicant_member_id", existing_type=sa.Integer(), nullable=False)
+    _applicant_nullable(False)
