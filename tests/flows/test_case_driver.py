@@ -68,7 +68,7 @@ def test_a_spec_whose_steps_go_round_in_a_circle_stops_after_the_step_limit(pref
     assert len(steps.ran) == MAX_STEPS
 
 
-@pytest.mark.parametrize("case_type", [CaseType.mediation, CaseType.insurance])
+@pytest.mark.parametrize("case_type", [CaseType.insurance])
 def test_a_type_no_package_registers_is_refused_by_name(case_type):
     from models.errors import NotFound
 

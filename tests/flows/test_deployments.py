@@ -17,6 +17,8 @@ EXPECTED = {
     "case-transition/by-hand": ("flows/case_transition.py:move_case", None),
     "hardship-intake/intake": ("casetypes/hardship/intake.py:hardship_intake", None),
     "case/hardship": ("flows/case.py:case", None),
+    "mediation-intake/intake": ("casetypes/mediation/intake.py:mediation_intake", None),
+    "case/mediation": ("flows/case.py:case", None),
     "student-aid-campaign/daily": ("flows/campaigns.py:student_aid_campaign", ("0 9 * * *", "Asia/Shanghai")),
     "seasonal-relief/seasonal": ("flows/campaigns.py:seasonal_relief", None),
     "campaign-approval/batch-approval": ("flows/campaigns.py:approve_campaign", None),
