@@ -9,6 +9,9 @@ case type's package (``casetypes/mediation``).
   itself. Free text (the disputed matter, a decline reason) is masked and encrypted like a
   hardship reason.
 - ``mediation_session``: each session held: when, who attended, what was said, the next step.
+- ``agreement_payment``: each amount the employer owes the worker under an effective agreement,
+  by its day, and what has been paid (tracked, not paid by us: the union's own money is a wage
+  advance, an obligation of its own).
 - ``mediation_agreement``: the agreement's terms (amounts owed with their due dates, claims waived,
   other obligations) and its four marks of effect (art. 14): the worker's and the employer's
   signature or seal, the mediator's signature, the mediation body's seal.
@@ -98,3 +101,21 @@ class MediationAgreement(SQLModel, table=True):
     mediator_staff_id: int | None = Field(default=None, foreign_key="staff.id")
     seal_recorded_on: date | None = None
     seal_recorded_by_staff_id: int | None = Field(default=None, foreign_key="staff.id")
+
+
+class AgreementPayment(SQLModel, table=True):
+    __tablename__ = "agreement_payment"
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq", name="uq_agreement_payment_seq"),
+        CheckConstraint("amount_fen > 0", name="ck_agreement_payment_positive"),
+        CheckConstraint("paid_fen >= 0 AND paid_fen <= amount_fen", name="ck_agreement_payment_within"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    seq: int
+    kind: str = Field(max_length=30)
+    amount_fen: int
+    due_on: date
+    paid_fen: int = 0
+    paid_on: date | None = None  # the day it was paid in full

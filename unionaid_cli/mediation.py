@@ -1,5 +1,5 @@
 """Labour-dispute mediation at the station's desk: ``mediation show|accept|decline|consent|session|
-extend|agreement|sign|fail`` and ``employers add``. Applications are taken with
+extend|agreement|sign|fail|paid|document`` and ``employers add``. Applications are taken with
 ``unionaid intake mediation FILE`` (or the Prefect form ``mediation-intake``)."""
 
 from __future__ import annotations
@@ -172,6 +172,41 @@ def fail(
     limit = f"the worker may apply for arbitration until {last_day.isoformat()}" if last_day else \
         "no limitation runs while the employment lasts (unpaid wages)"
     typer.echo(f"{case_number}: referred to arbitration; {limit}")
+
+
+@mediation_app.command("paid")
+@handled
+def paid(
+    case_number: str,
+    payment: Annotated[int, typer.Argument(help="the number of the agreement's payment (see `mediation show`)")],
+    amount: Annotated[str, typer.Option(help="what the employer paid, in yuan")],
+    staff: StaffOption,
+    on: Annotated[Optional[str], typer.Option(help="YYYY-MM-DD it was paid (default: today)")] = None,
+    code: CodeOption = None,
+) -> None:
+    """Record what the employer paid the worker under the agreement; all paid, the case closes."""
+    from casetypes.mediation import service
+    from models.money import format_fen, parse_yuan
+
+    owed = service.record_employer_payment(case_number, payment, amount_fen=parse_yuan(amount, "amount"),
+                                           paid_on=_day(on, "on"), by=claim(staff, code))
+    typer.echo(f"{case_number}: payment {payment} " + (f"still owes {format_fen(owed)}" if owed else "paid in full"))
+
+
+@mediation_app.command("document")
+@handled
+def document(
+    case_number: str,
+    kind: Annotated[str, typer.Argument(help="oral-record (口头申请笔录), agreement (调解协议书) or referral (终止调解告知书)")],
+    out: Annotated[Path, typer.Option(help="the .docx file to write")],
+    staff: StaffOption,
+    code: CodeOption = None,
+) -> None:
+    """Make a printable document of the case (with the parties' ID numbers on it; audited)."""
+    from casetypes.mediation.documents import make_document
+
+    written = make_document(case_number, kind, out, by=claim(staff, code))
+    typer.echo(f"{case_number}: {kind} written to {written}")
 
 
 @employers_app.command("add")

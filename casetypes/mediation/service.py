@@ -23,7 +23,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlmodel import Session, col
 
 from casetypes.mediation import rules
@@ -34,7 +34,7 @@ from models.clocks import Deadline, DeadlineState
 from models.enums import CaseStatus, CaseType, MembershipStatus, Role, UnitLevel
 from models.errors import ConflictError, InputError, NotFound, RuleViolation
 from models.identity import Actor, Verified
-from models.mediation import Employer, MediationAgreement, MediationDetail, MediationSession
+from models.mediation import AgreementPayment, Employer, MediationAgreement, MediationDetail, MediationSession
 from models.members import Member
 from models.money import format_fen, parse_yuan
 from models.org import Staff, Unit
@@ -209,7 +209,7 @@ def checks_passed(session: Session, case: Case) -> str | None:
 # --- who acts ------------------------------------------------------------------------------------
 
 
-def _of_body(session: Session, staff: Staff, case: Case, doing: str) -> None:
+def of_body(session: Session, staff: Staff, case: Case, doing: str) -> None:
     unit = session.get(Unit, staff.unit_id)
     if staff.unit_id != case.unit_id and (unit is None or unit.level != UnitLevel.district):
         raise RuleViolation(f"{doing} is done by the case's own mediation body; {staff.staff_number} is not of it")
@@ -217,7 +217,7 @@ def _of_body(session: Session, staff: Staff, case: Case, doing: str) -> None:
 
 def _acting(session: Session, by: Actor, roles: frozenset[Role], case: Case, doing: str) -> tuple[Staff, Verified]:
     staff, who = auth.require_role(session, by, roles, doing)
-    _of_body(session, staff, case, doing)
+    of_body(session, staff, case, doing)
     return staff, who
 
 
@@ -423,8 +423,90 @@ def sign_agreement(case_number: str, mark: str, *, on: date, by: Actor, engine: 
             detail.ended_on = on
             session.add(detail)
             apply_transition(session, case, CaseStatus.agreement_reached, actor=who,
-                             reason="the agreement is signed by both parties and the mediator and sealed (art. 14)")
+                             reason="the agreement is signed by both parties and the mediator and sealed (art. 14)",
+                             effects=lambda session, case: _open_payments(session, case, agreement))
         return missing
+
+
+def _open_payments(session: Session, case: Case, agreement: MediationAgreement) -> None:
+    """The employer's payments under the effective agreement, each with a clock on its day (the
+    daily deadlines run reports it overdue, naming the worker's right to a payment order)."""
+    for seq, payment in enumerate(agreement.terms.get("payments", []), start=1):
+        kind = rules.ClaimKind(payment["kind"])
+        due = date.fromisoformat(payment["due_on"])
+        session.add(AgreementPayment(case_id=case.id, seq=seq, kind=kind.value,  # type: ignore[arg-type]
+                                     amount_fen=payment["amount_fen"], due_on=due))
+        order = "; unpaid, the worker may apply to a court for a payment order (art. 16)" \
+            if rules.payment_order_open({kind}) else ""
+        session.add(Deadline(case_id=case.id, kind=f"payment-{seq}", started_on=today(), due_on=due,  # type: ignore[arg-type]
+                             basis=f"payment {seq} of the agreement, {format_fen(payment['amount_fen'])}{order}",
+                             state=DeadlineState.open, started_at=utcnow()))
+
+
+def record_employer_payment(case_number: str, seq: int, *, amount_fen: int, paid_on: date, by: Actor,
+                            engine: Engine | None = None) -> int:
+    """What the employer paid the worker against payment ``seq`` of the agreement (the worker's
+    word or a transfer slip, recorded by the body). Paid in full, its clock is met; every payment
+    paid, the agreement is fulfilled and the case closes. Returns what is still owed on it."""
+    if amount_fen <= 0:
+        raise InputError("amount", "must be more than zero")
+    with transaction(engine) as session:
+        case = load_case(session, case_number)
+        _, who = _acting(session, by, frozenset({Role.mediator, Role.caseworker}), case, "recording a payment")
+        if case.status != CaseStatus.agreement_reached:
+            raise RuleViolation(f"case {case_number} is {case.status.value}: payments are recorded under an "
+                                "effective agreement")
+        payment = session.execute(select(AgreementPayment).where(col(AgreementPayment.case_id) == case.id,
+                                                                 col(AgreementPayment.seq) == seq)
+                                  .with_for_update()).scalar_one_or_none()
+        if payment is None:
+            raise InputError("payment", f"case {case_number} has no payment {seq} under its agreement")
+        owed = payment.amount_fen - payment.paid_fen
+        if amount_fen > owed:
+            raise InputError("amount", f"{format_fen(amount_fen)} is more than the {format_fen(owed)} still owed")
+        if paid_on > today():
+            raise InputError("paid_on", "is in the future")
+        payment.paid_fen += amount_fen
+        if payment.paid_fen == payment.amount_fen:
+            payment.paid_on = paid_on
+            session.execute(update(Deadline).where(col(Deadline.case_id) == case.id,
+                                                   col(Deadline.kind) == f"payment-{seq}",
+                                                   col(Deadline.state).in_((DeadlineState.open, DeadlineState.breached)))
+                            .values(state=DeadlineState.met, met_at=utcnow()).execution_options(synchronize_session=False))
+        session.add(payment)
+        session.flush()
+        append_event(session, actor=who, action="employer_payment_recorded", case_id=case.id, case_number=case_number,
+                     payload={"seq": seq, "amount_fen": amount_fen, "paid_on": paid_on.isoformat(),
+                              "still_owed_fen": payment.amount_fen - payment.paid_fen})
+        unpaid = session.execute(select(func.count()).select_from(AgreementPayment).where(
+            col(AgreementPayment.case_id) == case.id, col(AgreementPayment.paid_on).is_(None))).scalar_one()
+        if unpaid == 0:
+            apply_transition(session, case, CaseStatus.closed, actor=who, reason="the agreement is fulfilled")
+        return payment.amount_fen - payment.paid_fen
+
+
+@dataclass(frozen=True)
+class PaymentLine:
+    seq: int
+    kind: str
+    amount_fen: int
+    paid_fen: int
+    due_on: date
+    paid_on: date | None
+    overdue: bool
+    payment_order: bool  # overdue, and of a kind art. 16 opens a payment order for
+
+
+def payments_of(session: Session, case: Case) -> list[PaymentLine]:
+    rows = session.execute(select(AgreementPayment).where(col(AgreementPayment.case_id) == case.id)
+                           .order_by(col(AgreementPayment.seq))).scalars()
+    now = today()
+    lines = []
+    for p in rows:
+        overdue = p.paid_on is None and p.due_on < now
+        lines.append(PaymentLine(p.seq, p.kind, p.amount_fen, p.paid_fen, p.due_on, p.paid_on, overdue,
+                                 overdue and rules.payment_order_open({rules.ClaimKind(p.kind)})))
+    return lines
 
 
 def agreement_effective(session: Session, case: Case) -> str | None:
@@ -489,6 +571,7 @@ class MediationView:
     sessions: int
     agreement_missing: tuple[str, ...] | None
     arbitration_by: date | None
+    payments: tuple[PaymentLine, ...] = ()
 
     def lines(self) -> list[str]:
         out = [f"{self.case_number}: {self.status.value}, {self.dispute_type}, at {self.body}",
@@ -503,6 +586,11 @@ class MediationView:
         if self.agreement_missing is not None:
             out.append("  agreement: " + ("effective" if not self.agreement_missing
                                           else "lacks " + ", ".join(self.agreement_missing)))
+        for p in self.payments:
+            state = f"paid {p.paid_on.isoformat()}" if p.paid_on else (
+                "OVERDUE" + ("; the worker may apply to a court for a payment order (art. 16)" if p.payment_order else "")
+                if p.overdue else f"{format_fen(p.paid_fen)} paid so far")
+            out.append(f"  payment {p.seq}: {format_fen(p.amount_fen)} {p.kind} by {p.due_on.isoformat()}: {state}")
         if self.arbitration_by:
             out.append(f"  the worker may apply for arbitration until {self.arbitration_by.isoformat()}")
         return out
@@ -526,10 +614,11 @@ def mediation_view(case_number: str, engine: Engine | None = None) -> MediationV
             detail.received_on, mediator.staff_number if mediator else None, case.requested_fen,
             open_clocks.get("acceptance"), due, (due - today()).days if due else None, detail.extended_days, sessions,
             tuple(rules.missing_marks(_marks(agreement))) if agreement else None,
-            arbitration_deadline_of(detail, _referred_on(session, case, detail)) if referred else None)
+            arbitration_deadline_of(detail, ended_by_clock(session, case, detail)) if referred else None,
+            tuple(payments_of(session, case)))
 
 
-def _referred_on(session: Session, case: Case, detail: MediationDetail) -> date | None:
+def ended_by_clock(session: Session, case: Case, detail: MediationDetail) -> date | None:
     """The day mediation ended: recorded with a failure, else the last day of the breached clock."""
     if detail.ended_on is not None:
         return detail.ended_on

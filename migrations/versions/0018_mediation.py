@@ -1,5 +1,6 @@
-"""labour-dispute mediation: employers, the case's detail (the worker encrypted), sessions and
-agreements; a case's applicant may be a worker who is not a member
+"""labour-dispute mediation: employers, the case's detail (the worker encrypted), sessions,
+agreements and the employer's payments under them; a case's applicant may be a worker who is
+not a member
 
 Revision ID: 0018
 Revises: 0017
@@ -116,9 +117,26 @@ def upgrade() -> None:
         sa.Column("seal_recorded_on", sa.Date(), nullable=True),
         sa.Column("seal_recorded_by_staff_id", sa.Integer(), sa.ForeignKey("staff.id"), nullable=True),
     )
+    op.create_table(
+        "agreement_payment",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("case_id", sa.Integer(), sa.ForeignKey("case.id"), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("kind", _text(30), nullable=False),
+        sa.Column("amount_fen", sa.Integer(), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("paid_fen", sa.Integer(), nullable=False),
+        sa.Column("paid_on", sa.Date(), nullable=True),
+        sa.UniqueConstraint("case_id", "seq", name="uq_agreement_payment_seq"),
+        sa.CheckConstraint("amount_fen > 0", name="ck_agreement_payment_positive"),
+        sa.CheckConstraint("paid_fen >= 0 AND paid_fen <= amount_fen", name="ck_agreement_payment_within"),
+    )
+    op.create_index("ix_agreement_payment_case_id", "agreement_payment", ["case_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_agreement_payment_case_id", "agreement_payment")
+    op.drop_table("agreement_payment")
     op.drop_table("mediation_agreement")
     op.drop_index("ix_mediation_session_case_id", "mediation_session")
     op.drop_table("mediation_session")

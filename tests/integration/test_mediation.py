@@ -197,3 +197,82 @@ def test_terms_without_any_payment_waiver_or_obligation_are_refused_by_field():
     with pytest.raises(ValidationFailed) as refused:
         parse_terms({"payments": []})
     assert [p.field for p in refused.value.problems] == ["payments"]
+
+
+def agreed(engine, day=date(2026, 10, 16)):
+    number = accepted(engine)
+    with time_fixed_at(at(day)):
+        service.record_session(number, by=as_staff("MD2"), held_on=day, attendees="双方", summary="达成分期支付",
+                               next_step="签署协议", engine=engine)
+        service.draft_agreement(number, parse_terms(AGREED), by=as_staff("MD2"), engine=engine)
+        for mark in ("worker", "employer", "mediator", "seal"):
+            service.sign_agreement(number, mark, on=day, by=as_staff("MD2"), engine=engine)
+    return number
+
+
+def docx_text(path):
+    from docx import Document
+
+    return "\n".join(p.text for p in Document(str(path)).paragraphs)
+
+
+def test_the_agreement_document_carries_the_parties_ids_and_the_trail_does_not(world, tmp_path):
+    from casetypes.mediation.documents import make_document
+
+    number = agreed(world)
+    with time_fixed_at(at(date(2026, 10, 16))):
+        make_document(number, "agreement", tmp_path / "agreement.docx", by=as_staff("MD2"), engine=world)
+    text = docx_text(tmp_path / "agreement.docx")
+    assert "劳动争议调解协议书" in text and WORKER_ID in text and "李四" in text
+    assert "于 2026-11-30 前向申请人支付工资 6,300.00 元" in text and "申请人放弃以下请求：加班费请求" in text
+    issued = [e for e in trail(world, number) if e.action == "document_issued"]
+    assert [e.payload["kind"] for e in issued] == ["agreement"]
+    assert WORKER_ID not in " ".join(f"{e.reason} {e.payload}" for e in trail(world, number))
+
+
+def test_staff_of_another_body_make_no_document_and_no_file_is_left(world, tmp_path):
+    from casetypes.mediation.documents import make_document
+
+    number = agreed(world)
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    with pytest.raises(RuleViolation, match="not of it"):
+        make_document(number, "agreement", folder / "agreement.docx", by=as_staff("MD9"), engine=world)
+    assert list(folder.iterdir()) == []
+
+
+def test_the_referral_notice_states_the_last_day_to_apply_for_arbitration(world, tmp_path):
+    from casetypes.mediation.documents import make_document
+
+    number = accepted(world, dispute_type="termination", still_employed=False, employed_until="2026-09-30",
+                      knew_on="2026-09-30", claims=[{"kind": "compensation", "amount_yuan": "40000"}])
+    with time_fixed_at(at(date(2026, 10, 20))):
+        service.record_failure(number, by=as_staff("MD2"), reason="厂方拒绝调解", legal_aid=True, engine=world)
+        make_document(number, "referral", tmp_path / "referral.docx", by=as_staff("MD2"), engine=world)
+    text = docx_text(tmp_path / "referral.docx")
+    assert "您可以在 2027-10-20 前向劳动争议仲裁委员会申请仲裁" in text and "法律援助" in text and "李四：" in text
+
+
+def test_a_payment_overdue_is_reported_with_the_right_to_a_payment_order_and_paying_all_closes_the_case(world):
+    number = agreed(world)
+    with time_fixed_at(at(date(2026, 11, 2))):
+        breached = deadline_runs.breach_overdue(date(2026, 11, 2), engine=world)
+        view = service.mediation_view(number, engine=world)
+    assert [(b.kind, b.moved_to) for b in breached] == [("payment-1", None)]
+    assert [(p.seq, p.overdue, p.payment_order) for p in view.payments] == [(1, True, True), (2, False, False)]
+    assert "payment order (art. 16)" in trail(world, number)[-1].reason
+    with time_fixed_at(at(date(2026, 11, 3))):
+        assert service.record_employer_payment(number, 1, amount_fen=300000, paid_on=date(2026, 11, 3),
+                                               by=as_staff("MD2"), engine=world) == 330000
+        with pytest.raises(InputError, match="more than the"):
+            service.record_employer_payment(number, 1, amount_fen=330001, paid_on=date(2026, 11, 3),
+                                            by=as_staff("MD2"), engine=world)
+        service.record_employer_payment(number, 1, amount_fen=330000, paid_on=date(2026, 11, 3), by=as_staff("MD2"),
+                                        engine=world)
+        assert case_of(world, number)[0] == CaseStatus.agreement_reached
+        service.record_employer_payment(number, 2, amount_fen=630000, paid_on=date(2026, 11, 3), by=as_staff("MD2"),
+                                        engine=world)
+    assert case_of(world, number)[0] == CaseStatus.closed
+    assert {k: v[0] for k, v in clocks_of(world, number).items()} == {
+        "acceptance": DeadlineState.met, "mediation": DeadlineState.met, "payment-1": DeadlineState.met,
+        "payment-2": DeadlineState.met}
