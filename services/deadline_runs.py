@@ -20,10 +20,11 @@ from models.cases import Case
 from models.clocks import Deadline, DeadlineState, clock_named
 from models.enums import CaseStatus
 from models.money import format_fen
+from models.org import Unit
 from models.time import utcnow
 from models.transitions import SYSTEM_ACTOR, find_transition
 from services.audit import append_event
-from services.cases import apply_transition
+from services.cases import apply_transition, unit_code
 from services.db import transaction
 from services.obligations import ObligationView
 
@@ -39,6 +40,7 @@ class DeadlineLine:
     state: DeadlineState
     status: CaseStatus
     moved_to: CaseStatus | None = None
+    unit: str = ""  # the unit the case is with (for mediation: its station or the committee)
 
 
 def breach_overdue(today: date, *, engine: Engine | None = None) -> list[DeadlineLine]:
@@ -83,34 +85,39 @@ def _breach(deadline_id: int, today: date, engine: Engine | None) -> DeadlineLin
         if allowed and to is not None:
             apply_transition(session, case, to, actor=SYSTEM_ACTOR, reason=why)
         return DeadlineLine(case.case_number, deadline.kind, title, deadline.due_on, DeadlineState.breached, status,
-                            to if allowed else None)
+                            to if allowed else None, unit_code(session, case.unit_id))
 
 
 def deadline_overview(today: date, *, within_days: int = 3, engine: Engine | None = None) -> list[DeadlineLine]:
     """Open clocks whose last day is at most ``within_days`` away, and any still open past it."""
     with transaction(engine) as session:
-        rows = session.execute(select(Deadline, Case).join(Case, col(Case.id) == Deadline.case_id)
+        rows = session.execute(select(Deadline, Case, col(Unit.code)).join(Case, col(Case.id) == Deadline.case_id)
+                               .join(Unit, col(Unit.id) == Case.unit_id)
                                .where(col(Deadline.state) == DeadlineState.open,
                                       col(Deadline.due_on) <= today + timedelta(days=within_days))
-                               .order_by(col(Deadline.due_on), col(Case.case_number), col(Deadline.kind))).all()
+                               .order_by(col(Unit.code), col(Deadline.due_on), col(Case.case_number),
+                                         col(Deadline.kind))).all()
         lines = []
-        for deadline, case in rows:
+        for deadline, case, unit in rows:
             clock = clock_named(case.case_type, deadline.kind)
             lines.append(DeadlineLine(case.case_number, deadline.kind, clock.title if clock else deadline.kind,
-                                      deadline.due_on, deadline.state, case.status))
+                                      deadline.due_on, deadline.state, case.status, unit=unit))
         return lines
 
 
 def render_markdown(today: date, breached: list[DeadlineLine], due: list[DeadlineLine],
                     receivables: Sequence[ObligationView] = ()) -> str:
-    """The artifact: breached today, then due soon and overdue, then the receivables past their
-    day; case numbers, unit codes and member numbers only."""
+    """The artifact: breached today, then due soon and overdue, each by the unit the case is with
+    (a mediation station, the committee), then the receivables past their day; case numbers,
+    unit codes and member numbers only."""
     out = [f"# Deadlines on {today.isoformat()}", ""]
-    out += _table(f"Breached by this run: {len(breached)}", ("case", "clock", "last day", "status then", "moved to"),
-                  [(b.case_number, b.title, b.due_on.isoformat(), b.status.value, b.moved_to.value if b.moved_to else "—")
-                   for b in breached])
-    out += _table(f"Open, due within days or overdue: {len(due)}", ("case", "clock", "last day", "days left", "status"),
-                  [(d.case_number, d.title, d.due_on.isoformat(), str((d.due_on - today).days), d.status.value)
+    out += _table(f"Breached by this run: {len(breached)}",
+                  ("with", "case", "clock", "last day", "status then", "moved to"),
+                  [(b.unit, b.case_number, b.title, b.due_on.isoformat(), b.status.value,
+                    b.moved_to.value if b.moved_to else "—") for b in sorted(breached, key=lambda b: b.unit)])
+    out += _table(f"Open, due within days or overdue: {len(due)}",
+                  ("with", "case", "clock", "last day", "days left", "status"),
+                  [(d.unit, d.case_number, d.title, d.due_on.isoformat(), str((d.due_on - today).days), d.status.value)
                    for d in due])
     if receivables:
         out += _table(f"Receivables past their day: {len(receivables)}",

@@ -31,12 +31,19 @@ def at(day: date, hour: int = 10) -> datetime:
 
 def mediation_world(engine: Engine, tmp_path: Path) -> None:
     factories.world(engine, tmp_path)
-    org.add_staff("MD2", "Station mediator", "G001", [Role.mediator], engine=engine)
-    org.add_staff("MD3", "Second station mediator", "G001", [Role.mediator], engine=engine)
-    org.add_staff("AP2", "Station approver", "G001", [Role.approver], 100000, engine=engine)
-    org.add_staff("MD9", "Mediator of another union", "G002", [Role.mediator], engine=engine)
-    service.add_employer(STATION_EMPLOYER, "第一机械厂", "110105", "G001", by="system", engine=engine)
-    service.add_employer(LONE_EMPLOYER, "小微餐饮店", "110105", None, by="system", engine=engine)
+    mediation_org(engine)
+
+
+def mediation_org(engine: Engine) -> None:
+    """On top of ``factories.world``: the G001 station's staff, a mediator elsewhere, two employers;
+    added by the operator of a new installation, or by its supervisor once codes are enrolled."""
+    by = "system" if factories.auth_bootstrapping(engine) else as_staff("SU1")
+    org.add_staff("MD2", "Station mediator", "G001", [Role.mediator], actor=by, engine=engine)
+    org.add_staff("MD3", "Second station mediator", "G001", [Role.mediator], actor=by, engine=engine)
+    org.add_staff("AP2", "Station approver", "G001", [Role.approver], 100000, actor=by, engine=engine)
+    org.add_staff("MD9", "Mediator of another union", "G002", [Role.mediator], actor=by, engine=engine)
+    service.add_employer(STATION_EMPLOYER, "第一机械厂", "110105", "G001", by=by, engine=engine)
+    service.add_employer(LONE_EMPLOYER, "小微餐饮店", "110105", None, by=by, engine=engine)
 
 
 def form(**changes: Any) -> dict[str, Any]:

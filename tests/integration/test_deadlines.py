@@ -166,7 +166,7 @@ def test_the_overview_lists_open_clocks_due_within_three_days_in_due_order(world
     assert [(line.case_number, line.kind) for line in lines] == [(first, "acceptance"), (first, "mediation"),
                                                                  (second, "acceptance")]
     markdown = deadline_runs.render_markdown(date(2026, 10, 13), [], lines)
-    assert f"| {first} | accept or refuse the application | 2026-10-10 | -3 | submitted |" in markdown
+    assert f"| G001 | {first} | accept or refuse the application | 2026-10-10 | -3 | submitted |" in markdown
     assert "Member" not in markdown
 
 
