@@ -276,3 +276,30 @@ def test_a_payment_overdue_is_reported_with_the_right_to_a_payment_order_and_pay
     assert {k: v[0] for k, v in clocks_of(world, number).items()} == {
         "acceptance": DeadlineState.met, "mediation": DeadlineState.met, "payment-1": DeadlineState.met,
         "payment-2": DeadlineState.met}
+
+
+def test_the_monthly_report_counts_each_body_and_dispute_type(world):
+    from services.reports import build_monthly_report
+
+    agreed_at_station = agreed(world)  # received 9 October, accepted the same day, agreed the 16th
+    with time_fixed_at(at(date(2026, 10, 20))):
+        service.record_employer_payment(agreed_at_station, 1, amount_fen=630000, paid_on=date(2026, 10, 20),
+                                        by=as_staff("MD2"), engine=world)
+    declined = take(world, relationship="commercial", worker={"name": "王五", "resident_id": resident_id(seq=43)})
+    with time_fixed_at(at(date(2026, 10, 12))):
+        service.decline_case(declined, by=as_staff("AP2"), reason="经济纠纷", engine=world)
+    late = take(world, day=date(2026, 10, 12), worker={"name": "赵六", "resident_id": resident_id(seq=44)},
+                employer={"name": "小微餐饮店", "uscc": LONE_EMPLOYER, "address": "示范区1号", "district": "110105"})
+    with time_fixed_at(at(date(2026, 10, 22))):  # its acceptance clock ended on the 15th
+        service.accept_case(late, by=as_staff("MD1"), mediator="MD1", employer_consents=True, engine=world)
+    report = build_monthly_report("2026-10", engine=world, today=date(2026, 12, 4))
+    rows = {row[0]: row[1:] for row in report.section("mediation").rows}
+    #                   received in time late declined agreed referred success  agreed  paid    overdue
+    assert rows["G001"] == (2, 1, 0, 1, 1, 0, 1, 1260000, 630000, 0)
+    assert rows["D000"] == (1, 0, 1, 0, 0, 0, None, 0, 0, 0)
+    assert rows["合计 all bodies"] == (3, 1, 1, 1, 1, 0, 1, 1260000, 630000, 0)
+    assert rows["拖欠工资 unpaid wages"][:5] == (3, 1, 1, 1, 1)
+    with pytest.raises(KeyError):  # nothing of mediation happened in November: no section
+        build_monthly_report("2026-11", engine=world, today=date(2026, 12, 4)).section("mediation")
+    december = build_monthly_report("2026-12", engine=world, today=date(2026, 12, 4))
+    assert dict((r[0], r[-1]) for r in december.section("mediation").rows)["G001"] == 1  # due 30 November, unpaid
