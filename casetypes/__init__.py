@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from casetypes.hardship import HARDSHIP
 from casetypes.mediation import MEDIATION
+from casetypes.mediation.advance_spec import ADVANCE_SPEC
 from casetypes.spec import CaseTypeSpec
 from models.clocks import clocks_refusal, register_clocks
 from models.enums import CaseType
@@ -52,6 +53,7 @@ def register(spec: CaseTypeSpec) -> CaseTypeSpec:
 
 register(HARDSHIP)
 register(MEDIATION)
+register(ADVANCE_SPEC)
 
 
 def spec_for(case_type: CaseType) -> CaseTypeSpec:

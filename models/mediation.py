@@ -12,6 +12,7 @@ case type's package (``casetypes/mediation``).
 - ``agreement_payment``: each amount the employer owes the worker under an effective agreement,
   by its day, and what has been paid (tracked, not paid by us: the union's own money is a wage
   advance, an obligation of its own).
+- ``wage_advance``: a union wage advance, a case of its own linked to its mediation case.
 - ``mediation_agreement``: the agreement's terms (amounts owed with their due dates, claims waived,
   other obligations) and its four marks of effect (art. 14): the worker's and the employer's
   signature or seal, the mediator's signature, the mediation body's seal.
@@ -119,3 +120,16 @@ class AgreementPayment(SQLModel, table=True):
     due_on: date
     paid_fen: int = 0
     paid_on: date | None = None  # the day it was paid in full
+
+
+class WageAdvance(SQLModel, table=True):
+    """A union wage advance (工资垫付): a case of its own, linked to its mediation case; the
+    employer repays it by ``repay_by``, or an approver writes the rest off (reason encrypted)."""
+
+    __tablename__ = "wage_advance"
+
+    case_id: int = Field(primary_key=True, foreign_key="case.id")
+    mediation_case_id: int = Field(foreign_key="case.id", index=True)
+    repay_by: date
+    employer_uscc: str = Field(max_length=18)
+    written_off_reason: str | None = Field(default=None, sa_type=Text)

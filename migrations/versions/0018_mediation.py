@@ -1,5 +1,5 @@
 """labour-dispute mediation: employers, the case's detail (the worker encrypted), sessions,
-agreements and the employer's payments under them; a case's applicant may be a worker who is
+agreements and the employer's payments under them, wage advances; a case's applicant may be a worker who is
 not a member
 
 Revision ID: 0018
@@ -132,9 +132,20 @@ def upgrade() -> None:
         sa.CheckConstraint("paid_fen >= 0 AND paid_fen <= amount_fen", name="ck_agreement_payment_within"),
     )
     op.create_index("ix_agreement_payment_case_id", "agreement_payment", ["case_id"])
+    op.create_table(
+        "wage_advance",
+        sa.Column("case_id", sa.Integer(), sa.ForeignKey("case.id"), primary_key=True),
+        sa.Column("mediation_case_id", sa.Integer(), sa.ForeignKey("case.id"), nullable=False),
+        sa.Column("repay_by", sa.Date(), nullable=False),
+        sa.Column("employer_uscc", _text(18), nullable=False),
+        sa.Column("written_off_reason", sa.Text(), nullable=True),
+    )
+    op.create_index("ix_wage_advance_mediation_case_id", "wage_advance", ["mediation_case_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_wage_advance_mediation_case_id", "wage_advance")
+    op.drop_table("wage_advance")
     op.drop_index("ix_agreement_payment_case_id", "agreement_payment")
     op.drop_table("agreement_payment")
     op.drop_table("mediation_agreement")

@@ -5,6 +5,7 @@ carry it on from its stored status (accepted → agreement; declined; the clock 
 import asyncio
 from datetime import date
 
+import pytest
 from prefect import get_client
 from sqlalchemy import select
 
@@ -84,3 +85,65 @@ def test_the_daily_run_refers_an_accepted_case_whose_fifteen_days_ran_out(servic
     assert status_of(services_up, number) == CaseStatus.referred_to_arbitration
     # mediation ended with the clock's last day, Monday 26 October: a full year again from then
     assert service.mediation_view(number, engine=services_up).arbitration_by == date(2027, 10, 26)
+
+
+def advance_for(engine, amount="5000"):
+    """An accepted unpaid-wages case of member M0001, and an advance requested for it."""
+    from casetypes.mediation.advance import parse_advance
+    from casetypes.mediation.advance_spec import advance_intake
+    from models.enums import CaseType
+    from services import ledger
+    from tests.factories import resident_id
+
+    ledger.add_programme("MD-ADVANCE", "Wage advances", CaseType("mediation_advance"), 2026, 2_000_000,
+                         actor=as_staff("SU1"), engine=engine)
+    _, number = taken(engine, worker={"name": "Member 1", "resident_id": resident_id(seq=1), "member_number": "M0001"})
+    with time_fixed_at(at(TODAY, 15)):
+        service.accept_case(number, by=as_staff("MD2"), mediator="MD2", employer_consents=True, engine=engine)
+        request = parse_advance({"caseworker": "CW1", "mediation_case": number, "amount_yuan": amount,
+                                 "repay_by": "2026-12-31"})
+        advance_number = advance_intake(*typed_in(request))
+    return number, advance_number
+
+
+def test_a_wage_advance_is_approved_paid_once_and_closed_when_the_employer_repays(services_up):
+    from casetypes.mediation import advance
+    from services import approvals
+    from services.obligations import obligations_of
+
+    _, number = advance_for(services_up)
+    assert number.startswith("MA-2026-") and status_of(services_up, number) == CaseStatus.awaiting_approval
+    with time_fixed_at(at(TODAY, 16)):
+        approvals.approve_case(number, approver=as_staff("AP1"), amount_fen=500000, reason="三个月工资未发",
+                               engine=services_up)
+        assert case_flow(number) == "paid"
+        assert case_flow(number) == "paid"  # run again: nothing is paid twice
+        owed = [(o.direction.value, o.amount_fen, o.state.value) for o in obligations_of(number, engine=services_up)]
+        assert owed == [("out", 500000, "settled"), ("in", 500000, "open")]
+        assert advance.record_repayment(number, amount_fen=500000, reference="BANK-REPAY-1", received_on=TODAY,
+                                        actor=as_staff("FI1"), engine=services_up) == 0
+    assert status_of(services_up, number) == CaseStatus.closed
+
+
+def test_an_advance_not_repaid_is_written_off_by_an_approver_with_a_reason(services_up):
+    from casetypes.mediation import advance
+    from models.cases import Programme
+    from models.errors import RuleViolation
+    from models.ledger import AccountKind
+    from services import approvals, ledger
+
+    _, number = advance_for(services_up, amount="3000")
+    with time_fixed_at(at(TODAY, 16)):
+        approvals.approve_case(number, approver=as_staff("AP1"), amount_fen=300000, reason="欠薪", engine=services_up)
+        assert case_flow(number) == "paid"
+        with pytest.raises(RuleViolation, match="needs the role approver"):
+            advance.write_off(number, reason="企业已注销", by=as_staff("FI1"), engine=services_up)
+        assert advance.write_off(number, reason="企业已注销，无法追偿", by=as_staff("AP1"), engine=services_up) == 300000
+    assert status_of(services_up, number) == CaseStatus.closed
+    with transaction(services_up) as s:
+        assert verify_chain(s).intact
+        programme = s.execute(select(Programme).where(Programme.code == "MD-ADVANCE")).scalar_one()
+        accounts = ledger.accounts_for(programme)
+        # raised and written off: nothing owed, no recovery expected; the 3,000 yuan stay paid
+        assert (ledger.balance(s, accounts.of(AccountKind.receivable)), ledger.balance(s, accounts.of(AccountKind.recoveries)),
+                ledger.balance(s, accounts.paid)) == (0, 0, 300000)
