@@ -38,6 +38,8 @@ def seed_demo(engine: Engine | None = None) -> bool:
     """Seed units, staff and members when the database is empty. Returns whether it seeded."""
     if not is_empty(engine):
         return False
+    import casetypes  # noqa: F401  (the case types name the programmes' types)
+
     data = json.loads((DEMO_DIR / "organisation.json").read_text(encoding="utf-8"))
     for unit in data["units"]:
         org.add_unit(unit["code"], unit["name"], UnitLevel(unit["level"]), unit["parent"], engine=engine)
@@ -229,16 +231,19 @@ def run_demo(echo: Callable[[str], object] = print, engine: Engine | None = None
     for line in _plan_lines(engine, ("assistance_pairings", "trained")):
         step(line)
 
-    echo("7. labour-dispute mediation: an agreement at a station, a failure referred to arbitration")
-    cases += _mediation(step, engine, today)
+    echo("7. labour-dispute mediation: an agreement and a wage advance at a station, a failure referred to "
+         "arbitration, a business dispute declined")
+    with _sandboxes(engine) as (provider, _registry):
+        cases += _mediation(step, engine, today, provider)
 
     return _final_states(echo, engine, cases)
 
 
-# Two workers who are not members: the one of 城东物流公司 goes to the G002 station, the one of a
-# snack bar with no union to the district committee.
+# A member working for 城东物流公司 goes to the G002 station (and is advanced his wages); a worker
+# who is not a member, of a snack bar with no union, to the district committee; a business dispute
+# is declined.
 DEMO_DISPUTES = (
-    {"worker": {"name": "赵六", "resident_id": "110105198803152016"},
+    {"worker": {"name": "张伟", "resident_id": "110106198201050318", "member_number": "M0003"},
      "employer": {"name": "城东物流公司", "uscc": "91110105MA01D4E5F6", "address": "示范区东环路8号", "district": "110105"},
      "dispute_type": "unpaid_wages", "still_employed": True, "knew_on": "{month_ago}", "employed_from": "2021-04-01",
      "claims": [{"kind": "wages", "amount_yuan": "12600", "description": "三个月工资"}], "matter": "三个月工资未发"},
@@ -247,14 +252,19 @@ DEMO_DISPUTES = (
      "dispute_type": "termination", "employed_from": "2023-02-01", "employed_until": "{month_ago}",
      "knew_on": "{month_ago}", "claims": [{"kind": "compensation", "amount_yuan": "16000", "description": "违法解除"}],
      "matter": "未提前通知即解除劳动合同"},
+    {"worker": {"name": "孙八", "resident_id": "110105198803152016"}, "relationship": "commercial",
+     "employer": {"name": "新区快餐店", "uscc": "91110106MA01G7H8JY", "address": "示范新区站前街3号", "district": "110106"},
+     "dispute_type": "other", "still_employed": True, "knew_on": "{month_ago}", "employed_from": "2024-05-01",
+     "claims": [{"kind": "other", "amount_yuan": "8000", "description": "货款"}], "matter": "供货款未结"},
 )
 
 
-def _mediation(step: Callable[[str], None], engine: Engine, today: str) -> list[str]:
+def _mediation(step: Callable[[str], None], engine: Engine, today: str, provider: Any) -> list[str]:
     from datetime import timedelta
 
-    from casetypes.mediation import service
+    from casetypes.mediation import advance, service
     from casetypes.mediation.form import parse_mediation, parse_terms
+    from services import payouts
 
     day = date.fromisoformat(today)
     month_ago = (day - timedelta(days=30)).isoformat()
@@ -265,7 +275,7 @@ def _mediation(step: Callable[[str], None], engine: Engine, today: str) -> list[
         number = service.intake_mediation(form, as_demo("S006"), engine=engine)
         service.verify_mediation(number, engine=engine)
         numbers.append(number)
-    agreed, failed = numbers
+    agreed, failed, declined = numbers
     service.accept_case(agreed, by=as_demo("S008"), mediator="S008", employer_consents=True, engine=engine)
     service.record_session(agreed, by=as_demo("S008"), held_on=day, attendees="赵六；物流公司人事经理",
                            summary="公司承认欠薪，同意分两期支付", next_step="签署调解协议", engine=engine)
@@ -276,11 +286,26 @@ def _mediation(step: Callable[[str], None], engine: Engine, today: str) -> list[
     for mark in ("worker", "employer", "mediator", "seal"):
         service.sign_agreement(agreed, mark, on=day, by=as_demo("S008"), engine=engine)
     step(f"{agreed}: at station G002, accepted, one session, agreement signed and sealed: agreement_reached")
+    request = advance.parse_advance({"caseworker": "S006", "mediation_case": agreed, "amount_yuan": "6000",
+                                     "repay_by": (day + timedelta(days=60)).isoformat()})
+    advanced = advance.request_advance(request, as_demo("S006"), engine=engine)
+    advance.verify_advance(advanced, engine=engine)
+    approvals.approve_case(advanced, approver=as_demo("S004"), amount_fen=600000, reason="欠薪三个月，先行垫付",
+                           engine=engine)
+    for view in payouts.pay_case(advanced, provider, engine=engine):
+        step(f"{advanced}: wage advance ¥6,000.00 approved by a district approver; payout {view.reference}: "
+             f"{view.status.value}")
+    advance.record_repayment(advanced, amount_fen=600000, reference=f"DEMO-REPAY-{advanced}", received_on=day,
+                             actor=as_demo("S005"), engine=engine)
+    step(f"{advanced}: the employer repaid the advance; closed")
+    numbers.append(advanced)
     service.accept_case(failed, by=as_demo("S006"), mediator="S006", employer_consents=True, engine=engine)
     last_day = service.record_failure(failed, by=as_demo("S006"), reason="用人单位不同意调解方案", legal_aid=True,
                                       engine=engine)
     step(f"{failed}: at the district committee, mediation failed; referred to arbitration and legal aid; "
          f"the worker may apply until {last_day.isoformat() if last_day else '—'}")
+    service.decline_case(declined, by=as_demo("S006"), reason="经济纠纷，不属于劳动争议，请向人民法院起诉", engine=engine)
+    step(f"{declined}: a business dispute, declined in writing")
     return numbers
 
 

@@ -1,5 +1,5 @@
 """Labour-dispute mediation at the station's desk: ``mediation show|accept|decline|consent|session|
-extend|agreement|sign|fail|paid|document`` and ``employers add``. Applications are taken with
+extend|agreement|sign|fail|paid|document|advance|repaid|write-off`` and ``employers add``. Applications are taken with
 ``unionaid intake mediation FILE`` (or the Prefect form ``mediation-intake``)."""
 
 from __future__ import annotations
@@ -207,6 +207,63 @@ def document(
 
     written = make_document(case_number, kind, out, by=claim(staff, code))
     typer.echo(f"{case_number}: {kind} written to {written}")
+
+
+@mediation_app.command("advance")
+@handled
+def advance_request(
+    case_number: str,
+    amount: Annotated[str, typer.Option(help="the advance in yuan (at most the wages claimed)")],
+    repay_by: Annotated[str, typer.Option(help="YYYY-MM-DD the employer repays it by")],
+    staff: Annotated[str, typer.Option("--as", help="your staff number (a caseworker)")],
+    process: Annotated[bool, typer.Option(help="start processing it in Prefect")] = True,
+    code: CodeOption = None,
+) -> None:
+    """Request a union wage advance (工资垫付) for the worker of an unpaid-wages mediation case."""
+    from casetypes.mediation import advance
+    from services.runs import start_case_run
+
+    request = advance.parse_advance({"caseworker": staff, "mediation_case": case_number, "amount_yuan": amount,
+                                     "repay_by": repay_by})
+    number = advance.request_advance(request, claim(staff, code))
+    typer.echo(f"{number}: wage advance requested for {case_number}; decide it with `unionaid approve|reject`")
+    if process:
+        typer.echo(start_case_run(number))
+
+
+@mediation_app.command("repaid")
+@handled
+def repaid(
+    advance_number: str,
+    amount: Annotated[str, typer.Option(help="what the employer repaid, in yuan")],
+    reference: Annotated[str, typer.Option(help="the employer's transfer reference")],
+    staff: Annotated[str, typer.Option("--as", help="finance officer's staff number")],
+    on: Annotated[Optional[str], typer.Option(help="YYYY-MM-DD it was received (default: today)")] = None,
+    code: CodeOption = None,
+) -> None:
+    """Record the employer's repayment of an advance (once per reference); repaid in full, it closes."""
+    from casetypes.mediation import advance
+    from models.money import format_fen, parse_yuan
+
+    owed = advance.record_repayment(advance_number, amount_fen=parse_yuan(amount, "amount"), reference=reference,
+                                    received_on=_day(on, "on"), actor=claim(staff, code))
+    typer.echo(f"{advance_number}: " + (f"{format_fen(owed)} still owed" if owed else "repaid in full; closed"))
+
+
+@mediation_app.command("write-off")
+@handled
+def write_off(
+    advance_number: str,
+    reason: Annotated[str, typer.Option(help="why the rest will not be recovered")],
+    staff: Annotated[str, typer.Option("--as", help="approver's staff number")],
+    code: CodeOption = None,
+) -> None:
+    """Write off what the employer still owes on an advance (an approver, with a reason; audited)."""
+    from casetypes.mediation import advance
+    from models.money import format_fen
+
+    left = advance.write_off(advance_number, reason=reason, by=claim(staff, code))
+    typer.echo(f"{advance_number}: {format_fen(left)} written off; closed")
 
 
 @employers_app.command("add")

@@ -156,7 +156,7 @@ def test_the_installed_command_runs_the_demo_end_to_end(database_url, tmp_path):
         assert "pairing 1: household H004 paired with a model worker" in demo.stdout
         assert "  - plan " in demo.stdout  # the plan table's pairings row (or why this year has none)
         again = unionaid("demo", timeout=180)
-        assert again.returncode == 0 and "the demo has run on this database already (7 cases)" in again.stdout
+        assert again.returncode == 0 and "the demo has run on this database already (9 cases)" in again.stdout
         paid = httpx.get(f"{payment_url}/sandbox/transfers").json()
         assert sorted(t["status"] for t in paid) == ["succeeded", "succeeded"], paid  # living and medical relief
         verify = unionaid("audit", "verify")
