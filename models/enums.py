@@ -20,6 +20,7 @@ class CaseType(str):
     hardship: ClassVar[CaseType]
     mediation: ClassVar[CaseType]
     insurance: ClassVar[CaseType]
+    mediation_advance: ClassVar[CaseType]
 
     def __new__(cls, name: str) -> CaseType:
         if isinstance(name, CaseType):
@@ -79,6 +80,9 @@ class CaseType(str):
 CaseType.hardship = CaseType.register("hardship", "HA")
 CaseType.mediation = CaseType.register("mediation", "MD")
 CaseType.insurance = CaseType.register("insurance", "MI")
+# A union wage advance of a mediation case (casetypes/mediation/advance.py): known here too, so
+# that any process reading cases knows the type, whether or not it imported the package.
+CaseType.mediation_advance = CaseType.register("mediation_advance", "MA")
 
 
 class CaseStatus(StrEnum):

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
 
-from models.errors import InputError
-from unionaid_cli.shared import CodeOption, claim, console, handled
+from unionaid_cli.shared import CodeOption, claim, console, day_or_today, handled
 
 pairings_app = typer.Typer(help="Assistance pairings (帮扶结对) with registered hardship households.",
                            no_args_is_help=True)
@@ -20,15 +18,6 @@ employment_app = typer.Typer(help="Employment help: job referrals (春送岗位)
 StaffOption = Annotated[str, typer.Option("--as", help="caseworker's or supervisor's staff number")]
 
 
-def _day(text: Optional[str], field: str) -> date:
-    if not text:
-        from services.assistance import _today
-
-        return _today()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(field, "must be a date as YYYY-MM-DD") from None
 
 
 @pairings_app.command("start")
@@ -46,7 +35,7 @@ def pairings_start(
     from services import assistance
 
     number = assistance.start_pairing(household_number, helper_kind=helper_kind, helper_name=helper,
-                                      started_on=_day(since, "since"), commitments=commitments,
+                                      started_on=day_or_today(since, "since"), commitments=commitments,
                                       actor=claim(staff, code))
     typer.echo(f"pairing {number}: household {household_number} paired with a {helper_kind.replace('_', ' ')}")
 
@@ -63,7 +52,7 @@ def pairings_visit(
     """Record a visit of the helper to the household."""
     from services import assistance
 
-    count = assistance.record_visit(pairing, visited_on=_day(on, "on"), notes=notes, actor=claim(staff, code))
+    count = assistance.record_visit(pairing, visited_on=day_or_today(on, "on"), notes=notes, actor=claim(staff, code))
     typer.echo(f"pairing {pairing}: visit recorded ({count} so far)")
 
 
@@ -79,7 +68,7 @@ def pairings_end(
     """End a pairing on a day, with its reason."""
     from services import assistance
 
-    ended_on = _day(on, "on")
+    ended_on = day_or_today(on, "on")
     assistance.end_pairing(pairing, ended_on=ended_on, reason=reason, actor=claim(staff, code))
     typer.echo(f"pairing {pairing}: ended on {ended_on.isoformat()}")
 
@@ -117,6 +106,6 @@ def employment_record(
     """Record a job referral, a training completed or a re-employment of a member (the same twice is once)."""
     from services import assistance
 
-    day = _day(on, "on")
+    day = day_or_today(on, "on")
     new = assistance.record_employment(member_number, kind, happened_on=day, detail=detail, actor=claim(staff, code))
     typer.echo(f"{member_number}: {kind} on {day.isoformat()} " + ("recorded" if new else "was recorded already"))

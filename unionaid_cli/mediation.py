@@ -4,14 +4,12 @@ extend|agreement|sign|fail|paid|document|advance|repaid|write-off`` and ``employ
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from models.errors import InputError
-from unionaid_cli.shared import CodeOption, claim, handled
+from unionaid_cli.shared import CodeOption, claim, day_or_today, handled
 
 mediation_app = typer.Typer(help="Labour-dispute mediation (劳动争议调解): acceptance, sessions, agreements, "
                                  "referral to arbitration.", no_args_is_help=True)
@@ -20,15 +18,6 @@ employers_app = typer.Typer(help="Employers (用人单位) and the grassroots un
 StaffOption = Annotated[str, typer.Option("--as", help="your staff number (a mediator or approver of the body)")]
 
 
-def _day(text: Optional[str], field: str) -> date:
-    from casetypes.mediation.service import today
-
-    if not text:
-        return today()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(field, "must be a date as YYYY-MM-DD") from None
 
 
 @mediation_app.command("show")
@@ -99,7 +88,7 @@ def session(
     """Record a mediation session; the first one opens mediation."""
     from casetypes.mediation import service
 
-    seq = service.record_session(case_number, by=claim(staff, code), held_on=_day(on, "on"), attendees=attendees,
+    seq = service.record_session(case_number, by=claim(staff, code), held_on=day_or_today(on, "on"), attendees=attendees,
                                  summary=summary, next_step=next_step)
     typer.echo(f"{case_number}: session {seq} recorded")
 
@@ -118,8 +107,8 @@ def extend(
     from casetypes.mediation import service
 
     due = service.extend_mediation(case_number, by=claim(staff, code), days=days,
-                                   worker_agreed_on=_day(worker_agreed_on, "worker_agreed_on"),
-                                   employer_agreed_on=_day(employer_agreed_on, "employer_agreed_on"))
+                                   worker_agreed_on=day_or_today(worker_agreed_on, "worker_agreed_on"),
+                                   employer_agreed_on=day_or_today(employer_agreed_on, "employer_agreed_on"))
     typer.echo(f"{case_number}: mediation now ends {due.isoformat()}")
 
 
@@ -152,7 +141,7 @@ def sign(
     """Record a signature or the body's seal; with all four the agreement takes effect (art. 14)."""
     from casetypes.mediation import service
 
-    missing = service.sign_agreement(case_number, mark.strip().lower(), on=_day(on, "on"), by=claim(staff, code))
+    missing = service.sign_agreement(case_number, mark.strip().lower(), on=day_or_today(on, "on"), by=claim(staff, code))
     typer.echo(f"{case_number}: " + ("the agreement is effective" if not missing else "still lacks " + ", ".join(missing)))
 
 
@@ -189,7 +178,7 @@ def paid(
     from models.money import format_fen, parse_yuan
 
     owed = service.record_employer_payment(case_number, payment, amount_fen=parse_yuan(amount, "amount"),
-                                           paid_on=_day(on, "on"), by=claim(staff, code))
+                                           paid_on=day_or_today(on, "on"), by=claim(staff, code))
     typer.echo(f"{case_number}: payment {payment} " + (f"still owes {format_fen(owed)}" if owed else "paid in full"))
 
 
@@ -246,7 +235,7 @@ def repaid(
     from models.money import format_fen, parse_yuan
 
     owed = advance.record_repayment(advance_number, amount_fen=parse_yuan(amount, "amount"), reference=reference,
-                                    received_on=_day(on, "on"), actor=claim(staff, code))
+                                    received_on=day_or_today(on, "on"), actor=claim(staff, code))
     typer.echo(f"{advance_number}: " + (f"{format_fen(owed)} still owed" if owed else "repaid in full; closed"))
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
 
 from models.enums import CaseType
-from models.errors import FieldProblem
+from models.errors import FieldProblem, InputError
 from models.identity import SYSTEM_ACTOR, Actor, StaffClaim
 from models.time import as_utc
 from services.settings import get_settings
@@ -43,12 +43,25 @@ def fail_on_problems(problems: list[FieldProblem], what: str) -> None:
         fail(f"{len(problems)} {what}")
 
 
+def day_or_today(text: str | None, field: str) -> date:
+    """A ``YYYY-MM-DD`` option, or today in the federation's zone when it is left out."""
+    if not text:
+        from models.time import utcnow
+
+        return utcnow().astimezone(get_settings().zone).date()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(field, "must be a date as YYYY-MM-DD") from None
+
+
 def local_time(dt: datetime | None) -> str:
     """A stored time in the federation's zone to the minute, or ``-``."""
     return as_utc(dt).astimezone(get_settings().zone).strftime("%Y-%m-%d %H:%M") if dt else "-"
 
 
-__all__ = ["CodeOption", "OptionalCode", "claim", "console", "fail", "fail_on_problems", "handled", "local_time"]
+__all__ = ["CodeOption", "OptionalCode", "claim", "console", "day_or_today", "fail", "fail_on_problems", "handled",
+           "local_time"]
 
 
 def case_type_arg(value: str) -> CaseType:

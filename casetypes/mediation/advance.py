@@ -45,7 +45,7 @@ from services.db import transaction
 from services.masking import mask_text
 from services.obligations import Planned
 
-ADVANCE = CaseType.register("mediation_advance", "MA")
+ADVANCE = CaseType.mediation_advance
 PROGRAMME = "MD-ADVANCE"  # the wage-advance fund of each year
 ADVANCE_FROM = (CaseStatus.accepted, CaseStatus.in_mediation, CaseStatus.agreement_reached)
 LIVE = (CaseStatus.submitted, CaseStatus.verifying, CaseStatus.needs_information, CaseStatus.awaiting_approval,
