@@ -9,7 +9,8 @@ station, the district committee), and one per dispute type.
   both;
 - agreed: the employer's payments under the month's agreements; paid: what the body recorded as
   paid to workers in the month; overdue: payments under agreements still unpaid after their day,
-  as at the report's last day.
+  as at the report's last day; advances outstanding: what employers still owe back on the union's
+  wage advances (not written off).
 
 Counts and amounts only: no names, no ID numbers, no reasons.
 """
@@ -17,7 +18,8 @@ Counts and amounts only: no names, no ID numbers, no reasons.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -26,7 +28,9 @@ from sqlmodel import col
 from models.audit import AuditEvent
 from models.clocks import Deadline
 from models.enums import CaseType
-from models.mediation import AgreementPayment, MediationDetail
+from models.mediation import AgreementPayment, MediationDetail, WageAdvance
+from models.obligations import Direction, Obligation, ObligationState, Receipt
+from models.time import as_utc
 from services.reports.context import ReportContext
 from services.reports.model import Cell, Column, ColumnType, Section
 from services.reports.registry import register_section
@@ -48,7 +52,7 @@ class Tally:
     agreed_fen: int = 0
     paid_fen: int = 0
     overdue: int = 0
-    cases: set[int] = field(default_factory=set)
+    advanced_fen: int = 0
 
     def success(self) -> Decimal | None:
         ended = self.agreements + self.referred
@@ -56,7 +60,7 @@ class Tally:
 
     def row(self, label: str) -> tuple[Cell, ...]:
         return (label, self.received, self.in_time, self.late, self.declined, self.agreements, self.referred,
-                self.success(), self.agreed_fen, self.paid_fen, self.overdue)
+                self.success(), self.agreed_fen, self.paid_fen, self.overdue, self.advanced_fen)
 
 
 COLUMNS = (Column("group", "调解组织/类型 body or dispute type"),
@@ -69,7 +73,8 @@ COLUMNS = (Column("group", "调解组织/类型 body or dispute type"),
            Column("success", "调解成功率 success rate", ColumnType.percent),
            Column("agreed", "协议金额 agreed", ColumnType.yuan),
            Column("paid", "本月履行 paid", ColumnType.yuan),
-           Column("overdue", "逾期未履行 payments overdue", ColumnType.count))
+           Column("overdue", "逾期未履行 payments overdue", ColumnType.count),
+           Column("advances_outstanding", "垫付待追偿 advances outstanding", ColumnType.yuan))
 
 
 def _tallies(ctx: ReportContext) -> tuple[dict[str, Tally], dict[str, Tally]]:
@@ -126,14 +131,40 @@ def _tallies(ctx: ReportContext) -> tuple[dict[str, Tally], dict[str, Tally]]:
         if paid_on is None or paid_on > last:
             for tally in both(case_id):
                 tally.overdue += 1
+    _advances(ctx, ids, both)
     return by_body, by_type
+
+
+def _advances(ctx: ReportContext, ids: list[int], both: Callable[[int], tuple[Tally, Tally]]) -> None:
+    """What employers still owe on the union's wage advances, as at the report's end: each
+    advance's repayment less the receipts recorded before then (a write-off ends it)."""
+    owed = ctx.session.execute(
+        select(col(WageAdvance.mediation_case_id), col(Obligation.id), col(Obligation.amount_fen),
+               col(Obligation.state), col(Obligation.settled_at))
+        .join(Obligation, col(Obligation.case_id) == WageAdvance.case_id)
+        .where(col(WageAdvance.mediation_case_id).in_(ids), col(Obligation.direction) == Direction.incoming,
+               col(Obligation.opened_at) < ctx.as_at)).all()
+    if not owed:
+        return
+    received = Counter[int]()
+    for obligation_id, amount in ctx.session.execute(
+            select(col(Receipt.obligation_id), col(Receipt.amount_fen))
+            .where(col(Receipt.obligation_id).in_([row[1] for row in owed]), col(Receipt.recorded_at) < ctx.as_at)):
+        received[obligation_id] += int(amount)
+    for mediation_id, obligation_id, amount, state, settled_at in owed:
+        if state == ObligationState.cancelled and settled_at is not None and as_utc(settled_at) < ctx.as_at:
+            continue  # written off
+        left = int(amount) - received[obligation_id]
+        if left > 0:
+            for tally in both(mediation_id):
+                tally.advanced_fen += left
 
 
 def _total(tallies: dict[str, Tally]) -> Tally:
     total = Tally()
     for tally in tallies.values():
         for name in ("received", "in_time", "late", "declined", "agreements", "referred", "agreed_fen", "paid_fen",
-                     "overdue"):
+                     "overdue", "advanced_fen"):
             setattr(total, name, getattr(total, name) + getattr(tally, name))
     return total
 

@@ -69,6 +69,43 @@ def test_an_accepted_case_rests_until_its_agreement_and_a_fresh_run_changes_noth
     assert actions[-2:] == ["agreement_marked", "record_agreement"]
 
 
+def test_an_agreement_with_a_payment_overdue_is_reported_then_fulfilled_and_closed(services_up):
+    _, number = taken(services_up)
+    with time_fixed_at(at(TODAY, 15)):
+        service.accept_case(number, by=as_staff("MD2"), mediator="MD2", employer_consents=True, engine=services_up)
+        service.record_session(number, by=as_staff("MD2"), held_on=TODAY, attendees="双方", summary="分期",
+                               next_step="协议", engine=services_up)
+        service.draft_agreement(number, parse_terms({"payments": [{"kind": "wages", "amount_yuan": "12600",
+                                                                   "due_on": "2026-10-20"}]}),
+                                by=as_staff("MD2"), engine=services_up)
+        for mark in ("worker", "employer", "mediator", "seal"):
+            service.sign_agreement(number, mark, on=TODAY, by=as_staff("MD2"), engine=services_up)
+    state = deadlines(on=date(2026, 10, 21), return_state=True)
+    assert state.result()["breached"] == 1  # payment 1 unpaid after its day
+    with time_fixed_at(at(date(2026, 10, 22))):
+        view = service.mediation_view(number, engine=services_up)
+        assert [(p.overdue, p.payment_order) for p in view.payments] == [(True, True)]
+        service.record_employer_payment(number, 1, amount_fen=1260000, paid_on=date(2026, 10, 22), by=as_staff("MD2"),
+                                        engine=services_up)
+    assert case_flow(number) == "closed"
+
+
+def test_an_expired_case_gets_its_referral_notice(services_up, tmp_path):
+    from docx import Document
+
+    from casetypes.mediation.documents import make_document
+
+    _, number = taken(services_up, dispute_type="overtime", knew_on="2026-09-01",
+                      claims=[{"kind": "overtime_pay", "amount_yuan": "3000"}])
+    with time_fixed_at(at(TODAY, 15)):
+        service.accept_case(number, by=as_staff("MD2"), mediator="MD2", employer_consents=True, engine=services_up)
+    deadlines(on=date(2026, 10, 27))
+    with time_fixed_at(at(date(2026, 10, 28))):
+        make_document(number, "referral", tmp_path / "notice.docx", by=as_staff("MD2"), engine=services_up)
+    text = "\n".join(p.text for p in Document(str(tmp_path / "notice.docx")).paragraphs)
+    assert "十五日内未达成调解协议" in text and "您可以在 2027-10-26 前向劳动争议仲裁委员会申请仲裁" in text
+
+
 def test_a_declined_case_rests_rejected(services_up):
     _, number = taken(services_up, relationship="commercial")
     service.decline_case(number, by=as_staff("AP2"), reason="经济纠纷，不属劳动争议", engine=services_up)
@@ -125,6 +162,13 @@ def test_a_wage_advance_is_approved_paid_once_and_closed_when_the_employer_repay
     assert status_of(services_up, number) == CaseStatus.closed
 
 
+def outstanding(engine):
+    from services.reports import build_monthly_report
+
+    rows = build_monthly_report("2026-10", engine=engine, today=TODAY).section("mediation").rows
+    return {row[0]: row[-1] for row in rows}["G001"]
+
+
 def test_an_advance_not_repaid_is_written_off_by_an_approver_with_a_reason(services_up):
     from casetypes.mediation import advance
     from models.cases import Programme
@@ -138,7 +182,9 @@ def test_an_advance_not_repaid_is_written_off_by_an_approver_with_a_reason(servi
         assert case_flow(number) == "paid"
         with pytest.raises(RuleViolation, match="needs the role approver"):
             advance.write_off(number, reason="企业已注销", by=as_staff("FI1"), engine=services_up)
+        assert outstanding(services_up) == 300000  # the report: owed back on the G001 station's advance
         assert advance.write_off(number, reason="企业已注销，无法追偿", by=as_staff("AP1"), engine=services_up) == 300000
+        assert outstanding(services_up) == 0
     assert status_of(services_up, number) == CaseStatus.closed
     with transaction(services_up) as s:
         assert verify_chain(s).intact

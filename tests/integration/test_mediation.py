@@ -294,12 +294,12 @@ def test_the_monthly_report_counts_each_body_and_dispute_type(world):
         service.accept_case(late, by=as_staff("MD1"), mediator="MD1", employer_consents=True, engine=world)
     report = build_monthly_report("2026-10", engine=world, today=date(2026, 12, 4))
     rows = {row[0]: row[1:] for row in report.section("mediation").rows}
-    #                   received in time late declined agreed referred success  agreed  paid    overdue
-    assert rows["G001"] == (2, 1, 0, 1, 1, 0, 1, 1260000, 630000, 0)
-    assert rows["D000"] == (1, 0, 1, 0, 0, 0, None, 0, 0, 0)
-    assert rows["合计 all bodies"] == (3, 1, 1, 1, 1, 0, 1, 1260000, 630000, 0)
+    #                   received in time late declined agreed referred success  agreed  paid overdue advanced
+    assert rows["G001"] == (2, 1, 0, 1, 1, 0, 1, 1260000, 630000, 0, 0)
+    assert rows["D000"] == (1, 0, 1, 0, 0, 0, None, 0, 0, 0, 0)
+    assert rows["合计 all bodies"] == (3, 1, 1, 1, 1, 0, 1, 1260000, 630000, 0, 0)
     assert rows["拖欠工资 unpaid wages"][:5] == (3, 1, 1, 1, 1)
     with pytest.raises(KeyError):  # nothing of mediation happened in November: no section
         build_monthly_report("2026-11", engine=world, today=date(2026, 12, 4)).section("mediation")
     december = build_monthly_report("2026-12", engine=world, today=date(2026, 12, 4))
-    assert dict((r[0], r[-1]) for r in december.section("mediation").rows)["G001"] == 1  # due 30 November, unpaid
+    assert dict((r[0], r[-2]) for r in december.section("mediation").rows)["G001"] == 1  # due 30 November, unpaid
