@@ -2,7 +2,9 @@
 
 CSV columns are the form's fields; list fields are joined with ';' (``causes``,
 ``documents_provided``), the household is ``household`` as
-``relation:name:monthly income;…`` (e.g. ``self:王建国:600;child:王小明:0``), and the parts of an
+``relation:name:monthly income;…`` (e.g. ``self:王建国:600;child:王小明:0``), each person optionally
+followed by ``:resident ID:birth date:disability (1/0):employment`` (empty parts may be left out:
+``child:王小明:0::2012-05-01:0:student``), and the parts of an
 oral record are columns of their own (``oral_record.applicant``, ``oral_record.matter``,
 ``oral_record.reasons``, ``oral_record.recorded_at``, ``oral_record.recorded_by``,
 ``oral_record.applicant_confirmed``), as are a sudden event's (``sudden_event.kind``,
@@ -23,13 +25,21 @@ LIST_FIELDS = ("causes", "documents_provided")
 NESTED = ("oral_record", "sudden_event")
 
 
-def _household(text: str, row: int) -> list[dict[str, str]]:
-    people = []
+PERSON_PARTS = ("relation", "name", "monthly_income_yuan", "resident_id", "birth_date", "disability", "employment")
+
+
+def _household(text: str, row: int) -> list[dict[str, object]]:
+    people: list[dict[str, object]] = []
     for part in (p.strip() for p in text.split(";") if p.strip()):
-        pieces = part.split(":")
-        if len(pieces) != 3:
-            raise ValidationFailed([FieldProblem("household", "write each person as relation:name:monthly income", row)])
-        people.append({"relation": pieces[0].strip(), "name": pieces[1].strip(), "monthly_income_yuan": pieces[2].strip()})
+        pieces = [piece.strip() for piece in part.split(":")]
+        if not 3 <= len(pieces) <= len(PERSON_PARTS):
+            raise ValidationFailed([FieldProblem("household", "write each person as relation:name:monthly income, "
+                                                              "then optionally :resident ID:birth date:disability "
+                                                              "(1/0):employment", row)])
+        person: dict[str, object] = {k: v for k, v in zip(PERSON_PARTS, pieces, strict=False) if v}
+        if "disability" in person:
+            person["disability"] = csv_flag(str(person["disability"]))
+        people.append(person)
     return people
 
 

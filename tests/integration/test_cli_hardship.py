@@ -76,6 +76,30 @@ def test_intake_from_csv_takes_good_rows_and_lists_bad_ones_without_values(cli, 
     assert "2 application(s) not taken; 1 taken" in result.output
 
 
+def test_a_csv_household_gives_each_persons_id_birth_date_disability_and_employment(cli, tmp_path):
+    from models.cases import HardshipDetail
+    from services.db import transaction
+
+    header = "caseworker,applicant_member_number,resident_id,category,tier_claimed,household,requested_amount_yuan,reason,documents_provided,months_below_line,applied_on"
+    household = f"self:A:600:{resident_id(seq=1)}::0:laid_off;child:B:0::2012-05-01:1:student"
+    path = tmp_path / "one.csv"
+    path.write_text(f"{header}\nCW2,M0001,{resident_id(seq=1)},living_relief,deep,{household},1500,factory closed,"
+                    f"{';'.join(DOCS)},8,2026-03-02\n", encoding="utf-8")
+    result = cli("intake", "hardship", str(path), "--no-process", "--as", "CW2")
+    assert result.exit_code == 0, result.output
+    with transaction(cli.engine) as s:
+        facts = s.execute(select(HardshipDetail.facts)).scalar_one()
+    assert facts["household_people"] == [
+        {"relation": "self", "disability": False, "employment": "laid_off", "birth_year": 1980},
+        {"relation": "child", "disability": True, "employment": "student", "birth_year": 2012}]
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text(f"{header}\nCW2,M0002,{resident_id(seq=2)},living_relief,deep,self:A:600:1:2:3:4:5,1500,x y,"
+                     f"{';'.join(DOCS)},8,2026-03-02\n", encoding="utf-8")
+    refused = cli("intake", "hardship", str(wrong), "--no-process", "--as", "CW2")
+    assert refused.exit_code == 1 and "row 2: household: write each person as relation:name:monthly income" in \
+        refused.output
+
+
 def test_a_batch_with_an_inactive_member_stores_and_carries_on_every_other_row(cli, tmp_path):
     from datetime import timedelta
 
