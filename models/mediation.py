@@ -47,6 +47,9 @@ class MediationDetail(SQLModel, table=True):
     worker_id_hash: str = Field(max_length=64, index=True)
     worker_id: str = Field(sa_type=Text)  # encrypted: printed on the agreement only
     worker_member_id: int | None = Field(default=None, foreign_key="member.id")
+    # The worker's bank card, when given, for a union wage advance (encrypted; masked for display).
+    worker_bank_account_enc: str | None = Field(default=None, sa_type=Text)
+    worker_bank_account_masked: str | None = Field(default=None, max_length=32)
     employer_uscc: str = Field(max_length=18, index=True)
     employer_name: str = Field(max_length=200)
     employer_address: str = Field(max_length=200)

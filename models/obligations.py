@@ -34,6 +34,7 @@ class Party(StrEnum):
     member = "member"
     beneficiary = "beneficiary"
     employer = "employer"
+    worker = "worker"  # the worker of a mediation case, who need not be a member: named by the case number
 
 
 class ObligationState(StrEnum):

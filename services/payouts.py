@@ -20,6 +20,7 @@ guarded UPDATE plus its audit event, in one transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -118,16 +119,42 @@ def _locked_case(session: Session, case_number: str) -> Case:
     return _lock_case(session, case.id)  # type: ignore[arg-type]
 
 
-def _payee(session: Session, case: Case, obligation: Obligation) -> Member:
+@dataclass(frozen=True)
+class Payee:
+    """Whom a payout pays: the name the bank checks, the account encrypted, and the account masked."""
+
+    name: str
+    bank_account_enc: str | None
+    bank_account_masked: str
+
+
+PayeeFinder = Callable[[Session, Case, Obligation], "Payee | None"]
+PAYEES: dict[Party, PayeeFinder] = {}
+
+
+def register_payee(party: Party, finder: PayeeFinder) -> None:
+    """Where a case type finds the account of a party that is not a member (mediation: the worker
+    of a case, named by its case number); the same finder again changes nothing."""
+    if PAYEES.get(party, finder) is not finder:
+        raise ValueError(f"party {party.value} has its payee finder already")
+    PAYEES[party] = finder
+
+
+def _payee(session: Session, case: Case, obligation: Obligation) -> Payee:
+    payee = None
     member = None
     if obligation.party == Party.member:
         member = session.execute(select(Member).where(col(Member.member_number) == obligation.party_ref)
                                  ).scalar_one_or_none()
-    if member is None or not member.bank_account_enc:
+        if member is not None:
+            payee = Payee(member.name, member.bank_account_enc, member.bank_account_masked or "")
+    elif obligation.party in PAYEES:
+        payee = PAYEES[obligation.party](session, case, obligation)
+    if payee is None or not payee.bank_account_enc:
         who = "the applicant" if member is not None and member.id == case.applicant_member_id else \
             f"the {obligation.party.value} of obligation {obligation.seq}"
         raise RuleViolation(f"case {case.case_number}: {who} has no bank account on file")
-    return member
+    return payee
 
 
 def _prepare(session: Session, case: Case, obligation: Obligation, released_by: Verified | None,
@@ -145,7 +172,7 @@ def _prepare(session: Session, case: Case, obligation: Obligation, released_by: 
         return None  # refused by the bank: a person looks once the case is back to approved
     if case.status not in (CaseStatus.approved, CaseStatus.payout_pending) or not case.approved_fen:
         raise RuleViolation(f"case {case_number} is {case.status.value}, not approved: nothing to pay")
-    member = _payee(session, case, obligation)
+    payee = _payee(session, case, obligation)
     attempt = 1 + attempts
     reference = payout_reference(case_number, attempt, obligation.seq)
     owed = sum(o.outstanding_fen for o in obligations.outgoing(session, case) if o.state == ObligationState.open)
@@ -153,9 +180,9 @@ def _prepare(session: Session, case: Case, obligation: Obligation, released_by: 
         # An earlier attempt failed and gave its reservation back: the case holds what it owes again.
         ledger.reserve(session, case, shortfall, key=f"reserve:{reference}")
     payout = Payout(case_id=case.id, obligation_id=obligation.id, live_obligation_id=obligation.id,  # type: ignore[arg-type]
-                    attempt=attempt, reference=reference, amount_fen=obligation.amount_fen, payee_name=member.name,
-                    bank_account_enc=member.bank_account_enc,  # type: ignore[arg-type]
-                    bank_account_masked=member.bank_account_masked or "", status=S.prepared)
+                    attempt=attempt, reference=reference, amount_fen=obligation.amount_fen, payee_name=payee.name,
+                    bank_account_enc=payee.bank_account_enc,  # type: ignore[arg-type]
+                    bank_account_masked=payee.bank_account_masked, status=S.prepared)
     session.add(payout)
     session.flush()
     payload: dict[str, Any] = {"reference": reference, "amount_fen": payout.amount_fen}

@@ -9,8 +9,9 @@ repayment recorded in full closes it; a write-off (an approver, a reason, audite
 is still owed and closes it too.
 
 Rules kept here: only for an unpaid-wages dispute that is accepted and not over; at most the wages
-claimed; one advance per mediation case while one is open or paid; the worker is a member with a
-bank account on file (the money path pays a member's account); the repayment day is after today.
+claimed; one advance per mediation case while one is open or paid; the worker is paid to a
+member's account on file, or else to the card given with the application; the repayment day is
+after today.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from services.cases import apply_transition, create_case, load_case
 from services.db import transaction
 from services.masking import mask_text
 from services.obligations import Planned
+from services.payouts import Payee
 
 ADVANCE = CaseType.mediation_advance
 PROGRAMME = "MD-ADVANCE"  # the wage-advance fund of each year
@@ -92,9 +94,11 @@ def request_advance(form: AdvanceRequest, submitted_by: Actor, engine: Engine | 
         if amount > wages:
             raise InputError("amount_yuan", f"{format_fen(amount)} is more than the {format_fen(wages)} of wages claimed")
         member = session.get(Member, detail.worker_member_id) if detail.worker_member_id else None
-        if member is None or not member.bank_account_enc:
-            raise InputError("mediation_case", "the worker is not a member with a bank account on file: the advance "
-                                               "is paid to a member's account")
+        if member is not None and not member.bank_account_enc:
+            member = None  # a member without an account on file: paid to the card given with the case, if any
+        if member is None and not detail.worker_bank_account_enc:
+            raise InputError("mediation_case", "the worker has no bank account we can pay: a member's account on "
+                                               "file, or the card given with the application (worker.bank_card)")
         earlier = session.execute(select(col(Case.case_number)).join(WageAdvance, col(WageAdvance.case_id) == Case.id)
                                   .where(col(WageAdvance.mediation_case_id) == mediation.id,
                                          col(Case.status).in_(LIVE))).scalars().first()
@@ -102,7 +106,8 @@ def request_advance(form: AdvanceRequest, submitted_by: Actor, engine: Engine | 
             raise InputError("mediation_case", f"has an advance already ({earlier})")
         body = session.get(Unit, mediation.unit_id)
         assert body is not None  # a foreign key
-        case = create_case(session, case_type=ADVANCE, category="wage_advance", applicant_member_number=member.member_number,
+        case = create_case(session, case_type=ADVANCE, category="wage_advance",
+                           applicant_member_number=member.member_number if member else None,
                            requested_fen=amount, submitted_by=submitted_by, programme_code=PROGRAMME,
                            details=WageAdvance(mediation_case_id=mediation.id, repay_by=form.repay_by,  # type: ignore[call-arg,arg-type]
                                                employer_uscc=detail.employer_uscc),
@@ -166,11 +171,18 @@ def thresholds(session: Session, case: Case) -> ApprovalThresholds | None:
 
 
 def payment_plan(session: Session, case: Case) -> list[Planned]:
-    """The advance to the worker at once, and the employer's repayment by its day."""
+    """The advance to the worker at once (a member's account on file, or the card given with the
+    mediation case), and the employer's repayment by its day."""
     link = _link(session, case)
-    member = session.get(Member, case.applicant_member_id)
-    assert member is not None and case.approved_fen
-    return [Planned(Direction.outgoing, Party.member, member.member_number, "wage advance", case.approved_fen),
+    assert case.approved_fen
+    member = session.get(Member, case.applicant_member_id) if case.applicant_member_id else None
+    if member is not None:
+        to = Planned(Direction.outgoing, Party.member, member.member_number, "wage advance", case.approved_fen)
+    else:
+        mediation = session.get(Case, link.mediation_case_id)
+        assert mediation is not None  # a foreign key
+        to = Planned(Direction.outgoing, Party.worker, mediation.case_number, "wage advance", case.approved_fen)
+    return [to,
             Planned(Direction.incoming, Party.employer, link.employer_uscc, "wage advance repaid", case.approved_fen,
                     link.repay_by)]
 
@@ -233,3 +245,13 @@ def write_off(case_number: str, *, reason: str, by: Actor, engine: Engine | None
                      reason=mask_text(reason.strip()), payload={"written_off_fen": left, "seq": owed.seq})
         apply_transition(session, case, CaseStatus.closed, actor="system", reason="the rest of the advance is written off")
         return left
+
+
+def worker_payee(session: Session, case: Case, obligation: Obligation) -> Payee | None:
+    """The worker of the mediation case the obligation names (``Party.worker``), paid to the card
+    given with the application."""
+    mediation = session.execute(select(Case).where(col(Case.case_number) == obligation.party_ref)).scalar_one_or_none()
+    detail = session.get(MediationDetail, mediation.id) if mediation is not None else None
+    if detail is None or not detail.worker_bank_account_enc:
+        return None
+    return Payee(pii.decrypt(detail.worker_name), detail.worker_bank_account_enc, detail.worker_bank_account_masked or "")

@@ -20,13 +20,16 @@ from models.enums import CaseStatus
 from models.errors import FieldProblem
 from models.identity import CODE_PATTERN, StaffClaim
 from models.money import format_fen
+from models.obligations import Party
 from models.transitions import SHARED
 from services.case_queries import DecisionContext
 from services.import_files import read_forms
 from services.masking import install_masking
+from services.payouts import register_payee
 from tasks.retry import retry_on_transient
 
 install_masking()
+register_payee(Party.worker, advance.worker_payee)
 
 
 @task(name="request-advance", retries=2, retry_delay_seconds=2, retry_condition_fn=retry_on_transient)

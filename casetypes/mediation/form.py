@@ -25,7 +25,7 @@ from casetypes.mediation.rules import (
     Tribunal,
 )
 from models.errors import InputError
-from models.identifiers import parse_resident_id
+from models.identifiers import normalize_bank_card, parse_resident_id
 from models.intake import OralRecord, Sensitive, Yuan, holds_nul, named_choices, parse_form
 from models.money import parse_yuan
 from services.masking import mask_text
@@ -42,12 +42,25 @@ class Worker(BaseModel):
                                                                "agreement only")
     member_number: str | None = Field(None, title="Member number 会员编号", max_length=32,
                                       description="when the worker is a union member")
+    bank_card: Annotated[str, Sensitive] | None = Field(None, title="Bank card 银行卡号",
+                                                        description="for a union wage advance to a worker who is not "
+                                                                    "a member; checked, stored encrypted")
 
     @field_validator("resident_id")
     @classmethod
     def _valid_id(cls, value: str) -> str:
         try:
             return parse_resident_id(value).number
+        except InputError as exc:
+            raise ValueError(exc.problem_detail.problem) from None
+
+    @field_validator("bank_card")
+    @classmethod
+    def _valid_card(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            return normalize_bank_card(value)
         except InputError as exc:
             raise ValueError(exc.problem_detail.problem) from None
 

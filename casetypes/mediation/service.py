@@ -33,6 +33,7 @@ from models.cases import Case, VerificationRecord
 from models.clocks import Deadline, DeadlineState
 from models.enums import CaseStatus, CaseType, MembershipStatus, Role, UnitLevel
 from models.errors import ConflictError, InputError, NotFound, RuleViolation
+from models.identifiers import mask_bank_card
 from models.identity import Actor, Verified
 from models.mediation import AgreementPayment, Employer, MediationAgreement, MediationDetail, MediationSession
 from models.members import Member
@@ -96,6 +97,8 @@ def intake_mediation(form: MediationApplication, submitted_by: Actor, engine: En
         detail = MediationDetail(  # type: ignore[call-arg]  # case_id is set by create_case
             worker_name=pii.encrypt(form.worker.name.strip()), worker_id_hash=id_hash,
             worker_id=pii.encrypt(form.worker.resident_id), worker_member_id=member.id if member else None,
+            worker_bank_account_enc=pii.encrypt(form.worker.bank_card) if form.worker.bank_card else None,
+            worker_bank_account_masked=mask_bank_card(form.worker.bank_card) if form.worker.bank_card else None,
             employer_uscc=form.employer.uscc, employer_name=form.employer.name.strip(),
             employer_address=mask_text(form.employer.address.strip()), employer_district=form.employer.district,
             relationship=form.relationship.value, dispute_type=form.dispute_type.value, claims=claims,

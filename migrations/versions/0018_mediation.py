@@ -63,6 +63,8 @@ def upgrade() -> None:
         sa.Column("worker_id_hash", _text(64), nullable=False),
         sa.Column("worker_id", sa.Text(), nullable=False),
         sa.Column("worker_member_id", sa.Integer(), sa.ForeignKey("member.id"), nullable=True),
+        sa.Column("worker_bank_account_enc", sa.Text(), nullable=True),
+        sa.Column("worker_bank_account_masked", _text(32), nullable=True),
         sa.Column("employer_uscc", _text(18), nullable=False),
         sa.Column("employer_name", _text(200), nullable=False),
         sa.Column("employer_address", _text(200), nullable=False),

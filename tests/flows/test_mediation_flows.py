@@ -18,15 +18,20 @@ from models.enums import CaseStatus
 from models.time import time_fixed_at
 from services.audit import verify_chain
 from services.db import transaction
-from tests.factories import as_staff, typed_in
+from tests.factories import as_staff, resident_id, typed_in
 from tests.flows.test_hardship_flows import status_of
-from tests.mediation import WORKER_ID, at, form, mediation_org
+from tests.mediation import LONE_EMPLOYER, WORKER_ID, at, form, mediation_org
 
 TODAY = date(2026, 10, 9)
 
 
 def taken(engine, **changes):
     mediation_org(engine)
+    return taken_again(**changes)
+
+
+def taken_again(**changes):
+    """Another application, into the world ``taken`` set up."""
     with time_fixed_at(at(TODAY)):
         state = mediation_intake(*typed_in(parse_mediation(form(**changes))), return_state=True)
     return state, state.result()
@@ -124,8 +129,8 @@ def test_the_daily_run_refers_an_accepted_case_whose_fifteen_days_ran_out(servic
     assert service.mediation_view(number, engine=services_up).arbitration_by == date(2027, 10, 26)
 
 
-def advance_for(engine, amount="5000"):
-    """An accepted unpaid-wages case of member M0001, and an advance requested for it."""
+def advance_for(engine, amount="5000", worker=None):
+    """An accepted unpaid-wages case of member M0001 (or of ``worker``), and an advance requested for it."""
     from casetypes.mediation.advance import parse_advance
     from casetypes.mediation.advance_spec import advance_intake
     from models.enums import CaseType
@@ -134,7 +139,8 @@ def advance_for(engine, amount="5000"):
 
     ledger.add_programme("MD-ADVANCE", "Wage advances", CaseType("mediation_advance"), 2026, 2_000_000,
                          actor=as_staff("SU1"), engine=engine)
-    _, number = taken(engine, worker={"name": "Member 1", "resident_id": resident_id(seq=1), "member_number": "M0001"})
+    _, number = taken(engine, worker=worker or {"name": "Member 1", "resident_id": resident_id(seq=1),
+                                                "member_number": "M0001"})
     with time_fixed_at(at(TODAY, 15)):
         service.accept_case(number, by=as_staff("MD2"), mediator="MD2", employer_consents=True, engine=engine)
         request = parse_advance({"caseworker": "CW1", "mediation_case": number, "amount_yuan": amount,
@@ -160,6 +166,34 @@ def test_a_wage_advance_is_approved_paid_once_and_closed_when_the_employer_repay
         assert advance.record_repayment(number, amount_fen=500000, reference="BANK-REPAY-1", received_on=TODAY,
                                         actor=as_staff("FI1"), engine=services_up) == 0
     assert status_of(services_up, number) == CaseStatus.closed
+
+
+def test_a_worker_who_is_not_a_member_is_advanced_to_the_card_given_with_the_application(services_up):
+    import httpx
+
+    from casetypes.mediation.advance import parse_advance, request_advance
+    from models.errors import InputError
+    from services import approvals
+    from services.settings import get_settings
+    from tests.factories import bank_card
+
+    card = bank_card(77)
+    _, number = advance_for(services_up, worker={"name": "李四", "resident_id": WORKER_ID, "bank_card": card})
+    with time_fixed_at(at(TODAY, 16)):
+        approvals.approve_case(number, approver=as_staff("AP1"), amount_fen=500000, reason="欠薪", engine=services_up)
+        assert case_flow(number) == "paid"
+    [transfer] = httpx.get(f"{get_settings().payment_url}/sandbox/transfers").json()
+    assert (transfer["amount_fen"], transfer["reference"]) == (500000, f"{number}-P1")
+    assert card not in str(transfer) and card[-4:] in str(transfer)  # the sandbox keeps the masked card
+    # a worker with neither a member's account nor a card is refused by field, and nothing is stored
+    _, other = taken_again(worker={"name": "王五", "resident_id": resident_id(seq=77)},
+                           employer={"name": "小微餐饮店", "uscc": LONE_EMPLOYER, "address": "示范区1号", "district": "110105"})
+    with time_fixed_at(at(TODAY, 15)):
+        service.accept_case(other, by=as_staff("MD1"), mediator="MD1", employer_consents=True, engine=services_up)
+        with pytest.raises(InputError) as refused:
+            request_advance(parse_advance({"caseworker": "CW1", "mediation_case": other, "amount_yuan": "100",
+                                           "repay_by": "2026-12-31"}), as_staff("CW1"), engine=services_up)
+    assert refused.value.field == "mediation_case" and "worker.bank_card" in str(refused.value)
 
 
 def outstanding(engine):
