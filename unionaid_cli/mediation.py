@@ -220,6 +220,22 @@ def advance_request(
         typer.echo(start_case_run(number))
 
 
+@mediation_app.command("bank-card")
+@handled
+def bank_card(
+    case_number: str,
+    staff: Annotated[str, typer.Option("--as", help="your staff number (a caseworker or mediator of the body)")],
+    code: CodeOption = None,
+) -> None:
+    """Record the worker's bank card (asked without echo), for a wage advance to a worker who is
+    not a member."""
+    from casetypes.mediation import service
+
+    card = typer.prompt("Bank card 银行卡号", hide_input=True)
+    masked = service.record_worker_card(case_number, card, by=claim(staff, code))
+    typer.echo(f"{case_number}: the worker's card {masked} is recorded")
+
+
 @mediation_app.command("repaid")
 @handled
 def repaid(

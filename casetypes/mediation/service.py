@@ -664,3 +664,22 @@ def add_employer(uscc_code: str, name: str, district_code: str, union: str | Non
         append_event(session, actor=who, action="employer_added",
                      payload={"uscc": code, "district": district_code, "union": union})
         return employer
+
+
+def record_worker_card(case_number: str, card: str, *, by: Actor, engine: Engine | None = None) -> str:
+    """The worker's bank card, given after intake (for a wage advance): checked, stored encrypted,
+    audited masked. Returns the masked card."""
+    from models.identifiers import normalize_bank_card
+
+    number = normalize_bank_card(card, "bank_card")
+    with transaction(engine) as session:
+        case = load_case(session, case_number)
+        detail = _detail(session, case)
+        _, who = _acting(session, by, frozenset({Role.caseworker, Role.mediator}), case, "recording a bank card")
+        if case.status not in OPEN + (CaseStatus.agreement_reached,):
+            raise RuleViolation(f"case {case_number} is {case.status.value}: its worker's card is no longer needed")
+        detail.worker_bank_account_enc, detail.worker_bank_account_masked = pii.encrypt(number), mask_bank_card(number)
+        session.add(detail)
+        append_event(session, actor=who, action="worker_card_recorded", case_id=case.id, case_number=case_number,
+                     payload={"card": detail.worker_bank_account_masked})
+        return detail.worker_bank_account_masked

@@ -303,3 +303,19 @@ def test_the_monthly_report_counts_each_body_and_dispute_type(world):
         build_monthly_report("2026-11", engine=world, today=date(2026, 12, 4)).section("mediation")
     december = build_monthly_report("2026-12", engine=world, today=date(2026, 12, 4))
     assert dict((r[0], r[-2]) for r in december.section("mediation").rows)["G001"] == 1  # due 30 November, unpaid
+
+
+def test_a_workers_card_given_after_intake_is_checked_stored_encrypted_and_audited_masked(world):
+    from tests.factories import bank_card
+
+    number = accepted(world)
+    with pytest.raises(InputError) as refused:
+        service.record_worker_card(number, bank_card(5)[:-1] + "0" if bank_card(5)[-1] != "0" else bank_card(5)[:-1] + "1",
+                                   by=as_staff("MD2"), engine=world)
+    assert refused.value.field == "bank_card" and bank_card(5)[:10] not in str(refused.value)
+    with pytest.raises(RuleViolation, match="not of it"):
+        service.record_worker_card(number, bank_card(5), by=as_staff("MD9"), engine=world)
+    masked = service.record_worker_card(number, bank_card(5), by=as_staff("MD2"), engine=world)
+    detail = case_of(world, number)[2]
+    assert masked == detail.worker_bank_account_masked and bank_card(5) not in (detail.worker_bank_account_enc or "")
+    assert bank_card(5) not in " ".join(f"{e.reason} {e.payload}" for e in trail(world, number))
