@@ -227,3 +227,34 @@ def test_an_advance_not_repaid_is_written_off_by_an_approver_with_a_reason(servi
         # raised and written off: nothing owed, no recovery expected; the 3,000 yuan stay paid
         assert (ledger.balance(s, accounts.of(AccountKind.receivable)), ledger.balance(s, accounts.of(AccountKind.recoveries)),
                 ledger.balance(s, accounts.paid)) == (0, 0, 300000)
+
+
+def test_the_acceptance_typed_into_the_run_form_goes_through_the_bodys_rules(services_up, tmp_path):
+    """The run waits, suspended, for the body's decision; a mediator of another body is refused
+    and the run waits again; the station's mediator accepts from the form."""
+    from prefect.client.schemas.objects import StateType
+    from prefect.deployments import run_deployment
+    from prefect.flow_runs import resume_flow_run
+
+    from tests.factories import enrol, fresh_code
+    from tests.flows.test_hardship_approval_wait import _serve, _stop, _wait_for, _wait_for_form, _wait_for_refusal
+
+    _, number = taken(services_up)
+    enrol(services_up, "MD2", "MD9")
+    runner = _serve(services_up, tmp_path, "runner")
+    try:
+        run = run_deployment("case/mediation", parameters={"case_number": number}, timeout=0)
+        _wait_for_form(run.id)
+        resume_flow_run(run.id, run_input={"decision": "accept", "staff": "MD9", "mediator": "MD9",
+                                           "employer_consents": True, "one_time_code": fresh_code(services_up, "MD9")})
+        [refused] = _wait_for_refusal(services_up, number)
+        assert refused.actor == "MD9" and "not of it" in refused.reason
+        _wait_for_form(run.id)
+        resume_flow_run(run.id, run_input={"decision": "accept", "staff": "MD2", "mediator": "MD2",
+                                           "employer_consents": True, "one_time_code": fresh_code(services_up, "MD2")})
+        done = _wait_for(run.id, {StateType.COMPLETED, StateType.FAILED, StateType.CRASHED})
+    finally:
+        _stop(runner)
+    assert done.state.type == StateType.COMPLETED
+    assert status_of(services_up, number) == CaseStatus.accepted
+    assert service.mediation_view(number, engine=services_up).mediator == "MD2"
