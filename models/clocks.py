@@ -13,7 +13,7 @@ is breached on the first day after that. Pure: no database, no I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import UniqueConstraint
@@ -23,7 +23,12 @@ from models.columns import enum_field
 from models.columns import timestamp_field as _ts
 from models.enums import CaseStatus as S
 from models.enums import CaseType
-from models.working_days import days_after, working_days_after
+from models.working_days import (
+    CalendarNotCovered,
+    days_after,
+    provisional_working_days_after,
+    working_days_after,
+)
 
 
 class CountedIn(StrEnum):
@@ -52,6 +57,19 @@ class Clock:
         if self.counted_in == CountedIn.working_days:
             return working_days_after(started, self.length)
         return days_after(started, self.length)
+
+    def due_on_or_provisional(self, started: date) -> tuple[date, bool]:
+        """The last day, and whether it is provisional: counted without the holidays of a year
+        whose statutory calendar this installation does not know yet (``CalendarNotCovered``).
+        A clock is a duty of ours, so its provisional last day is the earliest it can be: Monday
+        to Friday for working days, no move off a rest day for calendar days. An application is
+        never refused because a later year's calendar is not published yet."""
+        try:
+            return self.due_on(started), False
+        except CalendarNotCovered:
+            if self.counted_in == CountedIn.working_days:
+                return provisional_working_days_after(started, self.length), True
+            return started + timedelta(days=self.length), True
 
     @property
     def basis(self) -> str:

@@ -68,3 +68,18 @@ def days_after(received: date, days: int) -> date:
     if days < 1:
         raise InputError("days", "must be at least 1")
     return first_working_day(received + timedelta(days=days))
+
+
+def provisional_working_days_after(received: date, working_days: int) -> date:
+    """``working_days_after`` for a year whose statutory calendar is not known yet: Monday to
+    Friday count, no holiday is known and no make-up day. A holiday only moves the true last day
+    later, so a duty owed by a deadline (accept within 3 working days) is never late by this
+    date; a period owed to someone (a public notice) must not use it."""
+    if working_days < 1:
+        raise InputError("working_days", "must be at least 1")
+    day, counted = received, 0
+    while counted < working_days:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            counted += 1
+    return day

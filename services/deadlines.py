@@ -29,9 +29,10 @@ def on_case_entering(session: Session, case: Case, status: CaseStatus, at: datet
     known = set(session.execute(select(col(Deadline.kind)).where(col(Deadline.case_id) == case.id)).scalars())
     for clock in clocks:
         if status in clock.starts_on and clock.kind not in known:
+            due_on, provisional = clock.due_on_or_provisional(started_on)
+            basis = clock.basis + (" (provisional: that year's holidays are not known yet)" if provisional else "")
             session.add(Deadline(case_id=case.id, kind=clock.kind, started_on=started_on,  # type: ignore[arg-type]
-                                 due_on=clock.due_on(started_on), basis=clock.basis, state=DeadlineState.open,
-                                 started_at=at))
+                                 due_on=due_on, basis=basis, state=DeadlineState.open, started_at=at))
         elif status in clock.met_on:
             session.execute(update(Deadline)
                             .where(col(Deadline.case_id) == case.id, col(Deadline.kind) == clock.kind,

@@ -10,10 +10,10 @@ passes the days.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
-from models.working_days import days_after, working_days_after
+from models.working_days import CalendarNotCovered, days_after, working_days_after
 
 MEDIATION_DAYS = 15  # LDMAL art. 14
 
@@ -161,8 +161,12 @@ def acceptance_due(received_on: date, working_days: int) -> date:
 def mediation_due(received_on: date, extended_days: int = 0) -> date:
     """LDMAL art. 14: no agreement within 15 days of receipt: either party may apply for
     arbitration; both parties may agree to extend (the enterprise mediation rules). A period
-    ending on a rest day or holiday ends on the next working day."""
-    return days_after(received_on, MEDIATION_DAYS + extended_days)
+    ending on a rest day or holiday ends on the next working day; in a year whose holidays are
+    not known yet, on its own last day (the earliest it can end)."""
+    try:
+        return days_after(received_on, MEDIATION_DAYS + extended_days)
+    except CalendarNotCovered:
+        return received_on + timedelta(days=MEDIATION_DAYS + extended_days)
 
 
 def extension_refusal(already: int, more: int, most: int, last_day: date, today: date) -> tuple[str, str] | None:

@@ -319,3 +319,13 @@ def test_a_workers_card_given_after_intake_is_checked_stored_encrypted_and_audit
     detail = case_of(world, number)[2]
     assert masked == detail.worker_bank_account_masked and bank_card(5) not in (detail.worker_bank_account_enc or "")
     assert bank_card(5) not in " ".join(f"{e.reason} {e.payload}" for e in trail(world, number))
+
+
+def test_an_application_whose_fifteen_days_end_in_a_year_without_a_calendar_is_taken_with_a_provisional_clock(world):
+    number = take(world, day=date(2026, 12, 28))
+    with transaction(world) as s:
+        rows = {d.kind: (d.due_on, d.basis) for d in s.execute(
+            select(Deadline).join(Case, Case.id == Deadline.case_id).where(Case.case_number == number)).scalars()}
+    assert rows["acceptance"] == (date(2026, 12, 31), "3 working days on the statutory calendar from the day after it "
+                                                      "started")
+    assert rows["mediation"][0] == date(2027, 1, 12) and "provisional" in rows["mediation"][1]

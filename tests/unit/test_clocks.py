@@ -54,3 +54,11 @@ def test_mediation_has_its_two_legal_clocks_and_hardship_none():
 def test_each_clock_says_how_its_last_day_was_computed():
     assert ACCEPTANCE.basis == "3 working days on the statutory calendar from the day after it started"
     assert MEDIATION.basis == "15 days from the day after it started"
+
+
+def test_a_clock_ending_in_a_year_whose_holidays_are_not_known_gets_its_earliest_last_day_marked_provisional():
+    # chinese-calendar knows 2026 but not 2027: Friday 1 January 2027 counts as a working day here,
+    # so the provisional last day is never later than the true one
+    assert ACCEPTANCE.due_on_or_provisional(date(2026, 12, 30)) == (date(2027, 1, 4), True)
+    assert MEDIATION.due_on_or_provisional(date(2026, 12, 28)) == (date(2027, 1, 12), True)
+    assert ACCEPTANCE.due_on_or_provisional(date(2026, 10, 9)) == (date(2026, 10, 13), False)
