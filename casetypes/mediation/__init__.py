@@ -17,7 +17,7 @@ from casetypes.mediation.files import read_mediation_applications
 from casetypes.mediation.form import mediation_schema
 from casetypes.mediation.intake import mediation_intake
 from casetypes.mediation.moves import CLOCKS, MOVES
-from casetypes.mediation.tasks import check_task
+from casetypes.mediation.prefect_tasks import check_task
 from casetypes.spec import CaseTypeSpec, IntakeFiles
 from casetypes.steps import AwaitDecision, Check
 from models.enums import CaseStatus, CaseType

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from casetypes.driver import take_in
 from casetypes.mediation.form import MediationApplication
-from casetypes.mediation.tasks import intake_task
+from casetypes.mediation.prefect_tasks import intake_task
 from models.identity import CODE_PATTERN, StaffClaim
 from services.masking import install_masking
 

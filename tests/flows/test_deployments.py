@@ -91,3 +91,28 @@ def test_the_hand_move_deployment_has_a_documented_run_form(built):
     assert "pattern" in form["properties"]["case_number"]
     assert set(form["required"]) == {"case_number", "to_status", "staff_number", "one_time_code", "reason"}
     assert form["properties"]["one_time_code"]["title"] == "One-time code 动态码"
+
+
+def test_every_entrypoint_loads_as_the_runner_loads_it_in_a_fresh_process(built):
+    """The runner loads a deployment's flow from its entrypoint as a script, in a process of its
+    own, with the script's folder first on the path: a module there named like one of our packages
+    (a ``tasks.py`` in a case type's folder) hides the package, and the run crashes before its first
+    task. Found by submitting the mediation form in the Prefect UI."""
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    from services.settings import REPO_ROOT
+
+    # What the flow engine does with a run's entrypoint (prefect.flow_engine.load_flow): the file as a script.
+    script = ("import sys\nfrom prefect.utilities.importtools import load_script_as_module\n"
+              "path, name = sys.argv[1].split(':')\ngetattr(load_script_as_module(path), name)\n")
+
+    def load(entrypoint):
+        done = subprocess.run([sys.executable, "-c", script, entrypoint], cwd=REPO_ROOT, capture_output=True,
+                              text=True, timeout=600)
+        return entrypoint, done.returncode, done.stderr[-1500:]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        failed = [(e, err) for e, code, err in pool.map(load, sorted({d.entrypoint for d in built.values()})) if code]
+    assert failed == []
