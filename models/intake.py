@@ -42,6 +42,8 @@ Yuan = Annotated[Decimal, Field(ge=0, le=Decimal(MAX_FEN) / 100, max_digits=12, 
 # Personal data or free text: its length is checked by the model, not by the form's JSON schema,
 # because the Prefect server's own check of a run's parameters repeats the value it refuses.
 Sensitive = WithJsonSchema({"type": "string"})
+# Optional text the run form shows as a plain text box, left empty for none (not a str/None toggle).
+PlainText = WithJsonSchema({"type": "string"})
 
 
 class HouseholdPerson(BaseModel):

@@ -12,7 +12,7 @@ from pydantic import ConfigDict, Field
 from casetypes.mediation import service
 from models.errors import InputError, StaleCase, UnionaidError
 from models.identity import CODE_PATTERN, StaffClaim
-from models.intake import Sensitive
+from models.intake import PlainText, Sensitive
 from services import approvals
 from services.case_queries import DecisionContext
 from tasks.retry import retry_on_transient
@@ -27,7 +27,7 @@ class AcceptanceDecision(RunInput):
     staff: str = Field(title="Your staff number 工号", min_length=1, max_length=32,
                        description="a mediator or approver of the body the case is with")
     one_time_code: str = Field(title="One-time code 动态码", pattern=CODE_PATTERN)
-    mediator: str | None = Field(None, title="Mediator assigned (staff number) 指定调解员", max_length=32,
+    mediator: Annotated[str | None, PlainText] = Field("", title="Mediator assigned (staff number) 指定调解员", max_length=32,
                                  description="required to accept")
     employer_consents: bool = Field(False, title="The employer consents to mediation 用人单位同意调解",
                                     description="required to accept")

@@ -26,7 +26,7 @@ from casetypes.mediation.rules import (
 )
 from models.errors import InputError
 from models.identifiers import normalize_bank_card, parse_resident_id
-from models.intake import OralRecord, Sensitive, Yuan, holds_nul, named_choices, parse_form
+from models.intake import OralRecord, PlainText, Sensitive, Yuan, holds_nul, named_choices, parse_form
 from models.money import parse_yuan
 from services.masking import mask_text
 
@@ -40,9 +40,11 @@ class Worker(BaseModel):
     resident_id: Annotated[str, Sensitive] = Field(title="Resident ID 身份证号",
                                                    description="validated; stored encrypted, printed on the "
                                                                "agreement only")
-    member_number: str | None = Field(None, title="Member number 会员编号", max_length=32,
-                                      description="when the worker is a union member")
-    bank_card: Annotated[str, Sensitive] | None = Field(None, title="Bank card 银行卡号",
+    # Optional text shown as a plain text box (empty: none), not as a str/None toggle.
+    member_number: Annotated[str | None, PlainText] = Field("", title="Member number 会员编号", max_length=32,
+                                                            description="when the worker is a union member; else "
+                                                                        "leave empty")
+    bank_card: Annotated[str | None, Sensitive] = Field("", title="Bank card 银行卡号",
                                                         description="for a union wage advance to a worker who is not "
                                                                     "a member; checked, stored encrypted")
 

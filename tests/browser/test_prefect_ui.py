@@ -166,6 +166,8 @@ def test_a_mediation_application_from_the_run_form_waits_for_acceptance_and_is_a
     page.goto(f"{stack.url}/deployments/deployment/{deployment['id']}/run", wait_until="networkidle")  # type: ignore[index]
     page.get_by_text("Labour-dispute mediation application").first.wait_for()
     page.screenshot(path=str(stack.shots / "mediation-intake-form.png"), full_page=True)
+    worker = page.locator(".schema-form-property").filter(has_text="Member number 会员编号").last
+    assert "Property is type" not in worker.inner_text()  # a text box to leave empty, not a str/None toggle
     page.locator("button.p-button--outline.w-10").first.click()  # the parameters' menu
     page.get_by_text("Use JSON input").first.click()
     page.locator("textarea.p-code-input__textarea").fill(json.dumps(parameters, ensure_ascii=False))
@@ -196,8 +198,8 @@ def test_a_mediation_application_from_the_run_form_waits_for_acceptance_and_is_a
     fields = dialog.locator("textarea")
     fields.nth(0).fill("S008")
     fields.nth(1).fill(stack.code("S008"))
-    dialog.get_by_role("button", name="str").first.click()  # the mediator: a value, not None
-    dialog.locator("textarea").nth(2).fill("S008")
+    assert "Property is type" not in dialog.inner_text()  # the optional mediator is a text box, not a str/None toggle
+    fields.nth(2).fill("S008")
     dialog.locator("input[type=checkbox], [role=switch]").first.click()  # the employer consents
     page.screenshot(path=str(stack.shots / "mediation-acceptance-form.png"), full_page=True)
     dialog.get_by_role("button", name="Submit").click()
