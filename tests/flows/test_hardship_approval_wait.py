@@ -34,14 +34,20 @@ def _serve(flow_db, tmp_path, name):
                                stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 120
     with get_client(sync_client=True) as client:
+        try:  # an earlier test's runner may have registered it already: wait for this one's registration
+            before = client.read_deployment_by_name("case/hardship").updated
+        except Exception:  # noqa: BLE001 - never registered on this server
+            before = None
         while time.monotonic() < deadline:
             assert process.poll() is None, (tmp_path / f"{name}.log").read_text()
             try:
-                client.read_deployment_by_name("case/hardship")
-                time.sleep(2)  # registered; give the runner a moment to start polling
-                return process
+                updated = client.read_deployment_by_name("case/hardship").updated
+                if before is None or (updated is not None and updated > before):
+                    time.sleep(2)  # registered by this runner; give it a moment to start polling
+                    return process
             except Exception:  # noqa: BLE001 - not registered yet
-                time.sleep(1)
+                pass
+            time.sleep(1)
     pytest.fail("the runner did not register the deployments")
 
 
