@@ -36,6 +36,7 @@ if CHROMIUM is None:
                 allow_module_level=True)
 
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -141,6 +142,21 @@ def page(browser) -> Iterator[Page]:  # type: ignore[no-untyped-def]
     context.close()
 
 
+def submit_the_dialog(page: Page, dialog, shot: Path) -> None:  # type: ignore[no-untyped-def]
+    """Submit a resume form as staff do: click Submit and see the dialog close; clicked once more if
+    it is still open a minute later (a busy machine), and failing with what the dialog and its
+    toasts say (the form's errors, the orchestration's refusal) when it stays open."""
+    for attempt in range(2):
+        dialog.get_by_role("button", name="Submit").click()
+        try:
+            dialog.wait_for(state="hidden", timeout=60_000 * (attempt + 1))
+            return
+        except PlaywrightTimeout:
+            page.screenshot(path=str(shot), full_page=True)
+    toasts = " | ".join(page.locator(".p-toast__card").all_inner_texts())
+    pytest.fail(f"the resume form stayed open after two submits: {dialog.inner_text()!r}; toasts: {toasts!r}")
+
+
 def test_the_deployments_page_lists_the_mediation_flows_with_their_descriptions(stack, page):
     page.goto(f"{stack.url}/deployments", wait_until="networkidle")
     page.get_by_text(f"{len(DEPLOYMENTS)} Deployments").first.wait_for()  # every deployment of the registry
@@ -202,7 +218,7 @@ def test_a_mediation_application_from_the_run_form_waits_for_acceptance_and_is_a
     fields.nth(2).fill("S008")
     dialog.locator("input[type=checkbox], [role=switch]").first.click()  # the employer consents
     page.screenshot(path=str(stack.shots / "mediation-acceptance-form.png"), full_page=True)
-    dialog.get_by_role("button", name="Submit").click()
+    submit_the_dialog(page, dialog, stack.shots / "mediation-acceptance-refused.png")
 
     assert stack.wait_for_state(case_run["id"], {"Completed", "Failed", "Crashed"})["state"]["name"] == "Completed"
     shown = stack.unionaid("mediation", "show", number)
