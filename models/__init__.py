@@ -9,6 +9,7 @@ from models import (  # noqa: F401  (registers tables)
     campaigns,
     cases,
     clocks,
+    insurance,
     ledger,
     mediation,
     members,

@@ -94,16 +94,6 @@ class VerificationRecord(SQLModel, table=True):
     created_at: datetime = _ts()
 
 
-class InsuranceClaimDetail(SQLModel, table=True):
-    __tablename__ = "insurance_claim_detail"
-
-    case_id: int = Field(primary_key=True, foreign_key="case.id")
-    product: str = Field(max_length=40)
-    event_date: date
-    diagnosis: str | None = Field(default=None, max_length=400, description="sensitive: health data")
-    hospital_days: int = Field(default=0, ge=0)
-
-
 class Document(SQLModel, table=True):
     __tablename__ = "document"
     __table_args__ = (UniqueConstraint("case_id", "sha256", name="uq_document_case_checksum"),)

@@ -189,6 +189,9 @@ class Document(StrEnum):
     disability_certificate = "disability_certificate"  # 残疾证
     unemployment_proof = "unemployment_proof"  # 失业证明
     work_injury_certificate = "work_injury_certificate"  # 工伤认定书
+    discharge_summary = "discharge_summary"  # 入出院记录
+    pathology_report = "pathology_report"  # 病理报告
+    accident_report = "accident_report"  # 意外事故证明
 
 
 DOCUMENT_NAMES = {Document.application_form: "申请表", Document.resident_id: "身份证",
@@ -197,7 +200,8 @@ DOCUMENT_NAMES = {Document.application_form: "申请表", Document.resident_id: 
                   Document.medical_invoices: "医疗费用票据", Document.admission_notice: "录取通知书",
                   Document.tuition_invoice: "学费票据", Document.event_proof: "事件证明",
                   Document.disability_certificate: "残疾证", Document.unemployment_proof: "失业证明",
-                  Document.work_injury_certificate: "工伤认定书"}
+                  Document.work_injury_certificate: "工伤认定书", Document.discharge_summary: "入出院记录",
+                  Document.pathology_report: "病理报告", Document.accident_report: "意外事故证明"}
 DocumentKind = Document
 DocumentList = Annotated[tuple[DocumentKind, ...], AfterValidator(_unique)]
 CauseList = Annotated[tuple[Cause, ...], Field(min_length=1), AfterValidator(_unique)]
