@@ -7,6 +7,7 @@ Adding a type is one package beside ``hardship/`` (its spec: see ``casetypes.spe
 from __future__ import annotations
 
 from casetypes.hardship import HARDSHIP
+from casetypes.insurance import INSURANCE
 from casetypes.mediation import MEDIATION
 from casetypes.mediation.advance_spec import ADVANCE_SPEC
 from casetypes.spec import CaseTypeSpec
@@ -54,6 +55,7 @@ def register(spec: CaseTypeSpec) -> CaseTypeSpec:
 register(HARDSHIP)
 register(MEDIATION)
 register(ADVANCE_SPEC)
+register(INSURANCE)
 
 
 def spec_for(case_type: CaseType) -> CaseTypeSpec:

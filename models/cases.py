@@ -4,7 +4,7 @@ off a case (documents, approvals). Programmes carry the yearly budgets.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel

@@ -73,7 +73,6 @@ def unique_moves(rows: tuple[Transition, ...]) -> tuple[Transition, ...]:
 
 BY_TYPE: dict[CaseType, tuple[Transition, ...]] = {
     CaseType.hardship: unique_moves(SHARED),
-    CaseType.insurance: unique_moves(SHARED),
 }
 
 

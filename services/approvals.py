@@ -132,7 +132,10 @@ def register_thresholds(case_type: CaseType, finder: ThresholdFinder) -> None:
 
 
 def reject_case(case_number: str, *, approver: Actor, reason: str, expected_version: int | None = None,
-                engine: Engine | None = None) -> Case:
+                engine: Engine | None = None, effects: Callable[[Session, Case], None] | None = None,
+                payload: dict[str, object] | None = None) -> Case:
+    """Record a rejection; ``effects`` (a type's own record of it, e.g. a claim's reason code) and
+    ``payload`` go into the same transaction and audit event."""
     if not reason.strip():
         raise InputError("reason", "is required: say why the case is rejected")
     with transaction(engine) as session:
@@ -143,9 +146,11 @@ def reject_case(case_number: str, *, approver: Actor, reason: str, expected_vers
         def record(s: Session, c: Case) -> None:
             s.add(Approval(case_id=c.id, decision=Decision.reject, approver_staff_id=staff.id,  # type: ignore[arg-type]
                            level=unit.level.value, reason=pii.seal_text(reason)))
+            if effects is not None:
+                effects(s, c)
 
         return apply_transition(session, case, CaseStatus.rejected, actor=acting.audit_actor, reason=reason,
-                                expected_version=expected_version, effects=record)
+                                expected_version=expected_version, effects=record, payload=payload)
 
 
 REFUSED_DECISION = "decision_refused"

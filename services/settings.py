@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     policy_file: Path = REPO_ROOT / "config" / "policy" / "hardship-sample.toml"
     plan_file: Path = REPO_ROOT / "config" / "plan" / "2026-sample.toml"
     mediation_policy_file: Path = REPO_ROOT / "config" / "policy" / "mediation-sample.toml"
+    insurance_product_file: Path = REPO_ROOT / "config" / "products" / "insurance-sample.toml"
 
     # Keyed hash for resident-ID look-ups, and the key that encrypts personal data at rest.
     pii_hash_key: SecretStr = SecretStr(PLACEHOLDER_PREFIX + "pii-hash-key-change-me-0000000000")

@@ -73,6 +73,7 @@ def produce_monthly_report(month: str, *, engine: Engine | None = None, today: d
 
 from services.reports import assistance as _assistance  # noqa: E402,F401  (pairings and employment help)
 from services.reports import hardship as _hardship  # noqa: E402,F401  (case-type sections after the shared ones)
+from services.reports import insurance as _insurance  # noqa: E402,F401
 from services.reports import mediation as _mediation  # noqa: E402,F401
 
 __all__ = [

@@ -39,7 +39,6 @@ from services.db import transaction
 from services.payment_provider import STATEMENT_COLUMNS, HttpPaymentProvider, yuan_text
 from services.reconciliation import reconcile_month, sign_off
 from services.reports import (
-    NO_DATA,
     UNKNOWN,
     YUAN_FORMAT,
     build_monthly_report,
@@ -291,18 +290,16 @@ def test_a_month_not_begun_or_misspelt_is_refused():
 # --- targets --------------------------------------------------------------------------------------------
 
 
-def test_targets_without_a_data_source_say_no_data_and_the_unknown_target_stays_unknown(paid_this_month):
+def test_targets_count_what_is_recorded_and_the_unknown_target_stays_unknown(paid_this_month):
     report = paid_this_month.report()
     students = target_row(report, "students_funded")
     assert (students["target"], students["actual"]) == (54, 2)  # A and B paid; C reserved, E unknown
     assert students["achieved"] == Decimal("0.0370")
-    for key in ("insurance_supplementary_medical", "insurance_accidental_injury", "insurance_major_illness"):
-        row = target_row(report, key)
-        assert (row["actual"], row["achieved"], row["pace"]) == (NO_DATA, None, ""), key
-    for key in ("assistance_pairings", "trained", "reemployed"):  # recorded now: none yet is a count, not "no data"
+    for key in ("assistance_pairings", "trained", "reemployed", "insurance_supplementary_medical",
+                "insurance_accidental_injury", "insurance_major_illness"):  # recorded: none yet is a count, not "no data"
         assert target_row(report, key)["actual"] == 0, key
     women = target_row(report, "insurance_women_major_illness")
-    assert (women["target"], women["actual"], women["achieved"]) == (UNKNOWN, NO_DATA, None)
+    assert (women["target"], women["actual"], women["achieved"]) == (UNKNOWN, 0, None)
 
 
 def test_a_case_for_two_students_of_one_household_counts_two_students_funded(paid_this_month):
@@ -456,7 +453,7 @@ def test_the_workbook_has_one_sheet_per_section_with_numbers_as_numbers(paid_thi
     targets = book["targets"]
     cells = {r[0].value: [c.value for c in r] for r in targets.iter_rows(min_row=2) if r[0].value}
     assert cells["students_funded"][3:5] == [54, 2]
-    assert cells["assistance_pairings"][4] == 0 and cells["insurance_major_illness"][4] == NO_DATA
+    assert cells["assistance_pairings"][4] == 0 and cells["insurance_major_illness"][4] == 0
     assert cells["insurance_women_major_illness"][3] == UNKNOWN
 
 
