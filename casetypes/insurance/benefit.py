@@ -95,7 +95,7 @@ def calculate(product: Product, facts: Facts, *, paid_this_year_fen: int = 0) ->
         parts = 0
         if facts.benefit is not None and facts.benefit in product.fixed_fen:
             sum_fen = product.fixed_fen[facts.benefit] * facts.shares
-            lines.append(Line(f"fixed sum {facts.benefit}", f"{_shares(facts.shares)} × "
+            lines.append(Line("fixed sum", f"{_shares(facts.shares)} × "
                                                             f"{yuan(product.fixed_fen[facts.benefit])} = {yuan(sum_fen)}", sum_fen))
             amount += sum_fen
             parts += 1

@@ -34,7 +34,7 @@ def cover_until(start: date, months: int) -> date:
 
 def age_on(birth: date, day: date) -> int:
     """Whole years of age on ``day`` (a birthday on 29 February is reached on 1 March in other years)."""
-    return relativedelta(day, birth).years
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 def day_of_cover(start: date, event: date) -> int:

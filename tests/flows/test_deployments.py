@@ -21,6 +21,8 @@ EXPECTED = {
     "case/mediation": ("flows/case.py:case", None),
     "mediation-advance-intake/intake": ("casetypes/mediation/advance_spec.py:advance_intake", None),
     "case/mediation_advance": ("flows/case.py:case", None),
+    "insurance-intake/intake": ("casetypes/insurance/intake.py:insurance_intake", None),
+    "case/insurance": ("flows/case.py:case", None),
     "student-aid-campaign/daily": ("flows/campaigns.py:student_aid_campaign", ("0 9 * * *", "Asia/Shanghai")),
     "seasonal-relief/seasonal": ("flows/campaigns.py:seasonal_relief", None),
     "campaign-approval/batch-approval": ("flows/campaigns.py:approve_campaign", None),

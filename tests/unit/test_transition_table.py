@@ -115,7 +115,8 @@ def _rows(case_type):
 
 @pytest.mark.parametrize("case_type,expected,guarded", [
     (CaseType.hardship, SHARED_ROWS, GUARDED),
-    (CaseType.insurance, SHARED_ROWS, GUARDED),
+    (CaseType.insurance, {**SHARED_ROWS, ("verifying", "approved"): ("approve_automatically", set(), True, False, False)},
+     GUARDED),
     (CaseType.mediation, MEDIATION_ROWS, MEDIATION_GUARDED),
 ])
 def test_the_table_holds_exactly_the_moves_the_lifecycle_describes(case_type, expected, guarded):
