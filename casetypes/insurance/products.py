@@ -182,7 +182,7 @@ class InsuranceVersion(_Model):
         try:
             return self.products[code]
         except KeyError:
-            raise InputError("product", f"{code!r} is not offered under version {self.version}") from None
+            raise InputError("product", f"is not a product offered under version {self.version}") from None
 
     def rejection_codes(self, product: str) -> dict[str, str]:
         """The reason codes a reviewer may give for a claim on ``product``: the shared ones and its own."""
