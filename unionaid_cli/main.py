@@ -10,6 +10,7 @@ reads and writes through ``services``:
     audit       audit                     reconcile   reconcile
     households  households                campaigns   campaigns
     mediation   mediation, employers      assistance  pairings, employment
+    insurance   insurance
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from unionaid_cli import (
     cases,
     decisions,
     households,
+    insurance,
     intake,
     mediation,
     money,
@@ -56,7 +58,7 @@ for sub, name in ((system.db_app, "db"), (org.units_app, "units"), (org.staff_ap
                   (households.households_app, "households"), (campaigns.campaigns_app, "campaigns"),
                   (obligations.obligations_app, "obligations"), (assistance.pairings_app, "pairings"),
                   (assistance.employment_app, "employment"), (mediation.mediation_app, "mediation"),
-                  (mediation.employers_app, "employers")):
+                  (mediation.employers_app, "employers"), (insurance.insurance_app, "insurance")):
     app.add_typer(sub, name=name)
 
 
