@@ -59,6 +59,16 @@ class IntakeFiles:
 
 
 @dataclass(frozen=True)
+class MoreDeployment:
+    """A flow of the type beside its intake and case runs (e.g. insurance's claims batch): served
+    as ``<flow name>/<name>``, tagged with the type."""
+
+    flow: Any
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
 class CaseTypeSpec:
     case_type: CaseType
     title: str
@@ -69,6 +79,7 @@ class CaseTypeSpec:
     thresholds: ThresholdFinder | None = None
     clocks: tuple[Clock, ...] = ()
     payment_plan: PaymentPlan | None = None
+    deployments: tuple[MoreDeployment, ...] = ()
 
     def step_for(self, status: CaseStatus) -> Step | None:
         return self.steps.get(status)

@@ -45,6 +45,7 @@ def _case_type_deployments() -> tuple[DeploymentSpec, ...]:
         specs.append(DeploymentSpec(case, case_deployment(case_type).split("/", 1)[1],
                                     f"Carry one {spec.title} case on from its stored status, step by step "
                                     "(verification, waiting for a decision, payout, closing).", (case_type.value,)))
+        specs += [DeploymentSpec(more.flow, more.name, more.description, (case_type.value,)) for more in spec.deployments]
     return tuple(specs)
 
 

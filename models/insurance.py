@@ -49,7 +49,8 @@ class InsuranceEnrolment(SQLModel, table=True):
 class InsuranceClaim(SQLModel, table=True):
     __tablename__ = "insurance_claim"
     __table_args__ = (CheckConstraint("claimed_fen >= 0", name="ck_claim_claimed_nonneg"),
-                      CheckConstraint("hospital_days >= 0", name="ck_claim_days_nonneg"))
+                      CheckConstraint("hospital_days >= 0", name="ck_claim_days_nonneg"),
+                      UniqueConstraint("batch_id", "batch_row", name="uq_insurance_claim_batch_row"))
 
     case_id: int = Field(primary_key=True, foreign_key="case.id")
     enrolment_id: int | None = Field(default=None, foreign_key="insurance_enrolment.id", index=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from typing import cast
+from typing import Any, cast
 from uuid import UUID
 
 from prefect import get_client
@@ -146,3 +146,18 @@ def _start(case_number: str) -> str:
     run = cast(FlowRun, run_deployment(deployment, parameters={"case_number": case_number}, timeout=0,
                                        as_subflow=False, tags=[case_tag(case_number)]))
     return f"started run {run.name}"
+
+
+def start_deployment(deployment: str, parameters: dict[str, Any], what: str) -> str:
+    """Start a run of ``deployment`` (``flow/name``) with parameters that hold no personal data;
+    what to tell the person when Prefect cannot be reached (the work is stored: start it later)."""
+    def start() -> str:
+        run = cast(FlowRun, run_deployment(deployment, parameters=parameters, timeout=0, as_subflow=False))
+        return f"started run {run.name}"
+
+    try:
+        with our_prefect_server():
+            return start()
+    except Exception as exc:  # noqa: BLE001 - what was asked is stored; its run is a convenience
+        log.warning("could not reach Prefect for %s: %s", what, type(exc).__name__)
+        return f"Prefect could not be reached: start {deployment} for {what} from the UI when it is up"

@@ -104,3 +104,33 @@ def reject(case_number: str, rejection_code: Annotated[str, typer.Option("--code
     typer.echo(wake_case(case_number.strip().upper()))
 
 
+
+
+@insurance_app.command("batch")
+@handled
+def batch(
+    file: Annotated[Path, typer.Argument(help="a CSV of claims (e.g. a hospital's monthly settlement list)")],
+    staff: StaffOption,
+    code: CodeOption = None,
+    run: Annotated[bool, typer.Option(help="start the insurance-batch run in Prefect")] = True,
+) -> None:
+    """Register a claims batch, submitted by you; its run takes it in chunks (see its artifacts)."""
+    from casetypes.insurance import batch as batches
+    from services.runs import start_deployment
+
+    info = batches.register_batch(file, claim(staff, code))
+    typer.echo(f"{info.reference}: {info.rows} rows" + ("" if info.new else " (registered before: the same batch)"))
+    if run:
+        typer.echo(start_deployment("insurance-batch/bulk", {"batch_reference": info.reference}, info.reference))
+
+
+@insurance_app.command("batch-status")
+@handled
+def batch_status(reference: str) -> None:
+    """Where a claims batch stands: its claims by status and what was approved."""
+    from casetypes.insurance import batch as batches
+
+    view = batches.batch_view(reference)
+    typer.echo(f"{view.reference}: {view.rows} rows, {view.claims} claims taken, approved {format_fen(view.approved_fen)}")
+    for status, count in view.by_status.items():
+        typer.echo(f"  {status}: {count}")

@@ -11,13 +11,14 @@ claim form (``form``), its rules (``rules``) and calculation (``benefit``), its 
 from __future__ import annotations
 
 from casetypes.insurance import service
+from casetypes.insurance.batch_flow import insurance_batch
 from casetypes.insurance.decision import ReviewDecision, decide_task, summary
 from casetypes.insurance.files import read_claims
 from casetypes.insurance.form import claim_schema
 from casetypes.insurance.intake import insurance_intake
 from casetypes.insurance.moves import MOVES
 from casetypes.insurance.prefect_tasks import check_task
-from casetypes.spec import CaseTypeSpec, IntakeFiles
+from casetypes.spec import CaseTypeSpec, IntakeFiles, MoreDeployment
 from casetypes.steps import AwaitDecision, Check, close_paid, pay_approved, settle_payout
 from models.enums import CaseStatus, CaseType
 from models.obligations import Party
@@ -43,6 +44,10 @@ INSURANCE = CaseTypeSpec(
     moves=MOVES,
     thresholds=service.thresholds,
     payment_plan=service.payment_plan,
+    deployments=(MoreDeployment(insurance_batch, "bulk", "Take a registered claims batch (a hospital's settlement "
+                                "list: `unionaid insurance batch FILE`) in chunks: each row a claim, checked and "
+                                "routed, the automatic approvals paid. Progress and the rows not taken are its "
+                                "artifacts. Safe to run again: nothing is taken or paid twice."),),
 )
 
 __all__ = ["INSURANCE", "ReviewDecision", "insurance_intake"]

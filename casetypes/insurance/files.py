@@ -13,7 +13,7 @@ from models.errors import FieldProblem
 from services.import_files import nest_columns, read_forms
 
 
-def _from_csv_row(raw: dict[str, str], row: int) -> dict[str, Any]:
+def claim_from_csv_row(raw: dict[str, str], row: int) -> dict[str, Any]:
     data: dict[str, Any] = {k.strip(): v.strip() for k, v in raw.items() if k and v is not None and v.strip() != ""}
     if "documents" in data:
         data["documents"] = [d.strip() for d in data["documents"].split(";") if d.strip()]
@@ -23,4 +23,4 @@ def _from_csv_row(raw: dict[str, str], row: int) -> dict[str, Any]:
 
 def read_claims(path: Path) -> tuple[list[tuple[int, InsuranceClaimForm]], list[FieldProblem]]:
     """Every claim of the file, each with its row, and every problem by row and field."""
-    return read_forms(path, _from_csv_row, parse_claim)
+    return read_forms(path, claim_from_csv_row, parse_claim)

@@ -91,6 +91,7 @@ def upgrade() -> None:
         sa.Column("batch_row", sa.Integer(), nullable=True),
         sa.CheckConstraint("claimed_fen >= 0", name="ck_claim_claimed_nonneg"),
         sa.CheckConstraint("hospital_days >= 0", name="ck_claim_days_nonneg"),
+        sa.UniqueConstraint("batch_id", "batch_row", name="uq_insurance_claim_batch_row"),
     )
     for column in ("enrolment_id", "member_id", "product", "event_date", "batch_id"):
         op.create_index(f"ix_insurance_claim_{column}", "insurance_claim", [column])

@@ -23,6 +23,7 @@ EXPECTED = {
     "case/mediation_advance": ("flows/case.py:case", None),
     "insurance-intake/intake": ("casetypes/insurance/intake.py:insurance_intake", None),
     "case/insurance": ("flows/case.py:case", None),
+    "insurance-batch/bulk": ("casetypes/insurance/batch_flow.py:insurance_batch", None),
     "student-aid-campaign/daily": ("flows/campaigns.py:student_aid_campaign", ("0 9 * * *", "Asia/Shanghai")),
     "seasonal-relief/seasonal": ("flows/campaigns.py:seasonal_relief", None),
     "campaign-approval/batch-approval": ("flows/campaigns.py:approve_campaign", None),
