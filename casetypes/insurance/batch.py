@@ -125,8 +125,9 @@ def register_batch(path: Path, submitted_by: Actor, engine: Engine | None = None
         return BatchInfo(batch.reference, rows, who.staff_number, new=True)
 
 
-def plan(reference: str, rows_per_chunk: int = CHUNK_ROWS, engine: Engine | None = None) -> list[Chunk]:
-    """The batch's chunks, from one streamed pass over its file."""
+def plan(reference: str, rows_per_chunk: int | None = None, engine: Engine | None = None) -> list[Chunk]:
+    """The batch's chunks (``CHUNK_ROWS`` rows each unless told), from one streamed pass over its file."""
+    rows_per_chunk = rows_per_chunk or CHUNK_ROWS
     with transaction(engine) as session:
         fingerprint = _batch(session, reference).fingerprint
     chunks: list[Chunk] = []
