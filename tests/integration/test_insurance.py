@@ -5,6 +5,7 @@ sampled, above the limit), rejected with a reason code, or waiting for documents
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -266,3 +267,26 @@ def test_a_benefit_the_product_does_not_pay_is_refused_naming_the_field(world, t
     with pytest.raises(InputError) as refused:
         take(world, benefit="death")
     assert refused.value.field == "benefit"
+
+
+def test_the_monthly_report_counts_claims_by_product_status_review_and_rejection_code(world, tmp_path, products):
+    from services.reports import build_monthly_report
+
+    with time_fixed_at(TODAY):
+        enrolled(world, tmp_path)
+    take(world)  # approved automatically
+    take(world, member_number="M0002", documents=["application_form"])  # waiting for documents
+    take(world, member_number="M0002", event_date="2026-06-02", notified_on="2026-06-14",
+         received_on="2026-06-14")  # notified after the window: rejected
+    products(sample_percent=100)
+    take(world, member_number="M0001", event_date="2026-06-03", notified_on="2026-06-05")  # sampled: a person
+    section = build_monthly_report("2026-06", engine=world, today=date(2026, 6, 30)).section("insurance")
+    rows = {row[0]: row for row in section.rows}
+    medical = rows["supplementary_medical 医疗补充保障 / 住院医疗互助"]
+    names = [c.key for c in section.columns]
+    cell = dict(zip(names, medical, strict=True))
+    assert (cell["covered"], cell["contributions"], cell["received"]) == (2, 15_000, 4)
+    assert (cell["approved"], cell["awaiting_review"], cell["needs_information"], cell["rejected"]) == (1, 1, 1, 1)
+    assert cell["reviewed_share"] == Decimal(1) / Decimal(2)  # of the two routed, one to a person
+    assert rows["拒付 rejected: late_notice"][8] == 1
+    assert "急性阑尾炎" not in str(section)
