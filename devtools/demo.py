@@ -236,7 +236,79 @@ def run_demo(echo: Callable[[str], object] = print, engine: Engine | None = None
     with _sandboxes(engine) as (provider, _registry):
         cases += _mediation(step, engine, today, provider)
 
+    echo("8. mutual insurance: a union enrols its members and the pool is funded; a claim approved "
+         "automatically and paid, one above the automatic limit approved by a reviewer, one notified too late")
+    with _sandboxes(engine) as (provider, _registry):
+        cases += _insurance(step, engine, provider)
+
     return _final_states(echo, engine, cases)
+
+
+def _insurance(step: Callable[[str], None], engine: Engine, provider: Any) -> list[str]:
+    import tempfile
+    from datetime import timedelta
+
+    from casetypes.insurance import enrolment, service
+    from casetypes.insurance.form import parse_claim
+    from services import approvals, payouts
+
+    today = service.today()
+    start = today - timedelta(days=200)
+    with tempfile.TemporaryDirectory() as folder:
+        listing = Path(folder) / "enrolment.csv"
+        listing.write_text("member_number,product,shares,cover_from\n"
+                           f"M0001,supplementary_medical,1,{start}\nM0003,supplementary_medical,2,{start}\n",
+                           encoding="utf-8")
+        report = enrolment.import_enrolments(listing, actor=as_demo("S001"), engine=engine)
+    step(f"enrolment: {report.created} members in supplementary medical from {start}; contributions into the pool")
+    left = enrolment.fund_pool("supplementary_medical", start.year, 5_000_000, reference="DEMO-PZ-001",
+                               actor=as_demo("S005"), engine=engine)
+    step(f"the federation funds the pool (finance, voucher DEMO-PZ-001): {format_fen(left)} available")
+    documents = ["application_form", "membership_proof", "resident_id", "diagnosis", "discharge_summary",
+                 "medical_invoices"]
+    claims = (("M0001", 20, 18, 12, "2000", "急性阑尾炎"), ("M0003", 30, 28, 40, "12000", "腰椎间盘突出术后"),
+              ("M0003", 60, 10, 5, "1500", "肺炎"))
+    numbers = []
+    for member, event_ago, notified_ago, days, expenses, diagnosis in claims:
+        form = parse_claim({"caseworker": "S001", "member_number": member, "product": "supplementary_medical",
+                            "event_date": str(today - timedelta(days=event_ago)),
+                            "notified_on": str(today - timedelta(days=notified_ago)), "received_on": str(today),
+                            "hospital_days": days, "expenses_yuan": expenses, "claimed_yuan": expenses,
+                            "diagnosis": diagnosis, "invoices": f"INV-{member} {expenses}.00", "documents": documents})
+        number = service.intake_claim(form, as_demo("S001"), engine=engine)
+        outcome = service.check_claim(number, engine=engine)
+        _, claim = _claim_of(engine, number)
+        if outcome.status == "awaiting_approval":
+            step(f"{number}: calculated {format_fen(claim.calculated_fen or 0)}, to a reviewer ({claim.review})")
+            approvals.approve_case(number, approver=as_demo("S003"), amount_fen=claim.calculated_fen or 0,
+                                   reason="材料齐全，核算无误 documents complete, calculation checked", engine=engine)
+        else:
+            step(f"{number}: {outcome.status}" + (f" ({claim.rejection_code})" if claim.rejection_code else
+                                                  f", calculated {format_fen(claim.calculated_fen or 0)}"))
+        if _status(engine, number) == CaseStatus.approved:
+            for view in payouts.pay_case(number, provider, engine=engine):
+                step(f"{number}: payout {view.reference}: {view.status.value}")
+            transition_case(number, CaseStatus.closed, actor="system", reason="paid in full", engine=engine)
+        numbers.append(number)
+    for line in claim_lines(engine, numbers[0]):
+        step(line)
+    return numbers
+
+
+def _claim_of(engine: Engine, number: str) -> tuple[Case, Any]:
+    from models.insurance import InsuranceClaim
+
+    with transaction(engine) as session:
+        case = session.execute(select(Case).where(col(Case.case_number) == number)).scalar_one()
+        claim = session.get_one(InsuranceClaim, case.id)
+        session.expunge_all()
+        return case, claim
+
+
+def claim_lines(engine: Engine, number: str) -> list[str]:
+    """The calculation's explanation of a claim, as `unionaid insurance show` prints it."""
+    _, claim = _claim_of(engine, number)
+    return [f"{number}: {line['rule']}: {line['figures']}" for line in claim.explanation]
 
 
 # A member working for 城东物流公司 goes to the G002 station (and is advanced his wages); a worker

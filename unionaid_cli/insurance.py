@@ -134,3 +134,18 @@ def batch_status(reference: str) -> None:
     typer.echo(f"{view.reference}: {view.rows} rows, {view.claims} claims taken, approved {format_fen(view.approved_fen)}")
     for status, count in view.by_status.items():
         typer.echo(f"  {status}: {count}")
+
+
+@insurance_app.command("fund")
+@handled
+def fund(product: str, amount: Annotated[str, typer.Argument(help="yuan, e.g. 50000")],
+         reference: Annotated[str, typer.Option(help="the voucher or transfer number")], staff: StaffOption,
+         code: CodeOption = None, year: Annotated[Optional[int], typer.Option(help="the pool's year")] = None) -> None:
+    """Put the federation's money into a product's pool (finance or a supervisor), once per reference."""
+    from casetypes.insurance import enrolment
+    from casetypes.insurance.service import today
+    from models.money import parse_yuan
+
+    left = enrolment.fund_pool(product.strip(), year or today().year, parse_yuan(amount, "amount"),
+                               reference=reference, actor=claim(staff, code))
+    typer.echo(f"pool {enrolment.pool_code(product.strip())}: {format_fen(left)} available")

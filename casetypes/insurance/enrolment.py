@@ -34,7 +34,7 @@ from models.enums import CaseType, MembershipStatus, Role, UnitLevel
 from models.errors import FieldProblem, InputError
 from models.identity import Actor, actor_label
 from models.insurance import InsuranceEnrolment
-from models.ledger import AccountKind
+from models.ledger import AccountKind, LedgerPosting
 from models.members import Member
 from models.org import Unit
 from models.plan import INSURANCE_PRODUCTS
@@ -256,3 +256,29 @@ def coverage(year: int, engine: Engine | None = None) -> list[CoverageRow]:
             target, known = targets.get(product, (None, False))
             rows.append(CoverageRow(product, name, year, covered_people(session, product, year), target, known, paid_in))
     return rows
+
+
+def fund_pool(product: str, year: int, amount_fen: int, *, reference: str, actor: Actor,
+              engine: Engine | None = None) -> int:
+    """The federation's own money put into a product's pool of ``year`` (beyond the members'
+    contributions), by finance or a supervisor, once per ``reference`` (e.g. the transfer's
+    voucher number); the pool's balance available after it."""
+    if product not in INSURANCE_PRODUCTS:
+        raise InputError("product", "is not a product of the plan")
+    if amount_fen <= 0:
+        raise InputError("amount", "must be more than zero")
+    reference = reference.strip()
+    if not reference or len(reference) > 60:
+        raise InputError("reference", "is required (the voucher or transfer number), at most 60 characters")
+    with transaction(engine) as session:
+        who = auth.require_setup(session, actor, frozenset({Role.finance, Role.supervisor}), "funding a pool")
+        pool = pool_for(session, product, year)
+        accounts = ledger.accounts_for(pool)
+        key = f"pool-funding:{pool.code}:{year}:{reference}"
+        if session.execute(select(col(LedgerPosting.id)).where(col(LedgerPosting.idempotency_key) == key)).first() is None:
+            posting = ledger.post(session, key=key, kind="budget", programme=pool,
+                                  lines=[(accounts.funding, -amount_fen), (accounts.available, amount_fen)])
+            append_event(session, actor=who, action="insurance_pool_funded", reason=f"{pool.code} {year}: {reference}",
+                         payload={"pool": pool.code, "year": year, "amount_fen": amount_fen, "reference": reference,
+                                  "posting_id": posting.id})
+        return ledger.balance(session, accounts.available)

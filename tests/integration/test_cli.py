@@ -154,12 +154,14 @@ def test_the_installed_command_runs_the_demo_end_to_end(database_url, tmp_path):
         assert "asks for ¥4,000.00, the amount the policy sets" in demo.stdout
         assert "is on public notice until" in demo.stdout  # student aid held by its notice
         assert "pairing 1: household H004 paired with a model worker" in demo.stdout
+        assert "rejected (late_notice)" in demo.stdout and "to a reviewer (above_limit)" in demo.stdout
+        assert "inpatient: 12 days × 26.00 × 1 share = 312.00" in demo.stdout  # a claim's explanation
         assert "  - plan " in demo.stdout  # the plan table's pairings row (or why this year has none)
         again = unionaid("demo", timeout=180)
-        assert again.returncode == 0 and "the demo has run on this database already (9 cases)" in again.stdout
+        assert again.returncode == 0 and "the demo has run on this database already (12 cases)" in again.stdout
         paid = httpx.get(f"{payment_url}/sandbox/transfers").json()
-        # living and medical relief, and the wage advance of the mediation case
-        assert sorted(t["status"] for t in paid) == ["succeeded", "succeeded", "succeeded"], paid
+        # living and medical relief, the wage advance of the mediation case, two insurance claims
+        assert sorted(t["status"] for t in paid) == ["succeeded"] * 5, paid
         verify = unionaid("audit", "verify")
         assert verify.returncode == 0 and "chain intact" in verify.stdout
         bad = unionaid("cases", "list", "--status", "nonsense")

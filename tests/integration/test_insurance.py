@@ -16,7 +16,7 @@ from casetypes.insurance.form import parse_claim
 from models.audit import AuditEvent
 from models.cases import Case
 from models.enums import CaseStatus
-from models.errors import InputError
+from models.errors import InputError, RuleViolation
 from models.insurance import InsuranceClaim, InsuranceEnrolment
 from models.obligations import Obligation
 from models.time import time_fixed_at
@@ -290,3 +290,21 @@ def test_the_monthly_report_counts_claims_by_product_status_review_and_rejection
     assert cell["reviewed_share"] == Decimal(1) / Decimal(2)  # of the two routed, one to a person
     assert rows["拒付 rejected: late_notice"][8] == 1
     assert "急性阑尾炎" not in str(section)
+
+
+def test_finance_funds_a_pool_once_per_voucher_and_a_caseworker_cannot(world, tmp_path):
+    enrolled(world, tmp_path, funded=False)
+    before = pool_available(world, "supplementary_medical")
+    left = enrolment.fund_pool("supplementary_medical", 2026, 1_000_000, reference="PZ-2026-031",
+                               actor=as_staff("FI1"), engine=world)
+    assert left == before + 1_000_000
+    again = enrolment.fund_pool("supplementary_medical", 2026, 1_000_000, reference="PZ-2026-031",
+                                actor=as_staff("FI1"), engine=world)
+    assert again == left
+    with transaction(world) as s:
+        events = s.execute(select(AuditEvent).where(AuditEvent.action == "insurance_pool_funded")).scalars().all()
+    assert len(events) == 1 and events[0].actor == "FI1"
+    with pytest.raises(RuleViolation):
+        enrolment.fund_pool("supplementary_medical", 2026, 100, reference="X-1", actor=as_staff("CW1"), engine=world)
+    with pytest.raises(InputError, match="amount: must be more than zero"):
+        enrolment.fund_pool("supplementary_medical", 2026, 0, reference="X-2", actor=as_staff("FI1"), engine=world)
